@@ -1,0 +1,1 @@
+"""The demo project: a small Russian taxonomy and generated videos about its topics."""

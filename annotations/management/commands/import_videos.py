@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from annotations.manifest import ManifestError, read_manifest
+from annotations.models import Project
+from annotations.services.sources import SourceRejected
+from annotations.services.video_import import RowOutcome, videos_import_rows, videos_scan_folder
+
+
+class Command(BaseCommand):
+    help = (
+        "Import videos into a project from a CSV/JSONL manifest (columns video_id, title, "
+        "description, tags, file; other columns become metadata) or by scanning a folder "
+        "inside IMPORT_ROOTS. "
+        "Rows already imported are skipped, bad rows are reported and the rest still import."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--project", required=True, help="Name of an existing project.")
+        parser.add_argument(
+            "source", type=Path, help="A manifest (.csv, .jsonl) or a folder to scan."
+        )
+        parser.add_argument("--quiet-rows", action="store_true", help="Print only the summary.")
+
+    def handle(self, *args: object, **options: Any) -> None:
+        try:
+            project = Project.objects.get(name=options["project"])
+        except Project.DoesNotExist:
+            raise CommandError(
+                f"no project named {options['project']!r}; import a taxonomy to create one"
+            ) from None
+        source: Path = options["source"]
+        quiet = options["quiet_rows"]
+
+        def show(position: int, total: int, outcome: RowOutcome) -> None:
+            if quiet and outcome.status != "failed" and not outcome.warnings:
+                return
+            label = f"line {outcome.line}" + (
+                f" ({outcome.external_id})" if outcome.external_id else ""
+            )
+            detail = outcome.message or ("; ".join(outcome.warnings) if outcome.warnings else "")
+            self.stdout.write(
+                f"[{position}/{total}] {label}: {outcome.status}"
+                + (f": {detail}" if detail else "")
+            )
+
+        try:
+            if source.is_dir():
+                report = videos_scan_folder(project=project, folder=source, progress=show)
+            else:
+                report = videos_import_rows(
+                    project=project,
+                    rows=read_manifest(source),
+                    base_dir=source.resolve().parent,
+                    progress=show,
+                )
+        except (ManifestError, SourceRejected) as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(self.style.SUCCESS(report.summary()))

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+from annotations.demo.catalog import write_demo_media
+from annotations.manifest import read_manifest
+from annotations.models import Assignment, Project
+from annotations.roles import Role, roles_bootstrap
+from annotations.services.taxonomy import taxonomy_import_text
+from annotations.services.video_import import videos_import_rows
+
+DEMO_PROJECT = "Rutube demo"
+DEMO_TAXONOMY = Path(__file__).resolve().parents[2] / "demo" / "taxonomy.json"
+DEMO_GUIDELINES = """\
+## How to tag
+
+* Choose **every** tag that describes what the video is about, not only the main one.
+* Prefer the most specific tag: «Спорт: Футбол» rather than «Спорт».
+* Judge by the picture, the speech and the title together; the title alone can mislead.
+* Skip a video (with a reason) when it will not play or you cannot tell its topic.
+"""
+DEMO_USERS: list[tuple[str, Role]] = [
+    ("admin", Role.ADMIN),
+    ("expert", Role.EXPERT),
+    ("crowd1", Role.CROWD),
+    ("crowd2", Role.CROWD),
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Set up the demo: roles, one user per role (new passwords printed on every run), "
+        "the demo project with its taxonomy, generated videos imported and assigned to the crowd."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--credentials-file", type=Path, default=settings.VAR_DIR / "demo_credentials.txt"
+        )
+
+    def handle(self, *args: object, **options: Any) -> None:
+        roles_bootstrap()
+        credentials = self._users()
+        project = self._project()
+        manifest = write_demo_media(settings.IMPORT_ROOTS[0] / "demo")
+        report = videos_import_rows(
+            project=project, rows=read_manifest(manifest), base_dir=manifest.parent
+        )
+        self.stdout.write(f"Demo videos: {report.summary()}")
+        for outcome in report.outcomes:
+            if outcome.status == "failed":
+                self.stdout.write(self.style.WARNING(f"  line {outcome.line}: {outcome.message}"))
+        self._assign(project)
+        self._print_credentials(credentials, options["credentials_file"])
+
+    def _users(self) -> list[tuple[str, str, Role]]:
+        credentials = []
+        for username, role in DEMO_USERS:
+            password = secrets.token_urlsafe(9)
+            user, _ = User.objects.get_or_create(username=username)
+            user.set_password(password)
+            user.is_staff = role is Role.ADMIN
+            user.save()
+            user.groups.set([Group.objects.get(name=role.value)])
+            credentials.append((username, password, role))
+        return credentials
+
+    def _project(self) -> Project:
+        project, _ = Project.objects.get_or_create(
+            name=DEMO_PROJECT,
+            defaults={
+                "taxonomy_name": "IAB (demo subset)",
+                "guidelines": DEMO_GUIDELINES,
+                "annotators_per_video": 2,
+            },
+        )
+        result = taxonomy_import_text(
+            project=project, text=DEMO_TAXONOMY.read_text(encoding="utf-8"), fmt="json"
+        )
+        self.stdout.write(
+            f"Demo taxonomy: {result.created} tags created, {result.unchanged} already present"
+        )
+        return project
+
+    @transaction.atomic
+    def _assign(self, project: Project) -> None:
+        """Crowd workers each get two thirds of the videos, overlapping in the middle third."""
+        videos = list(project.videos.order_by("id"))
+        third = len(videos) // 3
+        plan = {"crowd1": videos[: 2 * third], "crowd2": videos[third:]}
+        for username, share in plan.items():
+            user = User.objects.get(username=username)
+            Assignment.objects.bulk_create(
+                [Assignment(video=video, annotator=user) for video in share], ignore_conflicts=True
+            )
+
+    def _print_credentials(self, credentials: list[tuple[str, str, Role]], path: Path) -> None:
+        lines = [
+            f"{username:<8} {password:<14} {role.value}" for username, password, role in credentials
+        ]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            "user     password       role\n" + "\n".join(lines) + "\n", encoding="utf-8"
+        )
+        path.chmod(0o600)
+        self.stdout.write(
+            self.style.SUCCESS(
+                "\nDemo users (new passwords on every run; also in " + str(path) + "):"
+            )
+        )
+        for line in lines:
+            self.stdout.write("  " + line)

@@ -1,0 +1,47 @@
+"""The data of the workbench, one module per area.
+
+projects: Project and its Tag taxonomy. videos: Video and what the media
+pipeline derives from it. labels: assignments, annotations, per-tag decisions,
+confirmed labels and their history. learning: model versions, suggestions and
+export snapshots.
+"""
+
+from annotations.models.labels import (
+    Annotation,
+    Assignment,
+    ConfirmedLabel,
+    Decision,
+    LabelChange,
+    LabelSource,
+    TagDecision,
+)
+from annotations.models.learning import ExportSnapshot, ModelVersion, Suggestion
+from annotations.models.projects import LabelingMode, Project, Tag
+from annotations.models.videos import (
+    Keyframe,
+    ProcessingStep,
+    TranscriptSegment,
+    Video,
+    VideoStatus,
+)
+
+__all__ = [
+    "Annotation",
+    "Assignment",
+    "ConfirmedLabel",
+    "Decision",
+    "ExportSnapshot",
+    "Keyframe",
+    "LabelChange",
+    "LabelSource",
+    "LabelingMode",
+    "ModelVersion",
+    "ProcessingStep",
+    "Project",
+    "Suggestion",
+    "Tag",
+    "TagDecision",
+    "TranscriptSegment",
+    "Video",
+    "VideoStatus",
+]

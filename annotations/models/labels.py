@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from annotations.models.projects import Tag
+from annotations.models.videos import Video
+
+
+class Assignment(models.Model):
+    """A slot of a video given to one annotator.
+
+    Crowd workers see only the videos they hold an assignment for. A slot with a
+    lease that ran out goes back to the queue.
+    """
+
+    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="assignments")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    assigned_at = models.DateTimeField(auto_now_add=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["assigned_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["video", "annotator"], name="one_assignment_per_annotator"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.annotator_id}->{self.video_id}"
+
+
+class Annotation(models.Model):
+    """One annotator's answer for one video: a set of per-tag decisions."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        SKIPPED = "skipped", _("Skipped")
+
+    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="annotations")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    skip_reason = models.CharField(max_length=500, blank=True)
+    # Raised on every save so that an edit made from a stale page is detected
+    # instead of silently overwriting a newer one.
+    revision = models.PositiveIntegerField(default=1)
+    seconds_spent = models.FloatField(default=0.0)
+    started_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["video", "started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["video", "annotator"], name="one_annotation_per_annotator"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.annotator_id} on {self.video_id} ({self.state})"
+
+
+class Decision(models.TextChoices):
+    ACCEPT = "accept", _("Accepted suggestion")
+    REJECT = "reject", _("Rejected suggestion")
+    ADD = "add", _("Added by hand")
+
+
+class TagDecision(models.Model):
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="decisions")
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="decisions")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    # The suggestion's score when the decision was made, for precision@k and
+    # acceptance-rate monitoring of the model that made it.
+    suggested_score = models.FloatField(null=True, blank=True)
+    model_version = models.ForeignKey(
+        "annotations.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    decided_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["annotation", "tag__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["annotation", "tag"], name="one_decision_per_tag"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision} {self.tag_id}"
+
+
+class LabelSource(models.TextChoices):
+    IMPORT = "import", _("Imported with the video")
+    REVIEW = "review", _("Confirmed by an expert")
+    AGREEMENT = "agreement", _("Agreed by the annotators")
+
+
+class ConfirmedLabel(models.Model):
+    """A tag that is known to apply to a video: what training and exports use."""
+
+    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="confirmed_labels")
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="confirmed_labels")
+    source = models.CharField(max_length=10, choices=LabelSource.choices)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    confirmed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["video", "tag__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["video", "tag"], name="one_confirmed_label_per_tag"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.video_id}: {self.tag_id}"
+
+
+class LabelChange(models.Model):
+    """History of a video's confirmed tags: who added or removed which, and when."""
+
+    class Action(models.TextChoices):
+        ADDED = "added", _("Added")
+        REMOVED = "removed", _("Removed")
+
+    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="label_changes")
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    source = models.CharField(max_length=10, choices=LabelSource.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["video", "changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.tag_id} on {self.video_id}"

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from ml.taxonomy import PATH_SEPARATOR
+
+
+class LabelingMode(models.TextChoices):
+    MULTI_LABEL = "multi", _("Multi-label (any number of tags per video)")
+    SINGLE_LABEL = "single", _("Single-label (exactly one tag per video)")
+
+
+class Project(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    taxonomy_name = models.CharField(
+        _("taxonomy"), max_length=200, blank=True, help_text=_("Where the tags come from.")
+    )
+    labeling_mode = models.CharField(
+        _("labeling mode"),
+        max_length=10,
+        choices=LabelingMode.choices,
+        default=LabelingMode.MULTI_LABEL,
+    )
+    guidelines = models.TextField(_("guidelines (Markdown)"), blank=True)
+    annotators_per_video = models.PositiveSmallIntegerField(
+        _("annotators per video"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        # The roles are made of these; see annotations/roles.py.
+        permissions = [
+            ("manage_taxonomy", "Can import and edit a project's taxonomy"),
+            ("import_videos", "Can import videos"),
+            ("label_videos", "Can label the videos assigned to them"),
+            ("label_any_video", "Can label any video of a project"),
+            ("view_suggestions", "Can see the model's suggestions"),
+            ("view_all_annotations", "Can see other annotators' labels"),
+            ("review_annotations", "Can review annotations and confirm labels"),
+            ("retrain_model", "Can retrain, promote and roll back models"),
+            ("export_dataset", "Can export datasets"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(annotators_per_video__gte=1),
+                name="project_needs_at_least_one_annotator",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_single_label(self) -> bool:
+        return self.labeling_mode == LabelingMode.SINGLE_LABEL
+
+
+class TagQuerySet(models.QuerySet["Tag"]):
+    def active(self) -> TagQuerySet:
+        return self.filter(active=True)
+
+
+class Tag(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tags")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    # The full path, "Level 1: Level 2: Level 3": what imports, exports and the
+    # model use to name a tag, so it is stored rather than rebuilt on each read.
+    path = models.CharField(_("path"), max_length=1000)
+    depth = models.PositiveSmallIntegerField(default=1)
+    active = models.BooleanField(_("active"), default=True)
+    hotkey = models.CharField(
+        _("hotkey"),
+        max_length=1,
+        blank=True,
+        validators=[
+            RegexValidator(r"^[0-9a-z]$", _("A hotkey is one digit or lower-case letter."))
+        ],
+    )
+
+    objects = TagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["project", "path"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "path"], name="unique_tag_path_per_project"),
+            models.UniqueConstraint(
+                fields=["project", "hotkey"],
+                condition=~models.Q(hotkey=""),
+                name="unique_tag_hotkey_per_project",
+            ),
+            models.CheckConstraint(condition=~models.Q(name=""), name="tag_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.path
+
+    def ancestor_paths(self) -> list[str]:
+        """This tag's path and its parents' paths, the root first."""
+        parts = self.path.split(PATH_SEPARATOR)
+        return [PATH_SEPARATOR.join(parts[: i + 1]) for i in range(len(parts))]

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from annotations.models import Project, Tag
+from ml.taxonomy import PATH_SEPARATOR, TaxonomyEntry, TaxonomyFormatError, parse_taxonomy
+
+
+@dataclass(frozen=True)
+class TaxonomyImportResult:
+    created: int
+    unchanged: int
+    hotkeys_set: int
+
+    @property
+    def total(self) -> int:
+        return self.created + self.unchanged
+
+
+@transaction.atomic
+def taxonomy_import(*, project: Project, entries: list[TaxonomyEntry]) -> TaxonomyImportResult:
+    """Add the entries' tags to the project; tags already there are left as they are.
+
+    Runs in one transaction: an error anywhere leaves the taxonomy untouched.
+    Entries must list parents before children (``parse_taxonomy`` does).
+    """
+    existing = {tag.path: tag for tag in Tag.objects.select_for_update().filter(project=project)}
+    used_hotkeys = {tag.hotkey: tag.path for tag in existing.values() if tag.hotkey}
+    created = unchanged = hotkeys_set = 0
+    for entry in entries:
+        tag = existing.get(entry.path)
+        if tag is None:
+            parts = entry.parts
+            parent_path = PATH_SEPARATOR.join(parts[:-1])
+            parent = existing.get(parent_path) if len(parts) > 1 else None
+            if len(parts) > 1 and parent is None:
+                raise TaxonomyFormatError(None, f"the parent of {entry.path!r} is missing")
+            tag = Tag.objects.create(
+                project=project, parent=parent, name=parts[-1], path=entry.path, depth=len(parts)
+            )
+            existing[entry.path] = tag
+            created += 1
+        else:
+            unchanged += 1
+        if entry.hotkey and not tag.hotkey:
+            holder = used_hotkeys.get(entry.hotkey)
+            if holder is not None and holder != entry.path:
+                raise TaxonomyFormatError(
+                    None, f"hotkey {entry.hotkey!r} of {entry.path!r} is already used by {holder!r}"
+                )
+            tag.hotkey = entry.hotkey
+            tag.save(update_fields=["hotkey"])
+            used_hotkeys[entry.hotkey] = entry.path
+            hotkeys_set += 1
+    return TaxonomyImportResult(created=created, unchanged=unchanged, hotkeys_set=hotkeys_set)
+
+
+def taxonomy_import_text(*, project: Project, text: str, fmt: str) -> TaxonomyImportResult:
+    """Parse a whole file first, then import it: a bad line stops everything before any write."""
+    entries = parse_taxonomy(text, fmt)
+    if not entries:
+        raise TaxonomyFormatError(None, "the file holds no tags")
+    return taxonomy_import(project=project, entries=entries)

@@ -1,0 +1,419 @@
+"""Importing videos: from an upload, from manifest rows, from a folder scan.
+
+Every source goes the same way: fetch into a local file, probe it with PyAV,
+hash it, and only then store it and create the Video in a transaction. A row
+that fails is reported with its line and reason and the others go on; a row
+whose video is already in the project (same external id or same file) is
+skipped, so importing a manifest twice creates no duplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+
+from annotations.manifest import ManifestRow
+from annotations.models import (
+    ConfirmedLabel,
+    LabelChange,
+    LabelSource,
+    Project,
+    Tag,
+    Video,
+)
+from annotations.services.sources import (
+    SourceRejected,
+    download_url,
+    resolve_import_folder,
+    resolve_import_path,
+)
+from ml.media import MediaError, MediaInfo, probe_media, sha256_of
+from ml.subtitles import find_sidecar
+from ml.taxonomy import normalize_path
+
+logger = logging.getLogger(__name__)
+
+MEDIA_SUFFIXES = {
+    ".mp4",
+    ".mkv",
+    ".webm",
+    ".mov",
+    ".avi",
+    ".m4v",
+    ".mpg",
+    ".mpeg",
+    ".ts",
+    ".flv",
+    ".m4a",
+    ".mp3",
+    ".wav",
+    ".ogg",
+    ".opus",
+}
+
+
+class VideoImportError(ValueError):
+    """A video that cannot be imported; the message says why."""
+
+
+@dataclass
+class RowOutcome:
+    line: int
+    status: str  # "imported", "skipped" or "failed"
+    message: str = ""
+    external_id: str = ""
+    video_id: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    outcomes: list[RowOutcome] = field(default_factory=list)
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(outcome.status for outcome in self.outcomes)
+
+    def summary(self) -> str:
+        counts = self.counts
+        warned = sum(1 for outcome in self.outcomes if outcome.warnings)
+        text = (
+            f"{counts['imported']} imported, {counts['skipped']} skipped, {counts['failed']} failed"
+        )
+        return f"{text} ({warned} with warnings)" if warned else text
+
+
+@dataclass
+class LocalMedia:
+    path: Path
+    info: MediaInfo
+    sha256: str
+    source_name: str
+    subtitles: Path | None = None
+    temporary: bool = False
+
+    def discard(self) -> None:
+        if self.temporary:
+            self.path.unlink(missing_ok=True)
+
+
+class TagResolver:
+    """Finds a project's tags by path, forgiving spacing and letter case."""
+
+    def __init__(self, project: Project) -> None:
+        self._by_key = {self._key(tag.path): tag for tag in Tag.objects.filter(project=project)}
+
+    @staticmethod
+    def _key(path: str) -> str:
+        return normalize_path(path).casefold()
+
+    def resolve(self, paths: Iterable[str]) -> tuple[list[Tag], list[str]]:
+        found: list[Tag] = []
+        unknown: list[str] = []
+        for path in paths:
+            tag = self._by_key.get(self._key(path))
+            if tag is None:
+                unknown.append(path)
+            elif tag not in found:
+                found.append(tag)
+        return found, unknown
+
+
+def _is_url(source: str) -> bool:
+    return "://" in source
+
+
+def media_prepare(*, source: str, base_dir: Path | None, subtitles: str = "") -> LocalMedia:
+    """A local, probed, hashed copy (or the original, for files in an import root)."""
+    if _is_url(source):
+        path = download_url(
+            source,
+            max_bytes=settings.MAX_UPLOAD_BYTES,
+            timeout=settings.URL_IMPORT_TIMEOUT_SECONDS,
+            allowlist=settings.URL_IMPORT_ALLOWLIST,
+        )
+        temporary = True
+    else:
+        path = resolve_import_path(source, roots=settings.IMPORT_ROOTS, base=base_dir)
+        temporary = False
+    try:
+        info = probe_media(path, max_bytes=settings.MAX_UPLOAD_BYTES)
+        sidecar = (
+            resolve_import_path(subtitles, roots=settings.IMPORT_ROOTS, base=base_dir)
+            if subtitles
+            else (None if temporary else find_sidecar(path))
+        )
+        return LocalMedia(path, info, sha256_of(path), source, sidecar, temporary)
+    except BaseException:
+        if temporary:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _existing_video(
+    project: Project, *, external_id: str, sha256: str, title: str = "", description: str = ""
+) -> Video | None:
+    videos = Video.objects.filter(project=project)
+    if external_id:
+        found = videos.filter(external_id=external_id).first()
+        if found is not None:
+            return found
+    if sha256:
+        return videos.filter(sha256=sha256).first()
+    if not external_id:
+        # A text-only row with no id has only its text to be recognised by.
+        return videos.filter(
+            external_id="", sha256="", title=title, description=description
+        ).first()
+    return None
+
+
+def video_create(
+    *,
+    project: Project,
+    title: str,
+    description: str = "",
+    external_id: str = "",
+    tag_paths: Iterable[str] = (),
+    metadata: dict[str, object] | None = None,
+    media: LocalMedia | None = None,
+    user: User | None = None,
+    resolver: TagResolver | None = None,
+) -> tuple[Video, list[str]]:
+    """Store one video with its imported labels; returns it and any warnings.
+
+    Raises VideoImportError when the project already has it.
+    """
+    duplicate = _existing_video(
+        project,
+        external_id=external_id,
+        sha256=media.sha256 if media else "",
+        title=title,
+        description=description,
+    )
+    if duplicate is not None:
+        raise VideoImportError(f"already imported as video #{duplicate.pk} ({duplicate.title})")
+    tags, unknown = (resolver or TagResolver(project)).resolve(tag_paths)
+    warnings = [f"unknown tag {path!r} kept in metadata only" for path in unknown]
+    video = Video(
+        project=project,
+        title=(title or (Path(media.source_name).stem if media else ""))[:500],
+        description=description,
+        external_id=external_id,
+        metadata=dict(metadata or {}),
+    )
+    if tag_paths:
+        video.metadata["original_tags"] = list(tag_paths)
+    if unknown:
+        video.metadata["unknown_tags"] = unknown
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            if media is not None:
+                _attach_media(video, media, stored)
+            video.save()
+            labels = [
+                ConfirmedLabel(video=video, tag=tag, source=LabelSource.IMPORT, confirmed_by=user)
+                for tag in tags
+            ]
+            ConfirmedLabel.objects.bulk_create(labels)
+            LabelChange.objects.bulk_create(
+                LabelChange(
+                    video=video,
+                    tag=tag,
+                    action=LabelChange.Action.ADDED,
+                    source=LabelSource.IMPORT,
+                    changed_by=user,
+                )
+                for tag in tags
+            )
+            transaction.on_commit(lambda: _enqueue_ingest(video.pk))
+    except IntegrityError:
+        # Another import stored the same video between our check and our insert.
+        _delete_stored(stored)
+        raise VideoImportError("already imported (by a concurrent import)") from None
+    except BaseException:
+        _delete_stored(stored)
+        raise
+    return video, warnings
+
+
+def _attach_media(video: Video, media: LocalMedia, stored: list[str]) -> None:
+    video.sha256 = media.sha256
+    video.source_name = media.source_name[:2000]
+    video.apply_media_info(media.info)
+    with media.path.open("rb") as handle:
+        video.source_file.save(media.path.name, File(handle), save=False)
+    stored.append(str(video.source_file.name))
+    if media.subtitles is not None:
+        with media.subtitles.open("rb") as handle:
+            video.subtitles_file.save(media.subtitles.name, File(handle), save=False)
+        stored.append(str(video.subtitles_file.name))
+
+
+def _delete_stored(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
+
+
+def _enqueue_ingest(video_id: int) -> None:
+    from annotations.tasks import enqueue_ingest
+
+    enqueue_ingest(video_id)
+
+
+ProgressCallback = Callable[[int, int, RowOutcome], None]
+
+
+def videos_import_rows(
+    *,
+    project: Project,
+    rows: Iterable[ManifestRow],
+    base_dir: Path | None,
+    user: User | None = None,
+    progress: ProgressCallback | None = None,
+) -> ImportReport:
+    """Import manifest rows one by one; each row's failure is recorded, not raised."""
+    report = ImportReport()
+    row_list = list(rows)
+    seen_ids: dict[str, int] = {}
+    resolver = TagResolver(project)
+    for position, row in enumerate(row_list, start=1):
+        outcome = _import_row(
+            project=project,
+            row=row,
+            base_dir=base_dir,
+            user=user,
+            seen_ids=seen_ids,
+            resolver=resolver,
+        )
+        report.outcomes.append(outcome)
+        if progress is not None:
+            progress(position, len(row_list), outcome)
+    return report
+
+
+def _import_row(
+    *,
+    project: Project,
+    row: ManifestRow,
+    base_dir: Path | None,
+    user: User | None,
+    seen_ids: dict[str, int],
+    resolver: TagResolver,
+) -> RowOutcome:
+    outcome = RowOutcome(line=row.line, status="failed", external_id=row.external_id)
+    if row.error:
+        outcome.message = row.error
+        return outcome
+    if row.external_id:
+        if row.external_id in seen_ids:
+            outcome.message = (
+                f"video_id {row.external_id!r} repeats line {seen_ids[row.external_id]}"
+            )
+            return outcome
+        seen_ids[row.external_id] = row.line
+    existing = _existing_video(project, external_id=row.external_id, sha256="")
+    if existing is not None:
+        return RowOutcome(
+            row.line,
+            "skipped",
+            f"already imported as video #{existing.pk}",
+            row.external_id,
+            existing.pk,
+        )
+    media: LocalMedia | None = None
+    try:
+        if row.source:
+            media = media_prepare(source=row.source, base_dir=base_dir, subtitles=row.subtitles)
+        video, warnings = video_create(
+            project=project,
+            title=row.title,
+            description=row.description,
+            external_id=row.external_id,
+            tag_paths=row.tags,
+            metadata=row.metadata,
+            media=media,
+            user=user,
+            resolver=resolver,
+        )
+    except (SourceRejected, MediaError) as exc:
+        outcome.message = str(exc)
+        return outcome
+    except VideoImportError as exc:
+        return RowOutcome(row.line, "skipped", str(exc), row.external_id)
+    finally:
+        if media is not None:
+            media.discard()
+    return RowOutcome(row.line, "imported", "", row.external_id, video.pk, warnings)
+
+
+def videos_scan_folder(
+    *,
+    project: Project,
+    folder: Path,
+    user: User | None = None,
+    progress: ProgressCallback | None = None,
+) -> ImportReport:
+    """Import every media file under a folder inside an import root, titled by file name."""
+    root = resolve_import_folder(str(folder), roots=settings.IMPORT_ROOTS)
+    rows = [
+        ManifestRow(line=index, title=path.stem.replace("_", " "), source=str(path))
+        for index, path in enumerate(
+            sorted(
+                p for p in root.rglob("*") if p.suffix.lower() in MEDIA_SUFFIXES and p.is_file()
+            ),
+            start=1,
+        )
+    ]
+    return videos_import_rows(
+        project=project, rows=rows, base_dir=root, user=user, progress=progress
+    )
+
+
+def video_import_upload(
+    *,
+    project: Project,
+    upload: UploadedFile,
+    title: str = "",
+    description: str = "",
+    tag_paths: Iterable[str] = (),
+    user: User | None = None,
+) -> tuple[Video, list[str]]:
+    """Import a file uploaded through the browser or the API; raises VideoImportError."""
+    if upload.size is not None and upload.size > settings.MAX_UPLOAD_BYTES:
+        raise VideoImportError(
+            f"the file is {upload.size} bytes, over the limit of {settings.MAX_UPLOAD_BYTES}"
+        )
+    name = Path(upload.name or "upload").name
+    with tempfile.NamedTemporaryFile(delete=False, suffix=Path(name).suffix[:10]) as handle:
+        for chunk in upload.chunks():
+            handle.write(chunk)
+    temp = Path(handle.name)
+    try:
+        try:
+            info = probe_media(temp, max_bytes=settings.MAX_UPLOAD_BYTES)
+        except MediaError as exc:
+            raise VideoImportError(str(exc)) from None
+        media = LocalMedia(temp, info, sha256_of(temp), name, None, temporary=True)
+        return video_create(
+            project=project,
+            title=title or Path(name).stem,
+            description=description,
+            tag_paths=list(tag_paths),
+            media=media,
+            user=user,
+        )
+    finally:
+        temp.unlink(missing_ok=True)

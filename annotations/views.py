@@ -1,0 +1,184 @@
+"""The web pages. Each view reads like a checklist: who may, what to load, what to show."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from annotations.forms import TaxonomyUploadForm, VideoUploadForm
+from annotations.models import Video, VideoStatus
+from annotations.roles import (
+    P_IMPORT_VIDEOS,
+    P_MANAGE_TAXONOMY,
+    P_VIEW_ALL_ANNOTATIONS,
+    P_VIEW_SUGGESTIONS,
+    role_of,
+)
+from annotations.selectors import (
+    get_project_for_user,
+    get_video_for_user,
+    projects_for_user,
+    status_counts,
+    tag_tree,
+    videos_for_user,
+)
+from annotations.services.taxonomy import taxonomy_import_text
+from annotations.services.video_import import VideoImportError, video_import_upload
+from ml.taxonomy import TaxonomyFormatError, detect_format
+
+VIDEOS_PER_PAGE = 50
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _require_perm(request: HttpRequest, permission: str) -> None:
+    if not request.user.has_perm(permission):
+        raise PermissionDenied(_("Your role does not allow this."))
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    if role_of(request.user) is None:
+        return render(request, "annotations/no_role.html", status=403)
+    projects = projects_for_user(request.user).annotate(
+        video_count=Count("videos", distinct=True), tag_count=Count("tags", distinct=True)
+    )
+    return render(request, "annotations/home.html", {"projects": projects})
+
+
+@login_required
+def project_detail(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    project = get_project_for_user(request.user, project_id)
+    videos = videos_for_user(request.user, project)
+    counts = status_counts(videos)
+    status = request.GET.get("status", "")
+    if status in VideoStatus.values:
+        videos = videos.filter(status=status)
+    query = request.GET.get("q", "").strip()
+    if query:
+        videos = videos.filter(
+            Q(title__icontains=query) | Q(description__icontains=query) | Q(external_id=query)
+        )
+    page = Paginator(videos.order_by("created_at", "id"), VIDEOS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "project": project,
+        "page": page,
+        "status_rows": [(value, label, counts[value]) for value, label in VideoStatus.choices],
+        "status": status,
+        "query": query,
+        "statuses": VideoStatus.choices,
+        "tag_count": project.tags.count(),
+    }
+    if request.htmx:
+        return render(request, "annotations/partials/video_table.html", context)
+    return render(request, "annotations/project_detail.html", context)
+
+
+@login_required
+def taxonomy(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = get_project_for_user(request.user, project_id)
+    can_manage = request.user.has_perm(P_MANAGE_TAXONOMY)
+    context = {
+        "project": project,
+        "roots": tag_tree(project),
+        "tag_count": project.tags.count(),
+        "form": TaxonomyUploadForm() if can_manage else None,
+    }
+    return render(request, "annotations/taxonomy.html", context)
+
+
+@login_required
+@require_POST
+def taxonomy_upload(request: HttpRequest, project_id: int) -> HttpResponse:
+    _require_perm(request, P_MANAGE_TAXONOMY)
+    project = get_project_for_user(request.user, project_id)
+    form = TaxonomyUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            text = form.text()
+            fmt = form.cleaned_data["format"]
+            if fmt == "auto":
+                fmt = detect_format(form.cleaned_data["file"].name or "", text)
+            result = taxonomy_import_text(project=project, text=text, fmt=fmt)
+        except (TaxonomyFormatError, ValidationError) as exc:
+            detail = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            messages.error(request, _("Nothing was imported: %(error)s") % {"error": detail})
+        else:
+            messages.success(
+                request,
+                _("Taxonomy imported: %(created)d new tags, %(unchanged)d already present.")
+                % {"created": result.created, "unchanged": result.unchanged},
+            )
+    else:
+        for errors in form.errors.values():
+            messages.error(request, " ".join(str(error) for error in errors))
+    return redirect("taxonomy", project_id=project.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def video_upload(request: HttpRequest, project_id: int) -> HttpResponse:
+    _require_perm(request, P_IMPORT_VIDEOS)
+    project = get_project_for_user(request.user, project_id)
+    form = VideoUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            video, warnings = video_import_upload(
+                project=project,
+                upload=form.cleaned_data["file"],
+                title=form.cleaned_data["title"],
+                description=form.cleaned_data["description"],
+                tag_paths=form.tag_paths(),
+                user=request.user,  # type: ignore[arg-type]
+            )
+        except VideoImportError as exc:
+            form.add_error("file", str(exc))
+        else:
+            for warning in warnings:
+                messages.warning(request, warning)
+            messages.success(request, _("Video imported; processing has started."))
+            return redirect("video_detail", video_id=video.pk)
+    return render(request, "annotations/video_upload.html", {"project": project, "form": form})
+
+
+@login_required
+def video_detail(request: HttpRequest, video_id: int) -> HttpResponse:
+    video = get_video_for_user(request.user, video_id)
+    context = {
+        "video": video,
+        "project": video.project,
+        "segments": video.transcript_segments.all(),
+        "keyframes": video.keyframes.all(),
+        "steps": video.steps.all(),
+        "confirmed": (
+            video.confirmed_labels.select_related("tag")
+            if request.user.has_perm(P_VIEW_ALL_ANNOTATIONS)
+            else None
+        ),
+        "suggestions": (
+            video.suggestions.select_related("tag", "model_version")
+            if request.user.has_perm(P_VIEW_SUGGESTIONS)
+            else None
+        ),
+    }
+    return render(request, "annotations/video_detail.html", context)
+
+
+@login_required
+def video_file(request: HttpRequest, video_id: int) -> FileResponse:
+    video: Video = get_video_for_user(request.user, video_id)
+    if not video.source_file:
+        raise Http404(_("This video has no media file."))
+    return FileResponse(video.source_file.open("rb"), as_attachment=False)

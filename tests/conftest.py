@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django_q.conf import Conf
+from pytest_django.fixtures import Settings
+
+from annotations.models import Project
+from annotations.roles import Role, roles_bootstrap
+from tests.factories import make_project, make_user
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_inline(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Queued jobs run at once, in the test's process, so their effect can be asserted.
+    monkeypatch.setattr(Conf, "SYNC", True)
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings: Settings, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.IMPORT_ROOTS = [tmp_path / "imports"]
+    # The real hasher is slow by design; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    (tmp_path / "imports").mkdir()
+
+
+@pytest.fixture
+def import_root(tmp_path: Path) -> Path:
+    return tmp_path / "imports"
+
+
+@pytest.fixture
+def roles(db: None) -> None:
+    roles_bootstrap()
+
+
+@pytest.fixture
+def admin_user(roles: None) -> User:
+    return make_user(Role.ADMIN, "alice_admin", is_staff=True)
+
+
+@pytest.fixture
+def expert(roles: None) -> User:
+    return make_user(Role.EXPERT, "eve_expert")
+
+
+@pytest.fixture
+def crowd(roles: None) -> User:
+    return make_user(Role.CROWD, "carl_crowd")
+
+
+@pytest.fixture
+def other_crowd(roles: None) -> User:
+    return make_user(Role.CROWD, "cora_crowd")
+
+
+@pytest.fixture
+def no_role_user(roles: None) -> User:
+    return make_user(None, "nobody")
+
+
+@pytest.fixture
+def project(db: None) -> Project:
+    return make_project("Demo")

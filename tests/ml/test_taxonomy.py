@@ -1,0 +1,355 @@
+"""Reading taxonomies: the three layouts, normalisation, and errors that name their line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ml.taxonomy import (
+    MAX_DEPTH,
+    TaxonomyEntry,
+    TaxonomyFormatError,
+    ancestors,
+    detect_format,
+    normalize_path,
+    parse_taxonomy,
+    paths_of,
+    read_taxonomy_file,
+    split_tag_list,
+)
+
+# The IAB layout: a header naming the tiers, a parent row before its children,
+# one repeated row, rows with trailing empty cells (one with an extra empty
+# column), a blank row in the middle.
+IAB_CSV = (
+    "Tier 1,Tier 2,Tier 3\n"
+    "Спорт,,\n"
+    "Спорт,Футбол,\n"
+    "Спорт,Футбол,Премьер-лига\n"
+    "Спорт,Футбол,\n"
+    "Спорт,Хоккей,,\n"
+    "\n"
+    "Транспорт,,\n"
+    "Транспорт,Автомобили,\n"
+    "  Транспорт , Автомобили ,  Электро   мобили \n"
+)
+
+IAB_PATHS = {
+    "Спорт",
+    "Спорт: Футбол",
+    "Спорт: Футбол: Премьер-лига",
+    "Спорт: Хоккей",
+    "Транспорт",
+    "Транспорт: Автомобили",
+    "Транспорт: Автомобили: Электро мобили",
+}
+
+
+def _error(text: str, fmt: str) -> TaxonomyFormatError:
+    with pytest.raises(TaxonomyFormatError) as caught:
+        parse_taxonomy(text, fmt)
+    return caught.value
+
+
+def _assert_parents_first(entries: list[TaxonomyEntry]) -> None:
+    seen: set[str] = set()
+    for entry in entries:
+        for ancestor in ancestors(entry.path)[:-1]:
+            assert ancestor in seen, f"{entry.path!r} comes before its parent {ancestor!r}"
+        seen.add(entry.path)
+
+
+# --- IAB CSV ---------------------------------------------------------------------------
+
+
+def test_iab_csv_gives_each_path_once_with_its_depth() -> None:
+    entries = parse_taxonomy(IAB_CSV, "csv")
+
+    assert set(paths_of(entries)) == IAB_PATHS
+    assert len(entries) == len(IAB_PATHS)  # the repeated row is collapsed
+    depths = {entry.path: len(entry.parts) for entry in entries}
+    assert depths["Спорт"] == 1
+    assert depths["Спорт: Футбол"] == 2
+    assert depths["Спорт: Футбол: Премьер-лига"] == 3
+
+
+def test_iab_csv_lists_every_parent_before_its_children() -> None:
+    _assert_parents_first(parse_taxonomy(IAB_CSV, "csv"))
+
+
+def test_iab_csv_adds_a_parent_that_has_no_row_of_its_own() -> None:
+    entries = parse_taxonomy("\n".join(["Tier 1,Tier 2,Tier 3", "Новости,Политика,Выборы"]), "csv")
+
+    assert paths_of(entries) == ["Новости", "Новости: Политика", "Новости: Политика: Выборы"]
+
+
+def test_iab_csv_header_row_is_not_a_tag() -> None:
+    assert "Tier 1" not in paths_of(parse_taxonomy(IAB_CSV, "csv"))
+
+
+def test_byte_order_mark_is_ignored() -> None:
+    assert set(paths_of(parse_taxonomy("\ufeff" + IAB_CSV, "csv"))) == IAB_PATHS
+
+
+def test_csv_gap_between_levels_names_its_line() -> None:
+    text = "Tier 1,Tier 2,Tier 3\nA,,\nA,B,\n\nA,,C\n"
+
+    error = _error(text, "csv")
+
+    assert error.line == 5
+    assert "line 5" in str(error)
+    assert "level 2 is empty" in str(error)
+
+
+def test_csv_name_containing_the_separator_names_its_line() -> None:
+    text = "\n".join(["Tier 1,Tier 2", "Спорт,", "Спорт,Футбол: Премьер-лига"])
+
+    error = _error(text, "csv")
+
+    assert error.line == 3
+    assert "':'" in str(error)
+
+
+def test_csv_path_deeper_than_the_limit_names_its_line() -> None:
+    too_deep = ",".join(f"L{level}" for level in range(MAX_DEPTH + 1))
+    text = "header\nok\n" + too_deep + "\n"
+
+    error = _error(text, "csv")
+
+    assert error.line == 3
+    assert f"{MAX_DEPTH + 1} levels deep" in str(error)
+
+
+def test_csv_path_at_the_depth_limit_is_accepted() -> None:
+    deepest = ",".join(f"L{level}" for level in range(MAX_DEPTH))
+
+    entries = parse_taxonomy("header\n" + deepest + "\n", "csv")
+
+    assert max(len(entry.parts) for entry in entries) == MAX_DEPTH
+
+
+# --- one path per line ----------------------------------------------------------------
+
+
+def test_lines_layout_skips_comments_and_blank_lines() -> None:
+    text = "\n".join(
+        [
+            "# Тематики видео",
+            "",
+            "Спорт: Футбол",
+            "   # an indented comment",
+            "Спорт:Хоккей ",
+            "",
+            "Музыка",
+        ]
+    )
+
+    entries = parse_taxonomy(text, "lines")
+
+    assert paths_of(entries) == ["Музыка", "Спорт", "Спорт: Футбол", "Спорт: Хоккей"]
+    _assert_parents_first(entries)
+
+
+def test_lines_layout_empty_level_names_its_line() -> None:
+    text = "# comment\nA: B\n\nA: : C\nD\n"
+
+    error = _error(text, "lines")
+
+    assert error.line == 4
+    assert "line 4: level 2 is empty" in str(error)
+
+
+def test_lines_layout_trailing_separator_is_an_empty_level() -> None:
+    error = _error("A\nA: B:\n", "lines")
+
+    assert error.line == 2
+    assert "level 3 is empty" in str(error)
+
+
+def test_lines_layout_too_deep_path_names_its_line() -> None:
+    text = "A\n" + ": ".join(f"L{level}" for level in range(MAX_DEPTH + 1)) + "\n"
+
+    error = _error(text, "lines")
+
+    assert error.line == 2
+    assert "levels deep" in str(error)
+
+
+# --- JSON -----------------------------------------------------------------------------
+
+JSON_TREE = """[
+  {"name": "Спорт", "hotkey": "1", "children": [
+    {"name": "Футбол", "hotkey": "f"},
+    {"name": "Хоккей", "children": [{"name": "НХЛ"}]}
+  ]},
+  {"name": "Музыка", "hotkey": "2"}
+]
+"""
+
+
+def test_json_tree_gives_paths_and_hotkeys() -> None:
+    entries = parse_taxonomy(JSON_TREE, "json")
+
+    hotkeys = {entry.path: entry.hotkey for entry in entries}
+    assert hotkeys == {
+        "Спорт": "1",
+        "Спорт: Футбол": "f",
+        "Спорт: Хоккей": "",
+        "Спорт: Хоккей: НХЛ": "",
+        "Музыка": "2",
+    }
+    _assert_parents_first(entries)
+
+
+def test_json_tree_may_sit_under_a_tags_key() -> None:
+    wrapped = json.dumps({"tags": json.loads(JSON_TREE)}, ensure_ascii=False, indent=1)
+
+    assert set(paths_of(parse_taxonomy(wrapped, "json"))) == set(
+        paths_of(parse_taxonomy(JSON_TREE, "json"))
+    )
+
+
+def test_json_list_of_paths_is_normalised_and_gets_its_parents() -> None:
+    text = json.dumps(["Спорт:Футбол ", "Музыка", "Спорт: Футбол"], ensure_ascii=False)
+
+    entries = parse_taxonomy(text, "json")
+
+    assert paths_of(entries) == ["Музыка", "Спорт", "Спорт: Футбол"]
+
+
+def test_invalid_json_names_its_line() -> None:
+    text = '[\n  "A",\n  "B"\n  "C"\n]\n'
+
+    error = _error(text, "json")
+
+    assert error.line == 4
+    assert "not valid JSON" in str(error)
+
+
+def test_json_path_with_an_empty_level_names_its_line() -> None:
+    text = '[\n  "A",\n  "A: B",\n  "A: : C"\n]\n'
+
+    error = _error(text, "json")
+
+    assert error.line == 4
+    assert "level 2 is empty" in str(error)
+
+
+def test_json_bad_hotkey_names_its_line() -> None:
+    text = '[\n  {"name": "A"},\n  {"name": "B", "hotkey": "Shift"}\n]\n'
+
+    error = _error(text, "json")
+
+    assert error.line == 3
+    assert "hotkey" in str(error)
+
+
+def test_json_that_is_not_a_list_is_refused() -> None:
+    error = _error('{"name": "A"}', "json")
+
+    assert error.line == 1
+    assert "expected a list" in str(error)
+
+
+def test_duplicated_hotkey_is_refused_naming_both_tags() -> None:
+    text = '[\n  {"name": "Спорт", "hotkey": "s"},\n  {"name": "Сериалы", "hotkey": "s"}\n]\n'
+
+    error = _error(text, "json")
+
+    assert "'s'" in str(error)
+    assert "Спорт" in str(error)
+    assert "Сериалы" in str(error)
+
+
+def test_duplicated_hotkey_names_the_line_of_the_second_use() -> None:
+    text = '[\n  {"name": "Спорт", "hotkey": "s"},\n  {"name": "Сериалы", "hotkey": "s"}\n]\n'
+
+    error = _error(text, "json")
+
+    assert error.line == 3
+    assert "line 3" in str(error)
+
+
+def test_json_error_in_a_repeated_name_names_the_line_of_the_bad_one() -> None:
+    text = (
+        "[\n"
+        '  {"name": "Спорт", "children": [\n'
+        '    {"name": "Другое", "hotkey": "d"}\n'
+        "  ]},\n"
+        '  {"name": "Музыка", "children": [\n'
+        '    {"name": "Другое", "hotkey": "D"}\n'
+        "  ]}\n"
+        "]\n"
+    )
+
+    error = _error(text, "json")
+
+    assert error.line == 6
+
+
+def test_unknown_format_is_refused() -> None:
+    error = _error("A\n", "xml")
+
+    assert "unknown taxonomy format" in str(error)
+
+
+# --- normalisation, tag lists, format detection --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("Спорт:Футбол ", "Спорт: Футбол"),
+        ("  Спорт :  Футбол  :Премьер   лига", "Спорт: Футбол: Премьер лига"),
+        ("Спорт: Футбол", "Спорт: Футбол"),
+        ("Музыка", "Музыка"),
+        ("Спорт:\t Футбол", "Спорт: Футбол"),
+    ],
+)
+def test_normalize_path_gives_the_canonical_form(typed: str, canonical: str) -> None:
+    assert normalize_path(typed) == canonical
+
+
+def test_split_tag_list_normalises_and_drops_empties_and_repeats() -> None:
+    text = "Спорт:Футбол ,  Транспорт,,  , Спорт: Футбол, Музыка: Рок"
+
+    assert split_tag_list(text) == ["Спорт: Футбол", "Транспорт", "Музыка: Рок"]
+
+
+def test_split_tag_list_of_nothing_is_empty() -> None:
+    assert split_tag_list("") == []
+    assert split_tag_list(" , ,") == []
+
+
+@pytest.mark.parametrize(
+    ("filename", "text", "expected"),
+    [
+        ("iab.csv", "A\n", "csv"),
+        ("tags.json", "A\n", "json"),
+        ("tags.TXT", "A,B\n", "lines"),
+        ("upload", '[{"name": "A"}]', "json"),
+        ("upload", '  {"tags": []}', "json"),
+        ("upload", "Tier 1,Tier 2\nA,B\n", "csv"),
+        ("upload", "\n".join(["Спорт: Футбол", "Музыка"]), "lines"),
+        ("upload", "", "lines"),
+    ],
+)
+def test_detect_format(filename: str, text: str, expected: str) -> None:
+    assert detect_format(filename, text) == expected
+
+
+def test_read_taxonomy_file_detects_the_layout(tmp_path: Path) -> None:
+    path = tmp_path / "iab.csv"
+    path.write_text(IAB_CSV, encoding="utf-8")
+
+    assert set(paths_of(read_taxonomy_file(path))) == IAB_PATHS
+
+
+def test_read_taxonomy_file_refuses_non_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "cp1251.txt"
+    path.write_bytes("Спорт: Футбол\n".encode("cp1251"))
+
+    with pytest.raises(TaxonomyFormatError, match="not UTF-8"):
+        read_taxonomy_file(path)

@@ -1,0 +1,92 @@
+"""Settings come from the environment and refuse values they cannot read."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from tagging_site.env import env_bool, env_bytes, env_choice, env_int, env_list
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("1", True), ("yes", True), ("off", False), ("0", False)]
+)
+def test_env_bool_reads_common_spellings(
+    monkeypatch: pytest.MonkeyPatch, raw: str, expected: bool
+) -> None:
+    monkeypatch.setenv("X_FLAG", raw)
+    assert env_bool("X_FLAG", not expected) is expected
+
+
+@pytest.mark.parametrize(
+    ("reader", "raw"),
+    [
+        (lambda: env_bool("X_VALUE", False), "maybe"),
+        (lambda: env_int("X_VALUE", 1), "ten"),
+        (lambda: env_int("X_VALUE", 1, minimum=1), "0"),
+        (lambda: env_bytes("X_VALUE", 1), "2 parsecs"),
+        (lambda: env_choice("X_VALUE", "orm", ("orm", "redis")), "kafka"),
+    ],
+)
+def test_bad_values_fail_loudly_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, reader: object, raw: str
+) -> None:
+    monkeypatch.setenv("X_VALUE", raw)
+    with pytest.raises(ImproperlyConfigured, match="X_VALUE"):
+        reader()  # type: ignore[operator]
+
+
+def test_sizes_and_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("X_SIZE", "500M")
+    monkeypatch.setenv("X_LIST", " a.example , b.example,, ")
+    assert env_bytes("X_SIZE", 0) == 500 * 1024**2
+    assert env_list("X_LIST", []) == ["a.example", "b.example"]
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_deploy_check_is_clean_with_production_settings(tmp_path: Path) -> None:
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY="x" * 20 + "-a-long-random-production-secret-key-" + "y" * 20,
+        ALLOWED_HOSTS="tags.example.org",
+        VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    result = _manage("check", DEBUG="0", ALLOWED_HOSTS="tags.example.org", VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_redis_broker_needs_a_url(tmp_path: Path) -> None:
+    result = _manage("check", TASK_BROKER="redis", VAR_DIR=str(tmp_path), REDIS_URL="")
+    assert result.returncode != 0
+    assert "REDIS_URL" in result.stderr
