@@ -16,12 +16,13 @@ from annotations.models.labels import (
     TagDecision,
 )
 from annotations.models.learning import ExportSnapshot, ModelVersion, Suggestion
-from annotations.models.projects import LabelingMode, Project, Tag
+from annotations.models.projects import LabelingMode, Project, QueueOrder, Tag
 from annotations.models.videos import (
     Keyframe,
     ProcessingStep,
     TranscriptSegment,
     Video,
+    VideoFeatures,
     VideoStatus,
 )
 
@@ -38,10 +39,12 @@ __all__ = [
     "ModelVersion",
     "ProcessingStep",
     "Project",
+    "QueueOrder",
     "Suggestion",
     "Tag",
     "TagDecision",
     "TranscriptSegment",
     "Video",
+    "VideoFeatures",
     "VideoStatus",
 ]

@@ -40,6 +40,12 @@ class ModelVersion(models.Model):
                 condition=models.Q(state="promoted"),
                 name="one_promoted_model_per_project",
             ),
+            # Two retrain requests at once start one training: the second insert fails.
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=models.Q(state="training"),
+                name="one_training_per_project",
+            ),
         ]
 
     def __str__(self) -> str:

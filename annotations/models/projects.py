@@ -12,6 +12,12 @@ class LabelingMode(models.TextChoices):
     SINGLE_LABEL = "single", _("Single-label (exactly one tag per video)")
 
 
+class QueueOrder(models.TextChoices):
+    UPLOAD = "upload", _("Upload order")
+    RANDOM = "random", _("Random")
+    UNCERTAIN = "uncertain", _("Most uncertain first (active learning)")
+
+
 class Project(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     taxonomy_name = models.CharField(
@@ -28,6 +34,16 @@ class Project(models.Model):
         _("annotators per video"),
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(20)],
+    )
+    queue_order = models.CharField(
+        _("queue order"), max_length=10, choices=QueueOrder.choices, default=QueueOrder.UPLOAD
+    )
+    auto_confirm_agreement = models.BooleanField(
+        _("confirm agreed videos automatically"),
+        default=True,
+        help_text=_(
+            "When all annotators of a video chose the same tags, confirm them without review."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

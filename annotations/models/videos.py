@@ -70,6 +70,10 @@ class Video(models.Model):
     status_error = models.TextField(
         blank=True, help_text=_("What went wrong, in words an annotator or admin can act on.")
     )
+    # When a worker claimed the video; a claim much older than the job timeout
+    # belongs to a worker that died, and the video may be claimed again.
+    processing_started_at = models.DateTimeField(null=True, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -151,6 +155,25 @@ class ProcessingStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.video_id}:{self.name}={self.state}"
+
+
+class VideoFeatures(models.Model):
+    """What the media pipeline derived from a video for the model, step by step.
+
+    ``notes`` keeps, per step, why something is missing (no audio track, image
+    model not configured...), so a reader can tell "absent" from "not yet computed".
+    """
+
+    video = models.OneToOneField(Video, on_delete=models.CASCADE, related_name="features")
+    text = models.JSONField(default=dict, blank=True)
+    visual = models.JSONField(default=dict, blank=True)
+    audio = models.JSONField(default=dict, blank=True)
+    image_embedding = models.JSONField(null=True, blank=True)
+    notes = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"features of {self.video_id}"
 
 
 class TranscriptSegment(models.Model):

@@ -11,7 +11,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from annotations.forms import TaxonomyUploadForm, VideoUploadForm
 from annotations.models import Video, VideoStatus
@@ -32,13 +31,10 @@ from annotations.selectors import (
 )
 from annotations.services.taxonomy import taxonomy_import_text
 from annotations.services.video_import import VideoImportError, video_import_upload
+from annotations.views.htmx import HtmxHttpRequest
 from ml.taxonomy import TaxonomyFormatError, detect_format
 
 VIDEOS_PER_PAGE = 50
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _require_perm(request: HttpRequest, permission: str) -> None:

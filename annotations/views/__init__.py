@@ -1,0 +1,1 @@
+"""The web pages, one module per area; urls.py names each view by its module."""
