@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install lint format migrate worker web clean
+.PHONY: demo test install lint format migrate worker web serve clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,31 @@ worker: install
 
 web: install
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# A production-like run on this machine: DEBUG off, static files collected and served by
+# whitenoise, gunicorn on $(HOST):$(PORT) and one background worker. Without SECRET_KEY a
+# random one is generated once into var/secret_key. Plain http on localhost, so the
+# HTTPS-only settings are off unless set in the environment.
+serve: install
+	@set -e; \
+	if [ -z "$$SECRET_KEY" ]; then \
+	  if [ ! -s var/secret_key ]; then \
+	    mkdir -p var; \
+	    (umask 077; $(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret_key); \
+	    echo "No SECRET_KEY given: generated one in var/secret_key (kept for later runs)."; \
+	  fi; \
+	  SECRET_KEY=$$(cat var/secret_key); export SECRET_KEY; \
+	fi; \
+	export DEBUG=0 ALLOWED_HOSTS="$${ALLOWED_HOSTS:-127.0.0.1,localhost}" \
+	  SECURE_SSL_REDIRECT="$${SECURE_SSL_REDIRECT:-0}" SECURE_HSTS_SECONDS="$${SECURE_HSTS_SECONDS:-0}" \
+	  SESSION_COOKIE_SECURE="$${SESSION_COOKIE_SECURE:-0}" CSRF_COOKIE_SECURE="$${CSRF_COOKIE_SECURE:-0}" \
+	  GUNICORN_BIND="$${GUNICORN_BIND:-$(HOST):$(PORT)}"; \
+	$(PY) manage.py migrate --noinput; \
+	$(PY) manage.py collectstatic --noinput --verbosity 0; \
+	echo "Serving http://$$GUNICORN_BIND/ with gunicorn and one worker (DEBUG off); Ctrl-C stops both."; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py qcluster & worker=$$!; \
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py
 
 clean:
 	rm -rf var/media var/imports/demo var/db.sqlite3

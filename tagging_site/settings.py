@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "django_q",
     "annotations",
@@ -59,6 +61,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the app server, compressed and cached forever once hashed.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -139,6 +143,41 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env_path("STATIC_ROOT", BASE_DIR / "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
+# "local" keeps media under MEDIA_ROOT; "s3" stores it in an S3-compatible bucket (needs the
+# optional extra: pip install '.[s3]'), so web and worker machines share one store.
+MEDIA_STORAGE = env_choice("MEDIA_STORAGE", "local", ("local", "s3"))
+STORAGES: dict[str, dict[str, object]] = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+# In development static files are found in the app folders on each request (no
+# collectstatic needed); in production from STATIC_ROOT, hashed and compressed.
+WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = DEBUG
+if MEDIA_STORAGE == "s3":
+    _bucket = env_str("AWS_STORAGE_BUCKET_NAME") or ""
+    if not _bucket:
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _bucket,
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+            "location": env_str("AWS_LOCATION", "") or "",
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
 
 # Largest video accepted from an upload, a manifest row or a URL.
 MAX_UPLOAD_BYTES = env_bytes("MAX_UPLOAD_BYTES", 2 * 1024**3)
@@ -152,6 +191,62 @@ IMPORT_ROOTS = env_paths("IMPORT_ROOTS", [VAR_DIR / "imports"])
 # private address (an intranet media server, say). Public hosts need no entry.
 URL_IMPORT_ALLOWLIST = env_list("URL_IMPORT_ALLOWLIST", [])
 URL_IMPORT_TIMEOUT_SECONDS = env_float("URL_IMPORT_TIMEOUT_SECONDS", 30.0, minimum=1.0)
+
+# --- Media pipeline ---------------------------------------------------------------
+# faster-whisper: a model name (downloaded into WHISPER_DOWNLOAD_ROOT on first use, when
+# the machine is online) or a local directory holding a converted model.
+WHISPER_MODEL = env_str("WHISPER_MODEL", "small") or "small"
+WHISPER_DEVICE = env_choice("WHISPER_DEVICE", "auto", ("auto", "cpu", "cuda"))
+WHISPER_COMPUTE_TYPE = env_str("WHISPER_COMPUTE_TYPE", "auto") or "auto"
+# "detect" lets Whisper pick the language of each video.
+WHISPER_LANGUAGE = env_str("WHISPER_LANGUAGE", "ru") or "ru"
+WHISPER_VAD_FILTER = env_bool("WHISPER_VAD_FILTER", True)
+WHISPER_BEAM_SIZE = env_int("WHISPER_BEAM_SIZE", 5, minimum=1)
+WHISPER_DOWNLOAD_ROOT = env_str("WHISPER_DOWNLOAD_ROOT") or str(VAR_DIR / "models" / "whisper")
+WHISPER_LOCAL_FILES_ONLY = env_bool("WHISPER_LOCAL_FILES_ONLY", False)
+FRAME_EVERY_NTH = env_int("FRAME_EVERY_NTH", 10, minimum=1)
+MAX_KEYFRAMES = env_int("MAX_KEYFRAMES", 12, minimum=1)
+SHOT_THRESHOLD = env_float("SHOT_THRESHOLD", 0.5, minimum=0.0)
+FACE_DETECTION = env_bool("FACE_DETECTION", True)
+# Optional image embeddings: "" (off), "clip:<sentence-transformers model or path>" or
+# "onnx:<path to an .onnx image classifier>".
+IMAGE_EMBEDDING_MODEL = env_str("IMAGE_EMBEDDING_MODEL", "") or ""
+# Longest video accepted for processing; longer ones fail with a clear reason.
+MAX_VIDEO_SECONDS = env_float("MAX_VIDEO_SECONDS", 6 * 3600.0, minimum=1.0)
+TEXT_MODE = env_choice("TEXT_MODE", "lemma", ("lemma", "stem", "none"))
+SUMMARY_SENTENCES = env_int("SUMMARY_SENTENCES", 3, minimum=1)
+
+# --- Labeling -----------------------------------------------------------------------
+# How long a slot handed out by "next video" stays reserved for its annotator.
+LABELING_LEASE_MINUTES = env_int("LABELING_LEASE_MINUTES", 30, minimum=1)
+
+# --- Suggestion model -------------------------------------------------------------
+# Sentence-transformers model (name or local path) for text embeddings; multilingual,
+# since the content is Russian. When it cannot be loaded, training goes on without it.
+EMBEDDING_MODEL = (
+    env_str("EMBEDDING_MODEL", "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2") or ""
+)
+MODEL_DIR = env_path("MODEL_DIR", VAR_DIR / "models")
+MODEL_CLASSIFIER = env_choice("MODEL_CLASSIFIER", "logreg", ("logreg", "linear_svm"))
+MODEL_SEARCH = env_choice("MODEL_SEARCH", "random", ("none", "grid", "random"))
+MODEL_SEARCH_BUDGET = env_int("MODEL_SEARCH_BUDGET", 6, minimum=1)
+MODEL_CV_FOLDS = env_int("MODEL_CV_FOLDS", 3, minimum=2)
+# A candidate is promoted only if PROMOTION_METRIC >= the current model's + PROMOTION_MARGIN
+# on the same evaluation data.
+PROMOTION_METRIC = env_choice(
+    "PROMOTION_METRIC",
+    "hierarchical_iou",
+    ("hierarchical_iou", "f1_micro", "f1_macro", "f1_samples", "precision_at_3"),
+)
+PROMOTION_MARGIN = env_float("PROMOTION_MARGIN", 0.0)
+MIN_TRAINING_VIDEOS = env_int("MIN_TRAINING_VIDEOS", 10, minimum=2)
+# The scheduled retraining runs on this cron and trains only when this many confirmed
+# labels arrived since the last version.
+RETRAIN_CRON = env_str("RETRAIN_CRON", "0 3 * * *") or "0 3 * * *"
+RETRAIN_MIN_NEW_LABELS = env_int("RETRAIN_MIN_NEW_LABELS", 50, minimum=1)
+SUGGESTIONS_SHOWN = env_int("SUGGESTIONS_SHOWN", 8, minimum=1)
+# Candidates below the threshold shown after the confident ones.
+SUGGESTIONS_EXTRA = env_int("SUGGESTIONS_EXTRA", 3, minimum=0)
 
 # --- Background jobs (django-q2) ----------------------------------------------------
 REDIS_URL = env_str("REDIS_URL") or ""
@@ -178,13 +273,52 @@ else:
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first, so an anonymous request is answered 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "annotations.api.exceptions.api_exception_handler",
+}
+# Requests per minute and user on the expensive endpoints (over it: 429 with Retry-After).
+# The counts live in the cache: with several web processes set REDIS_URL so they share them.
+API_THROTTLE_RATES = {
+    "predict": f"{env_int('API_PREDICT_PER_MINUTE', 120, minimum=1)}/min",
+    "exports": f"{env_int('API_EXPORTS_PER_MINUTE', 10, minimum=1)}/min",
+    "uploads": f"{env_int('API_UPLOADS_PER_MINUTE', 30, minimum=1)}/min",
+}
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+    }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Video tagging workbench API",
+    "DESCRIPTION": (
+        "Projects, taxonomies, videos, annotations, reviews, model versions, predictions and "
+        "dataset exports. Authenticate with `Authorization: Token <key>` (from "
+        "`POST /api/v1/auth/token/`) or a browser session."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "PATH_CONVERTER_OVERRIDES": {"id": int},
+    "ENUM_NAME_OVERRIDES": {
+        "AnnotationStateEnum": "annotations.models.labels.Annotation.State",
+        "ModelVersionStateEnum": "annotations.models.learning.ModelVersion.State",
+        "ExportStateEnum": "annotations.models.learning.ExportSnapshot.State",
+        "JobStateEnum": ["queued", "running", "done", "failed"],
+    },
 }
 
 # --- Security -----------------------------------------------------------------

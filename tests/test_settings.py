@@ -51,9 +51,9 @@ def test_sizes_and_lists(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {
-        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
-    }
+    # Variables set by this test run (other tests' included) must not leak into the child.
+    leaking = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in leaking}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,

@@ -1,10 +1,32 @@
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser, User
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from annotations.roles import role_of
+from annotations.roles import (
+    P_EXPORT,
+    P_IMPORT_VIDEOS,
+    P_LABEL,
+    P_MANAGE_TAXONOMY,
+    P_RETRAIN,
+    P_REVIEW,
+    P_VIEW_SUGGESTIONS,
+    role_of,
+)
+
+# What a refused request is told, per permission: who may do it instead.
+_REFUSALS = {
+    P_MANAGE_TAXONOMY: "Only admins can manage projects and taxonomies.",
+    P_IMPORT_VIDEOS: "Only experts and admins can import videos.",
+    P_LABEL: "Your role cannot label videos.",
+    P_VIEW_SUGGESTIONS: "Your role cannot see the model's suggestions.",
+    P_REVIEW: "Only experts and admins can review labels and see models.",
+    P_RETRAIN: "Only admins can retrain, promote or roll back models.",
+    P_EXPORT: "Only admins can export or import datasets.",
+}
 
 
 class HasRole(BasePermission):
@@ -14,3 +36,8 @@ class HasRole(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return role_of(request.user) is not None
+
+
+def require_perm(user: User | AnonymousUser, permission: str) -> None:
+    if not user.has_perm(permission):
+        raise PermissionDenied(_REFUSALS.get(permission, "Your role does not allow this."))

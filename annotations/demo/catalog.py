@@ -7,7 +7,6 @@ kind per topic. Plain Python, so the demo data can be written without a database
 """
 
 # The text is Russian: Cyrillic letters that look like Latin ones are meant.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

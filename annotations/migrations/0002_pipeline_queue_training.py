@@ -5,51 +5,76 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('annotations', '0001_initial'),
+        ("annotations", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='VideoFeatures',
+            name="VideoFeatures",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.JSONField(blank=True, default=dict)),
-                ('visual', models.JSONField(blank=True, default=dict)),
-                ('audio', models.JSONField(blank=True, default=dict)),
-                ('image_embedding', models.JSONField(blank=True, null=True)),
-                ('notes', models.JSONField(blank=True, default=dict)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.JSONField(blank=True, default=dict)),
+                ("visual", models.JSONField(blank=True, default=dict)),
+                ("audio", models.JSONField(blank=True, default=dict)),
+                ("image_embedding", models.JSONField(blank=True, null=True)),
+                ("notes", models.JSONField(blank=True, default=dict)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.AddField(
-            model_name='project',
-            name='auto_confirm_agreement',
-            field=models.BooleanField(default=True, help_text='When all annotators of a video chose the same tags, confirm them without review.', verbose_name='confirm agreed videos automatically'),
+            model_name="project",
+            name="auto_confirm_agreement",
+            field=models.BooleanField(
+                default=True,
+                help_text="When all annotators of a video chose the same tags, confirm them without review.",
+                verbose_name="confirm agreed videos automatically",
+            ),
         ),
         migrations.AddField(
-            model_name='project',
-            name='queue_order',
-            field=models.CharField(choices=[('upload', 'Upload order'), ('random', 'Random'), ('uncertain', 'Most uncertain first (active learning)')], default='upload', max_length=10, verbose_name='queue order'),
+            model_name="project",
+            name="queue_order",
+            field=models.CharField(
+                choices=[
+                    ("upload", "Upload order"),
+                    ("random", "Random"),
+                    ("uncertain", "Most uncertain first (active learning)"),
+                ],
+                default="upload",
+                max_length=10,
+                verbose_name="queue order",
+            ),
         ),
         migrations.AddField(
-            model_name='video',
-            name='processing_started_at',
+            model_name="video",
+            name="processing_started_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='video',
-            name='summary',
-            field=models.TextField(blank=True, verbose_name='summary'),
+            model_name="video",
+            name="summary",
+            field=models.TextField(blank=True, verbose_name="summary"),
         ),
         migrations.AddConstraint(
-            model_name='modelversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('state', 'training')), fields=('project',), name='one_training_per_project'),
+            model_name="modelversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state", "training")),
+                fields=("project",),
+                name="one_training_per_project",
+            ),
         ),
         migrations.AddField(
-            model_name='videofeatures',
-            name='video',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='features', to='annotations.video'),
+            model_name="videofeatures",
+            name="video",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="features",
+                to="annotations.video",
+            ),
         ),
     ]

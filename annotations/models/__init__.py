@@ -6,6 +6,7 @@ confirmed labels and their history. learning: model versions, suggestions and
 export snapshots.
 """
 
+from annotations.models.jobs import PredictionJob
 from annotations.models.labels import (
     Annotation,
     Assignment,
@@ -37,6 +38,7 @@ __all__ = [
     "LabelSource",
     "LabelingMode",
     "ModelVersion",
+    "PredictionJob",
     "ProcessingStep",
     "Project",
     "QueueOrder",

@@ -53,6 +53,7 @@ class Project(models.Model):
         permissions = [
             ("manage_taxonomy", "Can import and edit a project's taxonomy"),
             ("import_videos", "Can import videos"),
+            ("process_videos", "Can re-run the processing of videos"),
             ("label_videos", "Can label the videos assigned to them"),
             ("label_any_video", "Can label any video of a project"),
             ("view_suggestions", "Can see the model's suggestions"),

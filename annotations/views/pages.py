@@ -7,13 +7,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from annotations.forms import TaxonomyUploadForm, VideoUploadForm
-from annotations.models import Video, VideoStatus
+from annotations.models import VideoStatus
 from annotations.roles import (
     P_IMPORT_VIDEOS,
     P_MANAGE_TAXONOMY,
@@ -32,6 +32,7 @@ from annotations.selectors import (
 from annotations.services.taxonomy import taxonomy_import_text
 from annotations.services.video_import import VideoImportError, video_import_upload
 from annotations.views.htmx import HtmxHttpRequest
+from annotations.views.processing import media_feature_rows, processing_context
 from ml.taxonomy import TaxonomyFormatError, detect_format
 
 VIDEOS_PER_PAGE = 50
@@ -153,11 +154,11 @@ def video_upload(request: HttpRequest, project_id: int) -> HttpResponse:
 def video_detail(request: HttpRequest, video_id: int) -> HttpResponse:
     video = get_video_for_user(request.user, video_id)
     context = {
-        "video": video,
+        **processing_context(request, video),
         "project": video.project,
         "segments": video.transcript_segments.all(),
         "keyframes": video.keyframes.all(),
-        "steps": video.steps.all(),
+        "media_features": media_feature_rows(video),
         "confirmed": (
             video.confirmed_labels.select_related("tag")
             if request.user.has_perm(P_VIEW_ALL_ANNOTATIONS)
@@ -170,11 +171,3 @@ def video_detail(request: HttpRequest, video_id: int) -> HttpResponse:
         ),
     }
     return render(request, "annotations/video_detail.html", context)
-
-
-@login_required
-def video_file(request: HttpRequest, video_id: int) -> FileResponse:
-    video: Video = get_video_for_user(request.user, video_id)
-    if not video.source_file:
-        raise Http404(_("This video has no media file."))
-    return FileResponse(video.source_file.open("rb"), as_attachment=False)

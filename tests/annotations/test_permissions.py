@@ -131,7 +131,7 @@ def test_a_crowd_token_reads_only_its_assignments(
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=crowd).key}")
     listed = api.get(f"/api/v1/projects/{project.pk}/videos/").json()
-    assert [video["id"] for video in listed] == [assigned_video.pk]
+    assert [video["id"] for video in listed["results"]] == [assigned_video.pk]
 
 
 def test_django_admin_site_is_for_admins_only(admin_user: User, expert: User) -> None:

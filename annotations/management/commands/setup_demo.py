@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
@@ -26,6 +27,9 @@ DEMO_GUIDELINES = """\
 * Judge by the picture, the speech and the title together; the title alone can mislead.
 * Skip a video (with a reason) when it will not play or you cannot tell its topic.
 """
+# Every third demo video is imported without its tags, so there is labeling to do and
+# the first model has videos to suggest tags for.
+UNLABELED_EVERY = 3
 DEMO_USERS: list[tuple[str, Role]] = [
     ("admin", Role.ADMIN),
     ("expert", Role.EXPERT),
@@ -50,14 +54,17 @@ class Command(BaseCommand):
         credentials = self._users()
         project = self._project()
         manifest = write_demo_media(settings.IMPORT_ROOTS[0] / "demo")
-        report = videos_import_rows(
-            project=project, rows=read_manifest(manifest), base_dir=manifest.parent
-        )
+        rows = read_manifest(manifest)
+        for row in rows[UNLABELED_EVERY - 1 :: UNLABELED_EVERY]:
+            # Left for the annotators: these get suggestions instead of known tags.
+            row.tags, row.raw_tags = [], ""
+        report = videos_import_rows(project=project, rows=rows, base_dir=manifest.parent)
         self.stdout.write(f"Demo videos: {report.summary()}")
         for outcome in report.outcomes:
             if outcome.status == "failed":
                 self.stdout.write(self.style.WARNING(f"  line {outcome.line}: {outcome.message}"))
         self._assign(project)
+        call_command("schedule_retraining", stdout=self.stdout)
         self._print_credentials(credentials, options["credentials_file"])
 
     def _users(self) -> list[tuple[str, str, Role]]:

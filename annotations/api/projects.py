@@ -1,0 +1,173 @@
+"""Projects and their taxonomies."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotations.api.permissions import HasRole, require_perm
+from annotations.api.serializers import ProjectOutput, TagNodeOutput, TagOutput, errors
+from annotations.models import LabelingMode, QueueOrder
+from annotations.roles import P_MANAGE_TAXONOMY
+from annotations.selectors import (
+    TagNode,
+    get_project_for_user,
+    projects_for_user,
+    status_counts,
+    tag_tree,
+    videos_for_user,
+)
+from annotations.services.model_store import promoted_version
+from annotations.services.projects import project_create, project_update
+from annotations.services.taxonomy import taxonomy_import_text
+from ml.taxonomy import detect_format
+
+
+class ProjectFieldsInput(serializers.Serializer):
+    taxonomy_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    labeling_mode = serializers.ChoiceField(choices=LabelingMode.choices, required=False)
+    annotators_per_video = serializers.IntegerField(min_value=1, max_value=20, required=False)
+    queue_order = serializers.ChoiceField(choices=QueueOrder.choices, required=False)
+    auto_confirm_agreement = serializers.BooleanField(required=False)
+    guidelines = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
+
+
+class ProjectListApi(APIView):
+    permission_classes = [HasRole]
+
+    class ProjectCreateInput(ProjectFieldsInput):
+        name = serializers.CharField(max_length=200)
+
+    @extend_schema(
+        responses={200: ProjectOutput(many=True), **errors()},
+        summary="The projects the caller may see",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(ProjectOutput(projects_for_user(request.user), many=True).data)
+
+    @extend_schema(
+        request=ProjectCreateInput,
+        responses={201: ProjectOutput, **errors(400)},
+        summary="Create a project (admins)",
+    )
+    def post(self, request: Request) -> Response:
+        require_perm(request.user, P_MANAGE_TAXONOMY)
+        given = self.ProjectCreateInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        project = project_create(**given.validated_data)
+        return Response(ProjectOutput(project).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectDetailApi(APIView):
+    permission_classes = [HasRole]
+
+    class ProjectDetailOutput(ProjectOutput):
+        video_counts = serializers.DictField(child=serializers.IntegerField())
+        tag_count = serializers.IntegerField()
+        promoted_model = serializers.IntegerField(allow_null=True)
+
+        class Meta(ProjectOutput.Meta):
+            fields = [*ProjectOutput.Meta.fields, "video_counts", "tag_count", "promoted_model"]
+
+    class ProjectUpdateInput(ProjectFieldsInput):
+        name = serializers.CharField(max_length=200, required=False)
+
+    def _detail(self, request: Request, project_id: int) -> Response:
+        project = get_project_for_user(request.user, project_id)
+        version = promoted_version(project)
+        project.video_counts = status_counts(videos_for_user(request.user, project))  # type: ignore[attr-defined]
+        project.tag_count = project.tags.count()  # type: ignore[attr-defined]
+        project.promoted_model = version.number if version else None  # type: ignore[attr-defined]
+        return Response(self.ProjectDetailOutput(project).data)
+
+    @extend_schema(
+        responses={200: ProjectDetailOutput, **errors(404)},
+        summary="A project with its video counts by status",
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        return self._detail(request, project_id)
+
+    @extend_schema(
+        request=ProjectUpdateInput,
+        responses={200: ProjectDetailOutput, **errors(400, 404)},
+        summary="Change a project's settings (admins)",
+    )
+    def patch(self, request: Request, project_id: int) -> Response:
+        require_perm(request.user, P_MANAGE_TAXONOMY)
+        project = get_project_for_user(request.user, project_id)
+        given = self.ProjectUpdateInput(data=request.data, partial=True)
+        given.is_valid(raise_exception=True)
+        project_update(project=project, **given.validated_data)
+        return self._detail(request, project_id)
+
+
+def _tree_data(nodes: list[TagNode]) -> list[dict[str, object]]:
+    return [
+        {
+            "id": node.tag.pk,
+            "path": node.tag.path,
+            "name": node.tag.name,
+            "depth": node.tag.depth,
+            "active": node.tag.active,
+            "hotkey": node.tag.hotkey,
+            "labeled_videos": node.labeled_videos,
+            "children": _tree_data(node.children),
+        }
+        for node in nodes
+    ]
+
+
+class TagListApi(APIView):
+    permission_classes = [HasRole]
+
+    class TaxonomyImportInput(serializers.Serializer):
+        text = serializers.CharField(
+            max_length=5_000_000,
+            help_text="The taxonomy file's content: level CSV, one path per line, or JSON.",
+        )
+        format = serializers.ChoiceField(
+            choices=["auto", "csv", "lines", "json"], default="auto", required=False
+        )
+
+    class TaxonomyImportOutput(serializers.Serializer):
+        created = serializers.IntegerField()
+        unchanged = serializers.IntegerField()
+        hotkeys_set = serializers.IntegerField()
+        tags = TagOutput(many=True)
+
+    @extend_schema(
+        responses={200: TagNodeOutput(many=True), **errors(404)},
+        summary="The project's taxonomy as a tree",
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        project = get_project_for_user(request.user, project_id)
+        return Response(_tree_data(tag_tree(project)))
+
+    @extend_schema(
+        request=TaxonomyImportInput,
+        responses={200: TaxonomyImportOutput, **errors(400, 404)},
+        summary="Add tags from a taxonomy file (admins); existing tags stay as they are",
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        require_perm(request.user, P_MANAGE_TAXONOMY)
+        project = get_project_for_user(request.user, project_id)
+        given = self.TaxonomyImportInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        text, fmt = given.validated_data["text"], given.validated_data["format"]
+        if fmt == "auto":
+            fmt = detect_format("", text)
+        result = taxonomy_import_text(project=project, text=text, fmt=fmt)
+        tags = project.tags.order_by("path")
+        return Response(
+            self.TaxonomyImportOutput(
+                {
+                    "created": result.created,
+                    "unchanged": result.unchanged,
+                    "hotkeys_set": result.hotkeys_set,
+                    "tags": tags,
+                }
+            ).data
+        )

@@ -1,0 +1,186 @@
+"""Output serializers shared by several endpoints; inputs live with their views."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+from annotations.models import ExportSnapshot, ModelVersion, Project, Tag
+
+
+class ErrorOutput(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong, in one sentence.")
+    code = serializers.CharField(help_text="A stable, machine-readable error code.")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Added here rather than declared: a declared "errors" would hide Serializer.errors.
+        fields = super().get_fields()
+        fields["errors"] = serializers.DictField(
+            child=serializers.JSONField(),
+            required=False,
+            help_text="For invalid input: the messages of each field.",
+        )
+        return fields
+
+
+_ERROR_TEXTS = {
+    400: "Invalid input; `errors` says which field and why.",
+    401: "Not authenticated: send `Authorization: Token <key>` or log in.",
+    403: "Your role does not allow this.",
+    404: "No such object, or not one you may see.",
+    409: "Conflicts with the current state (a newer revision, a job already running...).",
+    413: "The request body is too large.",
+    429: "Too many requests; retry after the number of seconds in `Retry-After`.",
+    503: "A model this needs is not available on the server.",
+}
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    """The error responses of an operation, for the schema: 401 and 403 always apply."""
+    return {
+        code: OpenApiResponse(ErrorOutput, description=_ERROR_TEXTS[code])
+        for code in sorted({401, 403, *codes})
+    }
+
+
+class ProjectOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "name",
+            "taxonomy_name",
+            "labeling_mode",
+            "annotators_per_video",
+            "queue_order",
+            "auto_confirm_agreement",
+            "guidelines",
+            "created_at",
+        ]
+
+
+class TagOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["id", "path", "name", "depth", "parent", "active", "hotkey"]
+
+
+class TagNodeOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    path = serializers.CharField()
+    name = serializers.CharField()
+    depth = serializers.IntegerField()
+    active = serializers.BooleanField()
+    hotkey = serializers.CharField()
+    labeled_videos = serializers.IntegerField(help_text="Videos with this tag confirmed.")
+
+
+# The tree is recursive: a node's children are nodes.
+TagNodeOutput._declared_fields["children"] = TagNodeOutput(many=True)
+
+
+class ModelVersionOutput(serializers.ModelSerializer):
+    requested_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id",
+            "project",
+            "number",
+            "state",
+            "stage",
+            "progress",
+            "note",
+            "requested_by",
+            "created_at",
+            "promoted_at",
+            "finished_at",
+        ]
+
+
+class ModelVersionDetailOutput(ModelVersionOutput):
+    class Meta(ModelVersionOutput.Meta):
+        fields = [
+            *ModelVersionOutput.Meta.fields,
+            "metrics",
+            "parameters",
+            "library_versions",
+            "training_data_size",
+        ]
+
+    training_data_size = serializers.SerializerMethodField()
+
+    def get_training_data_size(self, version: ModelVersion) -> dict[str, int]:
+        data = version.training_data or {}
+        return {key: len(value) for key, value in data.items() if isinstance(value, list | tuple)}
+
+
+class ExportOutput(serializers.ModelSerializer):
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    model_version = serializers.SerializerMethodField()
+    job = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExportSnapshot
+        fields = [
+            "id",
+            "project",
+            "format",
+            "filters",
+            "state",
+            "row_count",
+            "sha256",
+            "error",
+            "model_version",
+            "created_by",
+            "created_at",
+            "job",
+            "download_url",
+        ]
+
+    def get_model_version(self, snapshot: ExportSnapshot) -> int | None:
+        """The number of the model version promoted when the snapshot was asked for."""
+        version = snapshot.model_version
+        return version.number if version is not None else None
+
+    def get_job(self, snapshot: ExportSnapshot) -> str:
+        return f"export-{snapshot.pk}"
+
+    def get_download_url(self, snapshot: ExportSnapshot) -> str | None:
+        if snapshot.state != ExportSnapshot.State.READY:
+            return None
+        return f"/api/v1/exports/{snapshot.pk}/download/"
+
+
+class JobOutput(serializers.Serializer):
+    id = serializers.CharField(help_text="Pass it to GET /api/v1/jobs/{id}/.")
+    kind = serializers.ChoiceField(choices=["predict", "export", "training", "ingest", "task"])
+    state = serializers.ChoiceField(
+        choices=["queued", "running", "done", "failed"],
+        help_text="done and failed are final.",
+    )
+    progress = serializers.FloatField(allow_null=True, help_text="From 0 to 1, when known.")
+    stage = serializers.CharField(help_text="What the job is doing now, in words.")
+    error = serializers.CharField(help_text="Why it failed, empty otherwise.")
+    result = serializers.JSONField(help_text="What the job produced, once done.")
+    created_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+def cursor_page(name: str, item: type[serializers.Serializer]) -> serializers.Serializer:
+    """The schema of one page of a cursor-paginated list of ``item``."""
+    return inline_serializer(
+        name,
+        {
+            "next": serializers.URLField(allow_null=True, help_text="The next page, if any."),
+            "previous": serializers.URLField(allow_null=True),
+            "results": item(many=True),
+        },
+    )

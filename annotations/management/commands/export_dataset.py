@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from annotations.models import ExportSnapshot, Project
+from annotations.services.export import (
+    SCOPES,
+    ExportFilterError,
+    ExportFilters,
+    export_build,
+    export_request,
+)
+from annotations.services.export_formats import FORMATS
+
+
+class Command(BaseCommand):
+    help = (
+        "Build a dataset snapshot of a project now (JSONL, CSV in the Rutube layout, or Label "
+        "Studio JSON), keep it like one made through the API, and optionally copy its file."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--project", required=True, help="Name of an existing project.")
+        parser.add_argument("--format", required=True, choices=list(FORMATS))
+        parser.add_argument("--scope", choices=SCOPES, default="confirmed")
+        parser.add_argument("--from", dest="date_from", help="First day, e.g. 2025-01-31.")
+        parser.add_argument("--to", dest="date_to", help="Last day, included.")
+        parser.add_argument("--tag", action="append", default=[], help="Repeat for several.")
+        parser.add_argument("--min-agreement", type=float)
+        parser.add_argument("--decisions", action="store_true", help="Per-annotator decisions.")
+        parser.add_argument("-o", "--output", type=Path, help="Copy the file here as well.")
+
+    def handle(self, *args: object, **options: Any) -> None:
+        try:
+            project = Project.objects.get(name=options["project"])
+        except Project.DoesNotExist:
+            raise CommandError(f"no project named {options['project']!r}") from None
+        try:
+            filters = ExportFilters.from_dict(
+                {
+                    "scope": options["scope"],
+                    "date_from": options["date_from"],
+                    "date_to": options["date_to"],
+                    "tags": options["tag"],
+                    "min_agreement": options["min_agreement"],
+                    "include_decisions": options["decisions"],
+                }
+            )
+        except ExportFilterError as exc:
+            raise CommandError(str(exc)) from None
+        snapshot = export_request(
+            project=project, user=None, fmt=options["format"], filters=filters
+        )
+        # Built here rather than by a worker; the queued job then finds nothing left to do.
+        snapshot = export_build(snapshot_id=snapshot.pk)
+        if snapshot.state != ExportSnapshot.State.READY:
+            raise CommandError(f"export #{snapshot.pk} failed: {snapshot.error}")
+        output: Path | None = options["output"]
+        if output is not None:
+            with snapshot.file.open("rb") as source, output.open("wb") as target:
+                shutil.copyfileobj(source, target)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"export #{snapshot.pk}: {snapshot.row_count} rows, sha256 {snapshot.sha256}"
+                + (f", copied to {output}" if output else "")
+            )
+        )

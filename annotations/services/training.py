@@ -1,0 +1,303 @@
+"""Training the suggestion model from confirmed labels, and the promotion gate.
+
+Only confirmed labels are training data: expert-confirmed, agreed by enough
+annotators, or imported with the video; never raw crowd answers. Rejected
+suggestions are kept as known negatives and recorded with the version.
+
+A candidate is promoted only if, on the same evaluation data (the candidate's
+held-out videos), it scores at least as well as the current model by
+PROMOTION_METRIC plus PROMOTION_MARGIN; otherwise it stays a candidate and its note
+says why. One training per project runs at a time: a database constraint refuses a
+second ``training`` row, so two clicks on "Retrain" start one job.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from annotations.models import ConfirmedLabel, Decision, ModelVersion, Project, TagDecision
+from annotations.services.examples import examples_for_videos, labeled_videos
+from annotations.services.model_store import artifact_directory, model_for, promoted_version
+from ml.dataset import Example
+from ml.evaluate import evaluate_predictions
+
+if TYPE_CHECKING:
+    from ml.train import TagModel
+
+logger = logging.getLogger(__name__)
+
+
+class TrainingAlreadyRunning(Exception):  # names the situation the caller handles
+    def __init__(self, version: ModelVersion) -> None:
+        self.version = version
+        super().__init__(f"version {version.number} of {version.project} is already training")
+
+
+class NotEnoughData(ValueError):
+    pass
+
+
+# Fewer held-out videos unseen by the current model than this, and the gate falls back to
+# all of the candidate's held-out videos.
+MIN_GATE_VIDEOS = 5
+
+
+def training_request(*, project: Project, user: User | None = None) -> ModelVersion:
+    """Create a version in state ``training`` and queue its job; refuses a second one."""
+    try:
+        with transaction.atomic():
+            number = (project.model_versions.aggregate(n=Max("number"))["n"] or 0) + 1
+            version = ModelVersion.objects.create(
+                project=project,
+                number=number,
+                state=ModelVersion.State.TRAINING,
+                stage="queued",
+                requested_by=user,
+            )
+            transaction.on_commit(lambda: _enqueue_training(version.pk))
+    except IntegrityError:
+        running = ModelVersion.objects.filter(
+            project=project, state=ModelVersion.State.TRAINING
+        ).first()
+        if running is None:
+            raise
+        raise TrainingAlreadyRunning(running) from None
+    return version
+
+
+def _enqueue_training(version_id: int) -> None:
+    from annotations.tasks import enqueue_training
+
+    enqueue_training(version_id)
+
+
+def new_labels_since_last_version(project: Project) -> int:
+    last = (
+        project.model_versions.exclude(state=ModelVersion.State.FAILED).order_by("-number").first()
+    )
+    labels = ConfirmedLabel.objects.filter(video__project=project)
+    if last is not None:
+        labels = labels.filter(confirmed_at__gt=last.created_at)
+    return labels.count()
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    promote: bool
+    note: str
+    candidate_score: float
+    current_score: float | None
+
+
+def model_train(*, version_id: int) -> ModelVersion:
+    """Train, evaluate and maybe promote one version; never raises (the job must not crash)."""
+    # Claim the version: a job delivered twice (a retry after a lost acknowledgement) trains once.
+    claimed = ModelVersion.objects.filter(
+        pk=version_id, state=ModelVersion.State.TRAINING, stage="queued"
+    ).update(stage="starting")
+    version = ModelVersion.objects.select_related("project").get(pk=version_id)
+    if not claimed:
+        logger.info("%s is not waiting to be trained; nothing to do", version)
+        return version
+    try:
+        return _train(version)
+    except Exception as exc:
+        logger.exception("training of %s failed", version)
+        reason = str(exc) if isinstance(exc, NotEnoughData) else f"{type(exc).__name__}: {exc}"
+        ModelVersion.objects.filter(pk=version.pk).update(
+            state=ModelVersion.State.FAILED, note=reason, stage="failed", finished_at=timezone.now()
+        )
+        version.refresh_from_db()
+        return version
+
+
+def _progress(version: ModelVersion) -> object:
+    def report(stage: str, fraction: float) -> None:
+        ModelVersion.objects.filter(pk=version.pk).update(
+            stage=stage[:200], progress=max(0.0, min(1.0, fraction))
+        )
+
+    return report
+
+
+def _train(version: ModelVersion) -> ModelVersion:
+    from ml.artifacts import library_versions, save_model
+    from ml.train import TrainConfig, train
+
+    project = version.project
+    videos = list(labeled_videos(project.pk))
+    if len(videos) < settings.MIN_TRAINING_VIDEOS:
+        raise NotEnoughData(
+            f"only {len(videos)} videos have confirmed labels; at least "
+            f"{settings.MIN_TRAINING_VIDEOS} are needed (MIN_TRAINING_VIDEOS)"
+        )
+    examples = examples_for_videos(videos, with_tags=True)
+    # from_dict: the settings are validated strings, TrainConfig checks them again.
+    config = TrainConfig.from_dict(
+        {
+            "multi_label": not project.is_single_label,
+            "classifier": settings.MODEL_CLASSIFIER,
+            "embedding_model": settings.EMBEDDING_MODEL or None,
+            "search": settings.MODEL_SEARCH,
+            "search_budget": settings.MODEL_SEARCH_BUDGET,
+            "cv_folds": settings.MODEL_CV_FOLDS,
+            "seed": version.number,
+            "text_mode": settings.TEXT_MODE,
+        }
+    )
+    taxonomy = list(project.tags.values_list("path", flat=True))
+    result = train(examples, taxonomy_paths=taxonomy, config=config, progress=_progress(version))  # type: ignore[arg-type]
+    directory = artifact_directory(project, version.number)
+    save_model(
+        result.model, directory, metadata={"project": project.name, "version": version.number}
+    )
+    negatives = TagDecision.objects.filter(
+        annotation__video__in=videos, decision=Decision.REJECT
+    ).count()
+    version.artifact_path = str(directory)
+    version.metrics = result.metrics
+    version.parameters = result.params
+    version.training_data = {
+        "videos": [video.pk for video in videos],
+        "split": result.split,
+        "known_negatives": negatives,
+    }
+    version.library_versions = library_versions()
+    by_id = {example.video_id: example for example in examples}
+    held_out = [
+        by_id[video_id] for video_id in result.split.get("holdout", []) if video_id in by_id
+    ]
+    decision = gate(candidate=version, evaluation=held_out)
+    version.note = decision.note
+    version.stage, version.progress, version.finished_at = "done", 1.0, timezone.now()
+    with transaction.atomic():
+        if decision.promote:
+            _promote(version)
+        else:
+            version.state = ModelVersion.State.CANDIDATE
+            version.save()
+    return version
+
+
+def score_model(model: TagModel, examples: list[Example], metric: str) -> float:
+    """One metric of a model on examples, computed the same way for every version."""
+    predicted = model.predict(examples)
+    result = evaluate_predictions(
+        [example.tags for example in examples],
+        [[path for path, _ in row] for row in predicted],
+        scores=model.predict_scores(examples),
+        score_tags=model.tags,
+        per_tag=False,
+    )
+    return float(result[metric])
+
+
+def gate(*, candidate: ModelVersion, evaluation: list[Example]) -> GateDecision:
+    metric = settings.PROMOTION_METRIC
+    candidate_score = float(candidate.metrics.get("holdout", candidate.metrics).get(metric, 0.0))
+    current = promoted_version(candidate.project)
+    if current is not None and current.pk == candidate.pk:
+        current = None
+    if current is None:
+        return GateDecision(
+            True, f"first model: promoted ({metric} {candidate_score:.3f})", candidate_score, None
+        )
+    # Compare on held-out videos that neither model trained on, when there are enough;
+    # otherwise on all the candidate's held-out videos, which favours the current model.
+    seen_by_current = {str(v) for v in current.training_data.get("split", {}).get("train", [])}
+    unseen = [example for example in evaluation if example.video_id not in seen_by_current]
+    caveat = ""
+    if len(unseen) >= MIN_GATE_VIDEOS:
+        evaluation = unseen
+    elif evaluation:
+        caveat = f" (v{current.number} had trained on some of them)"
+    if not evaluation:
+        return GateDecision(
+            False, "no held-out videos to compare on; promote by hand", candidate_score, None
+        )
+    current_score = score_model(model_for(current), evaluation, metric)
+    candidate_on_same = score_model(model_for(candidate), evaluation, metric)
+    needed = current_score + settings.PROMOTION_MARGIN
+    if candidate_on_same >= needed:
+        note = (
+            f"promoted: {metric} {candidate_on_same:.3f} vs v{current.number}'s "
+            f"{current_score:.3f} on the same {len(evaluation)} held-out videos{caveat}"
+        )
+        return GateDecision(True, note, candidate_on_same, current_score)
+    note = (
+        f"kept as a candidate: {metric} {candidate_on_same:.3f} is below v{current.number}'s "
+        f"{current_score:.3f} (+ margin {settings.PROMOTION_MARGIN}) "
+        f"on the same {len(evaluation)} held-out videos{caveat}"
+    )
+    return GateDecision(False, note, candidate_on_same, current_score)
+
+
+def _promote(version: ModelVersion) -> None:
+    """Make ``version`` the promoted one (retiring the previous) and refresh suggestions."""
+    ModelVersion.objects.filter(project=version.project, state=ModelVersion.State.PROMOTED).exclude(
+        pk=version.pk
+    ).update(state=ModelVersion.State.RETIRED)
+    version.state = ModelVersion.State.PROMOTED
+    version.promoted_at = timezone.now()
+    version.save()
+    project_id = version.project_id
+    transaction.on_commit(lambda: _enqueue_refresh(project_id))
+
+
+def _enqueue_refresh(project_id: int) -> None:
+    from annotations.tasks import enqueue_suggestions_refresh
+
+    enqueue_suggestions_refresh(project_id)
+
+
+@transaction.atomic
+def model_promote(*, version: ModelVersion, user: User | None = None) -> ModelVersion:
+    """Promote any trained version by hand (also how a rollback picks an older one)."""
+    if (
+        version.state in (ModelVersion.State.TRAINING, ModelVersion.State.FAILED)
+        or not version.artifact_path
+    ):
+        raise ValueError(f"version {version.number} has no trained model to promote")
+    who = f" by {user.get_username()}" if user else ""
+    version.note = f"promoted by hand{who} on {timezone.now():%Y-%m-%d %H:%M}"
+    _promote(version)
+    return version
+
+
+def model_rollback(*, project: Project, user: User | None = None) -> ModelVersion:
+    """Promote the most recent version that was promoted before the current one."""
+    current = promoted_version(project)
+    earlier = (
+        project.model_versions.filter(state=ModelVersion.State.RETIRED, promoted_at__isnull=False)
+        .exclude(pk=current.pk if current else 0)
+        .order_by("-promoted_at")
+        .first()
+    )
+    if earlier is None:
+        raise ValueError("there is no earlier promoted version to roll back to")
+    return model_promote(version=earlier, user=user)
+
+
+def scheduled_retraining() -> str:
+    """Start a training for every project with RETRAIN_MIN_NEW_LABELS new confirmed labels."""
+    started, waiting = [], []
+    for project in Project.objects.all():
+        fresh = new_labels_since_last_version(project)
+        if fresh < settings.RETRAIN_MIN_NEW_LABELS:
+            waiting.append(f"{project.name} ({fresh} new labels)")
+            continue
+        try:
+            training_request(project=project)
+        except TrainingAlreadyRunning:
+            waiting.append(f"{project.name} (already training)")
+        else:
+            started.append(project.name)
+    return f"started: {', '.join(started) or 'none'}; not needed: {', '.join(waiting) or 'none'}"

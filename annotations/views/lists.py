@@ -1,0 +1,160 @@
+"""A project's video list with filters: status, tag, annotator, confirmed, suggestions, text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import cast
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.paginator import Paginator
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from annotations.models import Annotation, Project, VideoStatus
+from annotations.roles import P_VIEW_ALL_ANNOTATIONS, P_VIEW_SUGGESTIONS
+from annotations.selectors import (
+    AnyUser,
+    VideoFilters,
+    get_project_for_user,
+    videos_filtered,
+)
+from annotations.views.htmx import HtmxHttpRequest
+
+VIDEOS_PER_PAGE = 50
+COUNT_CAP = 10_000
+YES_NO = [("", _("Any")), ("yes", _("Yes")), ("no", _("No"))]
+
+
+class CappedPaginator(Paginator):
+    """Counts matches only up to ``COUNT_CAP``: an exact count of a large filtered list
+    costs more than the page itself, and past ten thousand nobody pages through."""
+
+    @cached_property
+    def count(self) -> int:
+        return int(self.object_list.order_by()[: COUNT_CAP + 1].count())  # type: ignore[attr-defined]
+
+    @property
+    def capped(self) -> bool:
+        return self.count > COUNT_CAP
+
+
+class VideoFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Any status")), *VideoStatus.choices]
+    )
+    tag = forms.TypedChoiceField(label=_("Tag"), required=False, coerce=int, empty_value=None)
+    annotator = forms.TypedChoiceField(
+        label=_("Annotator"), required=False, coerce=int, empty_value=None
+    )
+    confirmed = forms.ChoiceField(label=_("Confirmed"), required=False, choices=YES_NO)
+    suggested = forms.ChoiceField(label=_("Has suggestions"), required=False, choices=YES_NO)
+
+    def __init__(self, *args: object, project: Project, user: AnyUser, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        tag_field = self.fields["tag"]
+        assert isinstance(tag_field, forms.ChoiceField)
+        tag_field.choices = [
+            ("", _("Any tag")),
+            *project.tags.active().order_by("path").values_list("pk", "path"),
+        ]
+        annotator_field = self.fields["annotator"]
+        assert isinstance(annotator_field, forms.ChoiceField)
+        if user.has_perm(P_VIEW_ALL_ANNOTATIONS):
+            # Everyone with a role: finding who worked on this project would read all of
+            # its annotations on every page view.
+            annotators = User.objects.filter(groups__isnull=False).distinct().order_by("username")
+            annotator_field.choices = [
+                ("", _("Anyone")),
+                *((user.pk, user.get_username()) for user in annotators),
+            ]
+        else:
+            del self.fields["annotator"]
+            del self.fields["confirmed"]
+        if not user.has_perm(P_VIEW_SUGGESTIONS):
+            del self.fields["suggested"]
+
+    def filters(self) -> VideoFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+
+        def yes_no(name: str) -> bool | None:
+            value = data.get(name) or ""
+            return None if not value else value == "yes"
+
+        return VideoFilters(
+            status=data.get("status") or "",
+            tag_id=data.get("tag"),
+            annotator_id=data.get("annotator"),
+            confirmed=yes_no("confirmed"),
+            has_suggestions=yes_no("suggested"),
+            query=(data.get("q") or "").strip(),
+        )
+
+
+def filter_controls(form: VideoFilterForm) -> SafeString:
+    """The form's fields as labelled inputs and selects.
+
+    Written here rather than with the widget templates: the tag select has one
+    option per taxonomy path (hundreds), and a template per option costs more
+    than the rest of the page together.
+    """
+    data = form.data
+    parts = []
+    for name, field in form.fields.items():
+        value = str(data.get(name, "") or "")
+        if isinstance(field, forms.ChoiceField):
+            choices = cast("Iterable[tuple[object, object]]", field.choices)
+            options = format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                (
+                    (key, mark_safe(" selected") if str(key) == value else "", text)
+                    for key, text in choices
+                ),
+            )
+            control = format_html('<select name="{}">{}</select>', name, options)
+        else:
+            control = format_html('<input type="search" name="{}" value="{}">', name, value)
+        parts.append(
+            format_html('<label class="filter">{} {}</label>', field.label or name, control)
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - every part is built with format_html
+
+
+@login_required
+def video_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    project = get_project_for_user(request.user, project_id)
+    form = VideoFilterForm(request.GET or None, project=project, user=request.user)
+    videos = videos_filtered(request.user, project, form.filters())
+    submitted = (
+        Annotation.objects.filter(video=OuterRef("pk"), state=Annotation.State.SUBMITTED)
+        .order_by()
+        .values("video")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    videos = videos.annotate(
+        submitted=Coalesce(Subquery(submitted, output_field=IntegerField()), Value(0))
+    ).order_by("created_at", "id")
+    page = CappedPaginator(videos, VIDEOS_PER_PAGE).get_page(request.GET.get("page"))
+    query_string = request.GET.copy()
+    query_string.pop("page", None)
+    context = {
+        "project": project,
+        "filters": filter_controls(form),
+        "page": page,
+        "query_string": query_string.urlencode(),
+    }
+    partial = request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
+    template = (
+        "annotations/partials/video_list_table.html" if partial else "annotations/video_list.html"
+    )
+    return render(request, template, context)

@@ -1,0 +1,138 @@
+"""The model pages: versions with their figures, retraining with progress, promotion."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from annotations.charts import bar_chart, line_chart
+from annotations.models import ModelVersion, Project
+from annotations.monitoring import model_monitoring
+from annotations.roles import P_RETRAIN, P_VIEW_ALL_ANNOTATIONS
+from annotations.selectors import get_project_for_user
+from annotations.services.training import (
+    TrainingAlreadyRunning,
+    model_promote,
+    model_rollback,
+    new_labels_since_last_version,
+    training_request,
+)
+
+HEADLINE_METRICS = ["hierarchical_iou", "f1_micro", "f1_macro", "precision_at_1", "precision_at_3"]
+
+
+def _project_for_models(request: HttpRequest, project_id: int) -> Project:
+    if not request.user.has_perm(P_VIEW_ALL_ANNOTATIONS):
+        raise PermissionDenied(_("Your role cannot see the models."))
+    return get_project_for_user(request.user, project_id)
+
+
+def _headline(version: ModelVersion) -> dict[str, float | None]:
+    holdout = version.metrics.get("holdout", version.metrics) if version.metrics else {}
+    return {name: holdout.get(name) for name in HEADLINE_METRICS}
+
+
+def _models_context(request: HttpRequest, project: Project) -> dict[str, object]:
+    versions = list(project.model_versions.all())
+    return {
+        "project": project,
+        "versions": [(version, _headline(version)) for version in versions],
+        "metric_names": HEADLINE_METRICS,
+        "training": next((v for v in versions if v.state == ModelVersion.State.TRAINING), None),
+        "can_retrain": request.user.has_perm(P_RETRAIN),
+        "new_labels": new_labels_since_last_version(project),
+    }
+
+
+@login_required
+def model_list(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = _project_for_models(request, project_id)
+    context = _models_context(request, project)
+    if request.headers.get("HX-Request"):
+        response = render(request, "annotations/partials/model_versions.html", context)
+        if context["training"] is None and request.GET.get("was") == "training":
+            response["HX-Refresh"] = "true"
+        return response
+    return render(request, "annotations/models.html", context)
+
+
+@login_required
+@require_POST
+def model_retrain(request: HttpRequest, project_id: int) -> HttpResponse:
+    if not request.user.has_perm(P_RETRAIN):
+        raise PermissionDenied(_("Only admins can retrain the model."))
+    project = get_project_for_user(request.user, project_id)
+    try:
+        version = training_request(project=project, user=request.user)  # type: ignore[arg-type]
+    except TrainingAlreadyRunning as running:
+        messages.info(
+            request, _("Version %(n)d is already training.") % {"n": running.version.number}
+        )
+    else:
+        messages.success(
+            request, _("Training of version %(n)d has started.") % {"n": version.number}
+        )
+    return redirect("model_list", project_id=project.pk)
+
+
+@login_required
+@require_POST
+def model_promote_view(request: HttpRequest, version_id: int) -> HttpResponse:
+    if not request.user.has_perm(P_RETRAIN):
+        raise PermissionDenied(_("Only admins can promote a model."))
+    version = get_object_or_404(ModelVersion.objects.select_related("project"), pk=version_id)
+    get_project_for_user(request.user, version.project_id)
+    try:
+        model_promote(version=version, user=request.user)  # type: ignore[arg-type]
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("Version %(n)d is now the promoted model.") % {"n": version.number}
+        )
+    return redirect("model_list", project_id=version.project_id)
+
+
+@login_required
+@require_POST
+def model_rollback_view(request: HttpRequest, project_id: int) -> HttpResponse:
+    if not request.user.has_perm(P_RETRAIN):
+        raise PermissionDenied(_("Only admins can roll back a model."))
+    project = get_project_for_user(request.user, project_id)
+    try:
+        version = model_rollback(project=project, user=request.user)  # type: ignore[arg-type]
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Rolled back to version %(n)d.") % {"n": version.number})
+    return redirect("model_list", project_id=project.pk)
+
+
+@login_required
+def model_detail(request: HttpRequest, version_id: int) -> HttpResponse:
+    version = get_object_or_404(ModelVersion.objects.select_related("project"), pk=version_id)
+    _project_for_models(request, version.project_id)
+    monitoring = model_monitoring(version)
+    per_tag_offline = version.metrics.get("per_tag", {}) if version.metrics else {}
+    offline_rows = sorted(
+        ((path, float(figures.get("f1", 0.0))) for path, figures in per_tag_offline.items()),
+        key=lambda row: -row[1],
+    )[:25]
+    context = {
+        "version": version,
+        "project": version.project,
+        "headline": _headline(version),
+        "cv": version.metrics.get("cross_validation", {}) if version.metrics else {},
+        "monitoring": monitoring,
+        "offline_chart": bar_chart(offline_rows),
+        "acceptance_chart": bar_chart(
+            [(f.path, f.acceptance) for f in monitoring.per_tag[:25] if f.acceptance is not None]
+        ),
+        "over_time_chart": line_chart([(str(day), rate) for day, rate, _ in monitoring.per_day]),
+    }
+    return render(request, "annotations/model_detail.html", context)

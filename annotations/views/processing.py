@@ -1,0 +1,91 @@
+"""The processing panel of a video: progress that updates itself, and re-running steps."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
+
+from annotations.models import Video, VideoFeatures, VideoStatus
+from annotations.roles import P_PROCESS_VIDEOS
+from annotations.selectors import get_video_for_user
+from annotations.services.ingest import STEP_NAMES, video_progress
+from annotations.services.reprocessing import failed_steps, video_schedule
+
+# The media features worth showing a person, with their labels; the rest feed the model.
+_SHOWN_FEATURES = [
+    ("visual", "brightness_mean", _lazy("Brightness")),
+    ("visual", "contrast_mean", _lazy("Contrast")),
+    ("visual", "edge_density_mean", _lazy("Edge density")),
+    ("visual", "motion_mean", _lazy("Motion")),
+    ("visual", "shot_rate", _lazy("Shots per minute")),
+    ("visual", "faces_mean", _lazy("Faces per frame")),
+    ("audio", "speech_ratio", _lazy("Speech share")),
+    ("audio", "loudness_mean", _lazy("Loudness (dBFS)")),
+    ("audio", "silence_ratio", _lazy("Silence share")),
+]
+
+
+def media_feature_rows(video: Video) -> list[tuple[str, float]]:
+    features = VideoFeatures.objects.filter(video=video).first()
+    if features is None:
+        return []
+    rows = []
+    for group, key, label in _SHOWN_FEATURES:
+        value = getattr(features, group).get(key)
+        if isinstance(value, int | float):
+            rows.append((str(label), float(value)))
+    return rows
+
+
+def processing_context(request: HttpRequest, video: Video) -> dict[str, object]:
+    steps = {step.name: step for step in video.steps.all()}
+    busy = video.status in (VideoStatus.PENDING, VideoStatus.PROCESSING)
+    return {
+        "video": video,
+        "steps": [steps[name] for name in STEP_NAMES if name in steps],
+        "progress_percent": round(video_progress(video) * 100),
+        "busy": busy,
+        "can_reprocess": request.user.has_perm(P_PROCESS_VIDEOS) and not busy,
+        "has_failed_steps": any(step.state == "failed" for step in steps.values()),
+    }
+
+
+@login_required
+def video_processing(request: HttpRequest, video_id: int) -> HttpResponse:
+    """The panel alone; the page polls it while the video is being processed."""
+    video = get_video_for_user(request.user, video_id)
+    response = render(
+        request, "annotations/partials/processing.html", processing_context(request, video)
+    )
+    finished = video.status not in (VideoStatus.PENDING, VideoStatus.PROCESSING)
+    if finished and request.headers.get("HX-Request") and request.GET.get("was") == "busy":
+        # Refresh the whole page once, so the transcript, keyframes and suggestions
+        # that just appeared are shown.
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_POST
+def video_reprocess(request: HttpRequest, video_id: int) -> HttpResponse:
+    if not request.user.has_perm(P_PROCESS_VIDEOS):
+        raise PermissionDenied(_("Your role cannot re-run processing."))
+    video = get_video_for_user(request.user, video_id)
+    if video.status == VideoStatus.PROCESSING:
+        messages.warning(request, _("This video is being processed right now."))
+        return redirect("video_detail", video_id=video.pk)
+    scope = request.POST.get("scope", "failed")
+    only = failed_steps(video) if scope == "failed" else None
+    video_schedule(video=video, only=only or None)
+    messages.success(
+        request,
+        _("Processing queued again (%(steps)s).")
+        % {"steps": ", ".join(only) if only else _("all steps")},
+    )
+    return redirect("video_detail", video_id=video.pk)

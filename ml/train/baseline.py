@@ -1,0 +1,74 @@
+"""The plain baseline the model must beat: TF-IDF of the raw text and logistic regression.
+
+Scikit-learn's defaults throughout: word unigrams of title and description, one-vs-rest
+logistic regression (C=1, no class weights), the tags exactly as given (no parents added),
+a tag predicted when its probability reaches 0.5. Single-label: a multinomial logistic
+regression and the most probable tag.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.preprocessing import MultiLabelBinarizer
+
+from ml.dataset import Example
+
+__all__ = ["BaselineModel"]
+
+
+def _text(example: Example) -> str:
+    return " ".join(
+        part for part in (example.title, example.description, example.transcript) if part
+    )
+
+
+class BaselineModel:
+    def __init__(self, *, multi_label: bool = True, threshold: float = 0.5) -> None:
+        self.multi_label = multi_label
+        self.threshold = threshold
+        self.vectorizer = TfidfVectorizer()
+        self.tags: list[str] = []
+        self.classifier: Any = None
+
+    def fit(self, examples: Sequence[Example]) -> BaselineModel:
+        labelled = [example for example in examples if example.tags]
+        X = self.vectorizer.fit_transform([_text(example) for example in labelled])
+        with warnings.catch_warnings():
+            # The defaults are the point of a baseline, warnings included.
+            warnings.simplefilter("ignore")
+            if self.multi_label:
+                binarizer = MultiLabelBinarizer()
+                Y = binarizer.fit_transform([example.tags for example in labelled])
+                self.tags = [str(tag) for tag in binarizer.classes_]
+                self.classifier = OneVsRestClassifier(LogisticRegression()).fit(X, Y)
+            else:
+                y = [example.tags[0] for example in labelled]
+                self.classifier = LogisticRegression().fit(X, y)
+                self.tags = [str(tag) for tag in self.classifier.classes_]
+        return self
+
+    def predict_scores(self, examples: Sequence[Example]) -> npt.NDArray[np.float64]:
+        X = self.vectorizer.transform([_text(example) for example in examples])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return np.asarray(self.classifier.predict_proba(X), dtype=np.float64)
+
+    def predict(self, examples: Sequence[Example]) -> list[list[tuple[str, float]]]:
+        scores = self.predict_scores(examples)
+        result = []
+        for row in scores:
+            if self.multi_label:
+                picked = [j for j in np.argsort(-row, kind="stable") if row[j] >= self.threshold]
+            else:
+                picked = [int(row.argmax())]
+            result.append([(self.tags[j], float(row[j])) for j in picked])
+        return result

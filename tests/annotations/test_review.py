@@ -1,0 +1,189 @@
+"""Review: which videos need an expert, confirming labels, history, and the automatic rule."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+
+from annotations.models import (
+    ConfirmedLabel,
+    LabelChange,
+    LabelingMode,
+    LabelSource,
+    Project,
+    Tag,
+    Video,
+)
+from annotations.services.review import (
+    review_confirm,
+    review_sheet,
+    video_auto_confirm,
+    videos_needing_review,
+)
+from tests.annotations.labeling_fixtures import ready_video, submitted
+from tests.factories import client_for, make_project, make_tag
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def tags(project: Project) -> dict[str, Tag]:
+    return {name: make_tag(project, f"Спорт: {name}") for name in ("Футбол", "Хоккей", "Теннис")}
+
+
+@pytest.fixture
+def two_per_video(project: Project) -> Project:
+    project.annotators_per_video = 2
+    project.save()
+    return project
+
+
+def _confirmed(video: Video) -> set[str]:
+    return set(video.confirmed_labels.values_list("tag__name", flat=True))
+
+
+def test_agreeing_annotators_confirm_the_labels_automatically(
+    two_per_video: Project, tags: dict[str, Tag], crowd: User, other_crowd: User
+) -> None:
+    video = ready_video(two_per_video)
+    submitted(video, crowd, [tags["Футбол"], tags["Хоккей"]])
+    assert video_auto_confirm(video=video) is False  # one of two: not yet
+    submitted(video, other_crowd, [tags["Хоккей"], tags["Футбол"]])
+    assert video_auto_confirm(video=video) is True
+    assert _confirmed(video) == {"Футбол", "Хоккей"}
+    assert set(ConfirmedLabel.objects.values_list("source", flat=True)) == {"agreement"}
+    assert LabelChange.objects.filter(video=video, action="added", changed_by=None).count() == 2
+    assert not videos_needing_review(two_per_video).exists()
+
+
+def test_disagreeing_annotators_send_the_video_to_review(
+    two_per_video: Project, tags: dict[str, Tag], crowd: User, other_crowd: User
+) -> None:
+    agreed, split, half_done = (ready_video(two_per_video) for _ in range(3))
+    for video in (agreed, split):
+        submitted(video, crowd, [tags["Футбол"]])
+    submitted(agreed, other_crowd, [tags["Футбол"]])
+    submitted(split, other_crowd, [tags["Футбол"], tags["Теннис"]])
+    submitted(half_done, crowd, [tags["Хоккей"]])
+    assert video_auto_confirm(video=split) is False
+    assert list(videos_needing_review(two_per_video)) == [split]
+
+
+def test_without_the_automatic_rule_agreed_videos_wait_for_an_expert(
+    two_per_video: Project, tags: dict[str, Tag], crowd: User, other_crowd: User
+) -> None:
+    two_per_video.auto_confirm_agreement = False
+    two_per_video.save()
+    video = ready_video(two_per_video)
+    submitted(video, crowd, [tags["Футбол"]])
+    submitted(video, other_crowd, [tags["Футбол"]])
+    assert video_auto_confirm(video=video) is False
+    assert list(videos_needing_review(two_per_video)) == [video]
+
+
+def test_review_sheet_shows_each_annotator_side_by_side_and_proposes_the_majority(
+    project: Project, tags: dict[str, Tag], crowd: User, other_crowd: User, expert: User
+) -> None:
+    project.annotators_per_video = 3
+    project.save()
+    video = ready_video(project)
+    submitted(video, crowd, [tags["Футбол"]])
+    submitted(video, other_crowd, [tags["Футбол"], tags["Теннис"]])
+    submitted(video, expert, [tags["Хоккей"], tags["Футбол"]])
+    sheet = review_sheet(video)
+    assert [c.annotation.annotator for c in sheet.columns] == [crowd, other_crowd, expert]
+    rows = {row.tag.name: (row.votes, row.proposed, row.cells) for row in sheet.rows}
+    assert rows == {
+        "Футбол": (3, True, ["add", "add", "add"]),
+        "Хоккей": (1, False, ["", "", "add"]),
+        "Теннис": (1, False, ["", "add", ""]),
+    }
+    assert not sheet.agreed
+
+
+def test_confirming_writes_labels_and_a_history_of_who_changed_what(
+    project: Project, tags: dict[str, Tag], expert: User, admin_user: User
+) -> None:
+    video = ready_video(project)
+    ConfirmedLabel.objects.create(video=video, tag=tags["Теннис"], source=LabelSource.IMPORT)
+    review_confirm(video=video, tag_ids=[tags["Футбол"].pk, tags["Теннис"].pk], reviewer=expert)
+    review_confirm(video=video, tag_ids=[tags["Футбол"].pk], reviewer=admin_user)
+    assert _confirmed(video) == {"Футбол"}
+    history = list(
+        LabelChange.objects.filter(video=video).values_list("action", "tag__name", "changed_by")
+    )
+    assert history == [
+        ("added", "Футбол", expert.pk),
+        ("removed", "Теннис", admin_user.pk),
+    ]
+    label = ConfirmedLabel.objects.get(video=video)
+    assert (label.source, label.confirmed_by) == ("review", admin_user)
+
+
+def test_a_reviewed_video_is_never_overwritten_by_the_automatic_rule(
+    two_per_video: Project, tags: dict[str, Tag], crowd: User, other_crowd: User, expert: User
+) -> None:
+    video = ready_video(two_per_video)
+    review_confirm(video=video, tag_ids=[tags["Теннис"].pk], reviewer=expert)
+    submitted(video, crowd, [tags["Футбол"]])
+    submitted(video, other_crowd, [tags["Футбол"]])
+    assert video_auto_confirm(video=video) is False
+    assert _confirmed(video) == {"Теннис"}
+
+
+def test_confirm_refuses_foreign_tags_and_single_label_needs_one(
+    tags: dict[str, Tag], expert: User
+) -> None:
+    single = make_project("Single", labeling_mode=LabelingMode.SINGLE_LABEL)
+    a, b = make_tag(single, "A"), make_tag(single, "B")
+    video = ready_video(single)
+    with pytest.raises(ValidationError):
+        review_confirm(video=video, tag_ids=[a.pk, b.pk], reviewer=expert)
+    with pytest.raises(ValidationError):
+        review_confirm(video=video, tag_ids=[tags["Футбол"].pk], reviewer=expert)
+    review_confirm(video=video, tag_ids=[b.pk], reviewer=expert)
+    assert _confirmed(video) == {"B"}
+
+
+def test_crowd_workers_cannot_review(project: Project, crowd: User) -> None:
+    video = ready_video(project)
+    assert client_for(crowd).get(f"/projects/{project.pk}/review/").status_code == 403
+    assert client_for(crowd).get(f"/videos/{video.pk}/review/").status_code == 403
+
+
+def test_an_expert_confirms_from_the_review_page_and_gets_the_next_disagreement(
+    two_per_video: Project, tags: dict[str, Tag], crowd: User, other_crowd: User, expert: User
+) -> None:
+    first, second = ready_video(two_per_video), ready_video(two_per_video)
+    for video in (first, second):
+        submitted(video, crowd, [tags["Футбол"]])
+        submitted(video, other_crowd, [tags["Хоккей"]])
+    client = client_for(expert)
+    listing = client.get(f"/projects/{two_per_video.pk}/review/").content.decode()
+    assert first.title in listing and second.title in listing
+    page = client.get(f"/videos/{first.pk}/review/").content.decode()
+    assert "carl_crowd" in page and "cora_crowd" in page
+    response = client.post(
+        f"/videos/{first.pk}/review/",
+        {"tag": [tags["Хоккей"].pk], "add_path": "Спорт: Теннис"},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    assert response["HX-Push-Url"] == f"/videos/{second.pk}/review/"
+    assert _confirmed(first) == {"Хоккей", "Теннис"}
+    assert list(videos_needing_review(two_per_video)) == [second]
+
+
+def test_an_unknown_added_path_is_reported_and_nothing_changes(
+    project: Project, tags: dict[str, Tag], expert: User
+) -> None:
+    video = ready_video(project)
+    response = client_for(expert).post(
+        f"/videos/{video.pk}/review/",
+        {"tag": [tags["Футбол"].pk], "add_path": "Спорт: Кёрлинг"},
+        headers=HTMX,
+    )
+    assert response.status_code == 422
+    assert "Кёрлинг" in response.content.decode()
+    assert not ConfirmedLabel.objects.exists()

@@ -1,0 +1,157 @@
+"""Annotating and reviewing through the API, with the same rules as the labeling page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from rest_framework.test import APIClient
+
+from annotations.models import Annotation, LabelChange, Project
+from tests.api.conftest import Labeled
+from tests.factories import assign
+
+
+def _put(client: APIClient, video_id: int, **body: Any) -> tuple[int, dict[str, Any]]:
+    response = client.put(f"/api/v1/videos/{video_id}/annotations/mine/", body, format="json")
+    return response.status_code, response.json()
+
+
+def test_an_annotator_saves_a_draft_then_submits_it(
+    labeled: Labeled, clients: dict[str, APIClient]
+) -> None:
+    crowd = clients["crowd"]
+    video = labeled.assigned.pk
+    status, draft = _put(
+        crowd,
+        video,
+        decisions=[
+            {"tag": "Спорт: Футбол", "decision": "add"},
+            {"tag": "Музыка", "decision": "add"},
+        ],
+    )
+    assert status == 200, draft
+    assert draft["state"] == "draft"
+    assert sorted(d["tag"] for d in draft["decisions"]) == ["Музыка", "Спорт: Футбол"]
+    status, submitted = _put(
+        crowd,
+        video,
+        decisions=[{"tag": "Спорт: Футбол", "decision": "add"}],
+        action="submit",
+        revision=draft["revision"],
+        seconds_spent=12.5,
+    )
+    assert status == 200, submitted
+    assert submitted["state"] == "submitted"
+    assert [d["tag"] for d in submitted["decisions"]] == ["Спорт: Футбол"]
+    assert submitted["seconds_spent"] == 12.5
+    mine = crowd.get(f"/api/v1/videos/{video}/annotations/mine/").json()
+    assert mine["revision"] == submitted["revision"] > draft["revision"]
+
+
+def test_a_stale_revision_is_refused_and_changes_nothing(
+    labeled: Labeled, clients: dict[str, APIClient]
+) -> None:
+    video = labeled.assigned.pk
+    _status, first = _put(clients["crowd"], video, decisions=[{"tag": "Музыка", "decision": "add"}])
+    _put(clients["crowd"], video, decisions=[{"tag": "Спорт", "decision": "add"}])
+    status, body = _put(
+        clients["crowd"],
+        video,
+        decisions=[{"tag": "Еда и напитки", "decision": "add"}],
+        revision=first["revision"],
+    )
+    assert status == 409
+    assert "current revision is" in str(body["detail"])
+    annotation = Annotation.objects.get(video=video)
+    assert list(annotation.decisions.values_list("tag__path", flat=True)) == ["Спорт"]
+
+
+def test_a_refused_submit_keeps_the_draft_as_it_was(
+    labeled: Labeled, clients: dict[str, APIClient]
+) -> None:
+    video = labeled.assigned.pk
+    _put(clients["crowd"], video, decisions=[{"tag": "Музыка", "decision": "add"}])
+    status, body = _put(clients["crowd"], video, decisions=[], action="submit")
+    assert status == 400
+    assert "at least one tag" in str(body["detail"])
+    annotation = Annotation.objects.get(video=video)
+    assert annotation.state == "draft"
+    assert list(annotation.decisions.values_list("tag__path", flat=True)) == ["Музыка"]
+
+
+def test_unknown_tags_and_bad_decisions_are_named_in_the_error(
+    labeled: Labeled, clients: dict[str, APIClient]
+) -> None:
+    video = labeled.assigned.pk
+    status, body = _put(clients["crowd"], video, decisions=[{"tag": "Кино", "decision": "add"}])
+    assert status == 400 and "Кино" in str(body["detail"])
+    status, body = _put(clients["crowd"], video, decisions=[{"tag": "Музыка", "decision": "maybe"}])
+    assert status == 400 and body["errors"]["decisions"]["0"]["decision"]
+    assert not Annotation.objects.filter(video=video).exists()
+
+
+def test_annotators_see_their_own_annotations_experts_see_all(
+    labeled: Labeled, clients: dict[str, APIClient], crowd: User, expert: User
+) -> None:
+    video = labeled.assigned
+    _put(clients["crowd"], video.pk, decisions=[{"tag": "Музыка", "decision": "add"}])
+    _put(clients["expert"], video.pk, decisions=[{"tag": "Спорт", "decision": "add"}])
+    own = clients["crowd"].get(f"/api/v1/videos/{video.pk}/annotations/").json()
+    assert [a["annotator"] for a in own] == [crowd.username]
+    everyone = clients["expert"].get(f"/api/v1/videos/{video.pk}/annotations/").json()
+    assert sorted(a["annotator"] for a in everyone) == sorted([crowd.username, expert.username])
+    project_url = f"/api/v1/projects/{labeled.project.pk}/annotations/"
+    assert [a["annotator"] for a in clients["crowd"].get(project_url).json()["results"]] == [
+        crowd.username
+    ]
+    only_expert = clients["admin_user"].get(f"{project_url}?annotator={expert.username}").json()
+    assert [a["annotator"] for a in only_expert["results"]] == [expert.username]
+    drafts = clients["admin_user"].get(f"{project_url}?state=submitted").json()
+    assert drafts["results"] == []
+
+
+def test_a_disagreement_is_reviewed_and_confirmed_by_an_expert(
+    labeled: Labeled, clients: dict[str, APIClient], crowd: User, other_crowd: User, expert: User
+) -> None:
+    project: Project = labeled.project
+    project.annotators_per_video = 2
+    project.save()
+    video = labeled.assigned
+    assign(video, other_crowd)
+    from tests.api.conftest import token_client
+
+    other = token_client(other_crowd)
+    _put(clients["crowd"], video.pk, decisions=[{"tag": "Спорт: Футбол", "decision": "add"}])
+    _put(
+        clients["crowd"],
+        video.pk,
+        action="submit",
+        decisions=[{"tag": "Спорт: Футбол", "decision": "add"}],
+    )
+    _put(other, video.pk, action="submit", decisions=[{"tag": "Спорт: Хоккей", "decision": "add"}])
+    queue = clients["expert"].get(f"/api/v1/projects/{project.pk}/reviews/").json()
+    assert [item["id"] for item in queue["results"]] == [video.pk]
+    assert queue["results"][0]["agreed"] is False
+    sheet = clients["expert"].get(f"/api/v1/videos/{video.pk}/review/").json()
+    assert sorted(sheet["annotators"]) == sorted([crowd.username, other_crowd.username])
+    assert {row["tag"]: row["votes"] for row in sheet["rows"]} == {
+        "Спорт: Футбол": 1,
+        "Спорт: Хоккей": 1,
+    }
+    confirmed = clients["expert"].post(
+        f"/api/v1/videos/{video.pk}/review/", {"tags": ["Спорт: Футбол"]}, format="json"
+    )
+    assert confirmed.status_code == 200, confirmed.content
+    assert confirmed.json() == {
+        "tags": ["Спорт: Футбол"],
+        "added": ["Спорт: Футбол"],
+        "removed": [],
+    }
+    assert clients["expert"].get(f"/api/v1/projects/{project.pk}/reviews/").json()["results"] == []
+    change = LabelChange.objects.get(video=video)
+    assert change.changed_by == expert and change.source == "review"
+    unknown = clients["expert"].post(
+        f"/api/v1/videos/{video.pk}/review/", {"tags": ["Нет такого"]}, format="json"
+    )
+    assert unknown.status_code == 400 and "Нет такого" in unknown.json()["detail"]

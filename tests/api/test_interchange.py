@@ -1,0 +1,297 @@
+"""Datasets in and out: a Label Studio or JSONL export imported again gives the same export."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from annotations.models import (
+    Annotation,
+    ConfirmedLabel,
+    ModelVersion,
+    Project,
+    Suggestion,
+    TagDecision,
+    TranscriptSegment,
+    Video,
+)
+from tests.factories import make_project, make_tag
+
+
+@pytest.fixture
+def source(project: Project, crowd: User, other_crowd: User, expert: User) -> Project:
+    """A project with everything a dataset carries."""
+    tags = {p: make_tag(project, p) for p in ("Спорт: Футбол", "Спорт: Хоккей", "Музыка")}
+    version = ModelVersion.objects.create(project=project, number=4, state="promoted")
+    for i in range(6):
+        video = Video.objects.create(
+            project=project,
+            title=f"Ролик {i}",
+            description="Описание, с запятой" if i % 2 else "",
+            external_id=f"rt-{i}" if i != 3 else "",
+            summary=f"Кратко {i}." if i % 3 == 0 else "",
+        )
+        for k in range(i % 3):
+            TranscriptSegment.objects.create(
+                video=video,
+                index=k,
+                start_seconds=k * 1.5,
+                end_seconds=k * 1.5 + 1.25,
+                text=f"слово {k}",
+                source="asr",
+            )
+        if i != 5:
+            ConfirmedLabel.objects.create(
+                video=video,
+                tag=tags["Спорт: Футбол" if i % 2 else "Музыка"],
+                source="review" if i % 2 else "import",
+                confirmed_by=expert if i % 2 else None,
+            )
+        for rank, path in enumerate(("Спорт: Футбол", "Музыка"), start=1):
+            Suggestion.objects.create(
+                video=video,
+                tag=tags[path],
+                score=round(0.9 / rank, 3),
+                rank=rank,
+                above_threshold=rank == 1,
+                model_version=version,
+            )
+        for user, path in ((crowd, "Спорт: Футбол"), (other_crowd, "Спорт: Хоккей")):
+            if i % 2:
+                annotation = Annotation.objects.create(
+                    video=video, annotator=user, state="submitted", submitted_at=timezone.now()
+                )
+                TagDecision.objects.create(
+                    annotation=annotation,
+                    tag=tags[path],
+                    decision="accept" if path == "Спорт: Футбол" else "add",
+                    suggested_score=0.9 if path == "Спорт: Футбол" else None,
+                )
+    return project
+
+
+def _export(client: APIClient, project: Project, run: Callable[..., Any], **body: Any) -> bytes:
+    with run(execute=True):
+        made = client.post(f"/api/v1/projects/{project.pk}/exports/", body, format="json").json()
+    snapshot = client.get(f"/api/v1/exports/{made['id']}/").json()
+    assert snapshot["state"] == "ready", snapshot
+    return b"".join(client.get(snapshot["download_url"]).streaming_content)  # type: ignore[attr-defined]
+
+
+def _import(client: APIClient, project: Project, content: bytes, fmt: str) -> dict[str, Any]:
+    upload = SimpleUploadedFile("dataset", content)
+    response = client.post(
+        f"/api/v1/projects/{project.pk}/dataset-imports/",
+        {"file": upload, "format": fmt, "create_missing_tags": True},
+        format="multipart",
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def _without_ids(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for task in tasks:
+        task.pop("id")
+    return tasks
+
+
+def test_a_label_studio_export_round_trips_without_loss(
+    source: Project,
+    clients: dict[str, APIClient],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    admin = clients["admin_user"]
+    body = {"format": "labelstudio", "scope": "all", "include_decisions": True}
+    exported = _export(admin, source, django_capture_on_commit_callbacks, **body)
+    target = make_project("Копия")
+    report = _import(admin, target, exported, "labelstudio")
+    assert (report["created"], report["failed"], report["tags_created"]) == (6, 0, 4)
+    again = _export(admin, target, django_capture_on_commit_callbacks, **body)
+    original = _without_ids(json.loads(exported))
+    assert _without_ids(json.loads(again)) == original
+    assert any(task["predictions"] for task in original)
+    assert any(len(task["annotations"]) == 3 for task in original)
+    # Importing the same file again adds nothing: the external ids are already there.
+    assert _import(admin, target, exported, "labelstudio")["skipped"] == 6
+
+
+def test_a_jsonl_export_round_trips_without_loss(
+    source: Project,
+    clients: dict[str, APIClient],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    admin = clients["admin_user"]
+    body = {"format": "jsonl", "scope": "all", "include_decisions": True}
+    exported = _export(admin, source, django_capture_on_commit_callbacks, **body)
+    target = make_project("Копия JSONL")
+    report = _import(admin, target, exported, "jsonl")
+    assert (report["created"], report["failed"]) == (6, 0), report
+    again = _export(admin, target, django_capture_on_commit_callbacks, **body)
+
+    def comparable(content: bytes) -> list[dict[str, Any]]:
+        rows = [json.loads(line) for line in content.decode().splitlines()]
+        for row in rows:
+            row.pop("id")
+            for annotation in row["annotations"]:
+                for decision in annotation["decisions"]:
+                    # A decision's model version names a model of the source project only.
+                    decision.pop("model_version")
+        return rows
+
+    assert comparable(again) == comparable(exported)
+    assert comparable(exported)[1]["labels"][0]["confirmed_by"] == "eve_expert"
+
+
+def test_a_label_studio_file_from_label_studio_itself_imports(
+    project: Project, clients: dict[str, APIClient], crowd: User
+) -> None:
+    make_tag(project, "Спорт: Футбол")
+    make_tag(project, "Музыка")
+    tasks = [
+        {
+            "id": 71,
+            "data": {"text": "Финал\nОписание матча"},
+            "annotations": [
+                {"id": 1, "completed_by": 5, "result": [_choices(["Спорт: Футбол"])]},
+                {"id": 2, "completed_by": 6, "result": [_choices(["Спорт: Футбол", "Музыка"])]},
+                {"id": 3, "completed_by": 7, "was_cancelled": True, "result": []},
+            ],
+            "predictions": [
+                {"model_version": "bert-3", "score": 0.7, "result": [_choices(["Музыка"])]}
+            ],
+        },
+        {
+            "id": 72,
+            "data": {"title": "Таксономия", "video_id": "x-72"},
+            "annotations": [
+                {
+                    "completed_by": {"email": "carl@example.org"},
+                    "result": [
+                        {
+                            "from_name": "tax",
+                            "to_name": "text",
+                            "type": "taxonomy",
+                            "value": {"taxonomy": [["Спорт", "Футбол"]]},
+                        }
+                    ],
+                }
+            ],
+        },
+    ]
+    crowd.email = "carl@example.org"
+    crowd.save()
+    report = _import(clients["admin_user"], project, json.dumps(tasks).encode(), "labelstudio")
+    assert (report["created"], report["failed"], report["tags_created"]) == (2, 0, 0)
+    first = Video.objects.get(external_id="labelstudio-71")
+    assert first.title == "Финал"
+    # No ground truth: the tags at least half of the annotations chose.
+    assert sorted(first.confirmed_labels.values_list("tag__path", flat=True)) == [
+        "Музыка",
+        "Спорт: Футбол",
+    ]
+    suggestion = Suggestion.objects.get(video=first)
+    assert (suggestion.tag.path, suggestion.score) == ("Музыка", 0.7)
+    assert first.metadata["suggestions_model"] == "bert-3"
+    second = Video.objects.get(external_id="x-72")
+    assert Annotation.objects.get(video=second).annotator == crowd
+
+
+def test_unreadable_lines_are_reported_and_the_others_import(
+    project: Project, clients: dict[str, APIClient]
+) -> None:
+    content = b'{"title": "ok"}\n[1, 2]\n\xff\xfe\n{"description": "no title"}\n'
+    report = _import(clients["admin_user"], project, content, "jsonl")
+    assert (report["created"], report["failed"]) == (1, 3)
+    assert report["messages"] == [
+        "line 2: each line must be a JSON object",
+        report["messages"][1],
+        "line 4: the video has no title",
+    ]
+    assert report["messages"][1].startswith("line 3 is not valid JSON")
+
+
+def _choices(paths: list[str]) -> dict[str, Any]:
+    return {"from_name": "tags", "to_name": "text", "type": "choices", "value": {"choices": paths}}
+
+
+@pytest.mark.parametrize(
+    ("content", "fmt", "message"),
+    [
+        (b"{not json", "labelstudio", "not valid JSON"),
+        (b'"a string"', "labelstudio", "list of tasks"),
+        (b'[{"data": {"title": "x"}}', "labelstudio", "not valid JSON"),
+    ],
+)
+def test_an_unreadable_dataset_is_a_400_naming_the_problem(
+    project: Project, clients: dict[str, APIClient], content: bytes, fmt: str, message: str
+) -> None:
+    upload = SimpleUploadedFile("dataset", content)
+    response = clients["admin_user"].post(
+        f"/api/v1/projects/{project.pk}/dataset-imports/",
+        {"file": upload, "format": fmt},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert message in response.json()["detail"]
+
+
+def test_the_commands_export_and_import_the_same_rows(source: Project, tmp_path: Path) -> None:
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    out = io.StringIO()
+    call_command(
+        "export_dataset",
+        "--project",
+        source.name,
+        "--format",
+        "jsonl",
+        "--scope",
+        "all",
+        "--decisions",
+        "-o",
+        str(first),
+        stdout=out,
+    )
+    assert "6 rows" in out.getvalue()
+    target = make_project("Из файла")
+    call_command(
+        "import_dataset", "--project", target.name, "--create-tags", str(first), stdout=out
+    )
+    assert "6 imported, 0 skipped, 0 failed" in out.getvalue()
+    call_command(
+        "export_dataset",
+        "--project",
+        target.name,
+        "--format",
+        "jsonl",
+        "--scope",
+        "all",
+        "--decisions",
+        "-o",
+        str(second),
+        stdout=out,
+    )
+
+    def rows(path: Path) -> list[dict[str, Any]]:
+        found = [json.loads(line) for line in path.read_text().splitlines()]
+        for row in found:
+            row.pop("id")
+            for annotation in row["annotations"]:
+                for decision in annotation["decisions"]:
+                    decision.pop("model_version")
+        return found
+
+    assert rows(second) == rows(first)
+    with pytest.raises(CommandError, match="date_from must be a date"):
+        call_command(
+            "export_dataset", "--project", target.name, "--format", "csv", "--from", "soon"
+        )

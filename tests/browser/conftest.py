@@ -1,0 +1,73 @@
+"""Playwright driving Debian's Chromium against the live test server.
+
+The browser is never downloaded: without /usr/bin/chromium the tests are skipped
+with the reason, unless REQUIRE_BROWSER=1 (CI), where a missing browser fails.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+    from pytest_django.live_server_helper import LiveServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+# Playwright's synchronous API runs an event loop in this thread; the tests only
+# use the ORM between browser calls, never concurrently with them.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        message = (
+            f"Chromium is not installed at {CHROMIUM} (Debian package 'chromium'); "
+            "the browser tests need it."
+        )
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(message + " REQUIRE_BROWSER=1 is set, so this is a failure.")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer, transactional_db: None) -> Iterator[Page]:
+    context = browser.new_context(base_url=live_server.url, locale="en-US")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    # Leaving a labeling page sends its active seconds; drain them first, so no
+    # request reaches the server while the test database is being emptied.
+    for open_page in context.pages:
+        open_page.evaluate("window.labeling && window.labeling.takeActiveSeconds()")
+    context.close()
+
+
+def log_in(page: Page, username: str, password: str) -> None:
+    """Log in with the keyboard only: the user name field has the focus on arrival."""
+    page.goto("/accounts/login/")
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)

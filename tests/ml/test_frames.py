@@ -1,0 +1,154 @@
+"""Keyframes, shots and visual features from generated videos with known cuts."""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from ml.frames import (
+    FrameSettings,
+    analyse_frames,
+    face_detector_available,
+    visual_feature_keys,
+)
+from ml.media import MediaError
+from ml.synthetic_media import plan_cuts, write_video
+from tests.ml.conftest import MediaSet
+
+SETTINGS = FrameSettings(every_nth=5, thumbnail_width=64)
+TALK_CUTS = plan_cuts(2.0, seed=1)  # the cuts inside media.talk
+
+
+def shot_of(timestamp: float, cuts: list[float]) -> int:
+    return bisect.bisect_right(cuts, timestamp)
+
+
+def test_one_keyframe_per_shot_inside_its_shot(media: MediaSet) -> None:
+    analysis = analyse_frames(media.talk, SETTINGS)
+    assert len(TALK_CUTS) == 2
+    assert analysis.shots == len(TALK_CUTS) + 1
+    assert analysis.sampled == 10  # 50 frames, every 5th
+    assert not analysis.truncated
+    assert [frame.shot_index for frame in analysis.keyframes] == [0, 1, 2]
+    for frame in analysis.keyframes:
+        assert shot_of(frame.timestamp, TALK_CUTS) == frame.shot_index
+        # Sampled frames lie on multiples of every_nth / fps.
+        assert frame.timestamp * 25 / 5 == pytest.approx(round(frame.timestamp * 5), abs=1e-6)
+
+
+def test_keyframes_are_jpeg_thumbnails_of_the_configured_width(media: MediaSet) -> None:
+    analysis = analyse_frames(media.talk, SETTINGS)
+    for frame in analysis.keyframes:
+        image = cv2.imdecode(np.frombuffer(frame.jpeg, np.uint8), cv2.IMREAD_COLOR)
+        assert image is not None
+        assert image.shape == (48, 64, 3)
+
+
+def test_only_the_longest_shots_are_kept_in_time_order(tmp_path: Path) -> None:
+    seconds = 40.0
+    video = write_video(
+        tmp_path / "long.mp4", seconds=seconds, width=64, height=48, fps=5, seed=4, audio=False
+    )
+    cuts = plan_cuts(seconds, seed=4)
+    bounds = [0.0, *cuts, seconds]
+    lengths = [end - start for start, end in itertools.pairwise(bounds)]
+    longest = sorted(sorted(range(len(lengths)), key=lambda i: -lengths[i])[:2])
+
+    analysis = analyse_frames(video, FrameSettings(every_nth=1, max_keyframes=2))
+    assert analysis.shots == len(cuts) + 1 > 2
+    assert [frame.shot_index for frame in analysis.keyframes] == longest
+    # Near the middle: within a tenth of the shot's length (plus a sample).
+    for frame, i in zip(analysis.keyframes, longest, strict=True):
+        middle = (bounds[i] + bounds[i + 1]) / 2
+        assert frame.timestamp == pytest.approx(middle, abs=lengths[i] / 10 + 0.2)
+
+
+def test_a_threshold_no_distance_exceeds_finds_one_shot(media: MediaSet) -> None:
+    analysis = analyse_frames(media.talk, FrameSettings(every_nth=5, shot_threshold=1.0))
+    assert analysis.shots == 1
+    assert len(analysis.keyframes) == 1
+
+
+def test_visual_features_are_pooled_under_stable_keys(media: MediaSet) -> None:
+    analysis = analyse_frames(media.talk, SETTINGS)
+    visual = analysis.visual
+    assert tuple(visual) == visual_feature_keys(faces=face_detector_available())
+    assert all(math.isfinite(value) for value in visual.values())
+    for channel, bins in (("h", 8), ("s", 4), ("v", 4)):
+        total = sum(visual[f"hsv_{channel}{i}_mean"] for i in range(bins))
+        assert total == pytest.approx(1.0, abs=1e-4)
+    for name in ("brightness", "contrast", "edges", "motion"):
+        assert 0.0 <= visual[f"{name}_mean"] <= visual[f"{name}_max"] <= 1.0
+    assert visual["motion_max"] > 0.0  # the talking head moves, and there are cuts
+    assert visual["shot_rate"] == pytest.approx(analysis.shots / (analysis.duration / 60))
+
+
+def test_faces_are_left_out_when_detection_is_off(media: MediaSet) -> None:
+    analysis = analyse_frames(media.talk, SETTINGS, face_detection=False)
+    assert analysis.face_detector is None
+    assert "faces_mean" not in analysis.visual
+    assert tuple(analysis.visual) == visual_feature_keys(faces=False)
+
+
+def test_face_counts_when_opencv_has_a_cascade(media: MediaSet) -> None:
+    analysis = analyse_frames(media.talk, SETTINGS)
+    if face_detector_available():
+        assert analysis.face_detector == "haar"
+        assert 0.0 <= analysis.visual["faces_mean"] <= analysis.visual["faces_max"]
+    else:
+        assert analysis.face_detector is None
+        assert any("Haar cascade" in note for note in analysis.notes)
+
+
+def test_progress_rises_to_the_end(media: MediaSet) -> None:
+    reported: list[float] = []
+    analyse_frames(media.talk, SETTINGS, progress=reported.append)
+    assert reported == sorted(reported)
+    assert reported[-1] == 1.0
+    assert len(reported) > 2
+
+
+def test_a_video_without_audio_is_analysed(media: MediaSet) -> None:
+    analysis = analyse_frames(media.silent_video, SETTINGS)
+    assert analysis.duration == pytest.approx(2.0, abs=0.05)
+    assert analysis.keyframes
+
+
+def test_a_truncated_video_gives_the_frames_before_the_damage(media: MediaSet) -> None:
+    whole = analyse_frames(media.talk, SETTINGS)
+    cut = analyse_frames(media.truncated, SETTINGS)
+    assert cut.truncated
+    assert 0 < cut.sampled < whole.sampled
+    assert cut.duration < whole.duration
+    assert any("cut off" in note for note in cut.notes)
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("audio_only", "no video stream"),
+        ("zero_duration", "no video stream"),
+        ("not_media", "not a video or audio file"),
+    ],
+)
+def test_files_without_pictures_are_refused(media: MediaSet, kind: str, message: str) -> None:
+    with pytest.raises(MediaError, match=message):
+        analyse_frames(getattr(media, kind), SETTINGS)
+
+
+def test_frames_over_the_pixel_limit_are_refused(media: MediaSet) -> None:
+    with pytest.raises(MediaError, match=r"160x120, more than the limit of 19,199 pixels"):
+        analyse_frames(media.talk, FrameSettings(max_pixels=160 * 120 - 1))
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="every_nth"):
+        FrameSettings(every_nth=0)
+    with pytest.raises(ValueError, match="shot_threshold"):
+        FrameSettings(shot_threshold=0.0)
