@@ -46,7 +46,8 @@ def _text(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    # NUL cannot be stored or even looked up in PostgreSQL, and means nothing in a field.
+    return str(value).replace("\x00", "").strip()
 
 
 def row_from_mapping(line: int, data: dict[str, object]) -> ManifestRow:

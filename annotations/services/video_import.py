@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -179,6 +180,21 @@ def _existing_video(
     return None
 
 
+def without_nul(value: Any) -> Any:
+    """The value with NUL characters dropped from every string in it.
+
+    PostgreSQL cannot store NUL in text or JSON; it carries no meaning in a title or a
+    metadata value, so dropping it loses nothing a person wrote.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_nul(item) for item in value]
+    return value
+
+
 def video_create(
     *,
     project: Project,
@@ -195,6 +211,8 @@ def video_create(
 
     Raises VideoImportError when the project already has it.
     """
+    title, description, external_id = (without_nul(t) for t in (title, description, external_id))
+    metadata = without_nul(metadata)
     duplicate = _existing_video(
         project,
         external_id=external_id,

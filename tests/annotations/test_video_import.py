@@ -974,3 +974,18 @@ def test_api_upload_without_credentials_is_refused(project: Project, library: Li
 
     assert response.status_code in (401, 403)
     assert not Video.objects.exists()
+
+
+def test_nul_characters_are_dropped_so_any_database_can_store_the_video(project: Project) -> None:
+    from annotations.services.video_import import video_create
+
+    video, _ = video_create(
+        project=project,
+        title="Ма\x00тч",
+        description="опи\x00сание",
+        metadata={"ch\x00annel": ["a\x00b", {"x": "\x00"}]},
+    )
+    video.refresh_from_db()
+    assert video.title == "Матч"
+    assert video.description == "описание"
+    assert video.metadata == {"channel": ["ab", {"x": ""}]}

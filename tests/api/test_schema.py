@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,8 @@ import pytest
 import yaml
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.urls import URLPattern, URLResolver, get_resolver
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
@@ -89,7 +92,22 @@ def _json_error(response: Any) -> bool:
         return False
 
 
+@pytest.fixture
+def _keep_test_connection() -> Iterator[None]:
+    """Calls straight into the WSGI app fire the request signals, whose handler would close
+    the test's database connection (PostgreSQL's, inside the test transaction); Django's test
+    client unhooks it the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
 @pytest.mark.django_db(transaction=False)
+@pytest.mark.usefixtures("_keep_test_connection")
 def test_fuzzing_every_operation_finds_no_server_error(
     labeled: Labeled, admin_user: User, settings: Settings, zero_shot_model: None
 ) -> None:
