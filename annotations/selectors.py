@@ -231,3 +231,16 @@ def videos_filtered(user: AnyUser, project: Project, filters: VideoFilters) -> Q
     if filters.query:
         videos = _text_search(videos, project, filters.query)
     return videos
+
+
+# Metadata that carries the answer (the tags a video came with): hidden from those who
+# may not see other people's labels, so it cannot steer their own.
+LABEL_METADATA_KEYS = {"original_tags", "unknown_tags"}
+
+
+def shown_metadata(user: AnyUser, video: Video) -> dict[str, object]:
+    """The video's metadata as a person may see it; the raw probe is left out."""
+    hidden = {"media"}
+    if not user.has_perm(P_VIEW_ALL_ANNOTATIONS):
+        hidden |= LABEL_METADATA_KEYS
+    return {key: value for key, value in video.metadata.items() if key not in hidden}

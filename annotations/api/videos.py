@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
@@ -24,8 +26,13 @@ from annotations.api.serializers import cursor_page, errors
 from annotations.api.throttles import UploadThrottle
 from annotations.manifest import row_from_mapping
 from annotations.models import ConfirmedLabel, Keyframe, Suggestion, Video, VideoStatus
-from annotations.roles import P_IMPORT_VIDEOS, P_VIEW_SUGGESTIONS
-from annotations.selectors import get_project_for_user, get_video_for_user, videos_for_user
+from annotations.roles import P_IMPORT_VIDEOS, P_VIEW_ALL_ANNOTATIONS, P_VIEW_SUGGESTIONS
+from annotations.selectors import (
+    LABEL_METADATA_KEYS,
+    get_project_for_user,
+    get_video_for_user,
+    videos_for_user,
+)
 from annotations.services.video_import import (
     media_prepare,
     video_create,
@@ -37,7 +44,26 @@ from ml.taxonomy import PATH_SEPARATOR, normalize_path, split_tag_list
 MAX_BULK_ROWS = 5000
 
 
-class VideoListOutput(serializers.ModelSerializer):
+class _HidesLabels:
+    """Leaves out a video's known tags for those who may not see other people's labels
+    (crowd workers), as the pages do; pass ``show_labels`` in the serializer context."""
+
+    context: dict[str, Any]
+
+    def to_representation(self, instance: Video) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)  # type: ignore[misc]
+        if not self.context.get("show_labels", False):
+            for key in ("confirmed_tags", "confirmed_labels"):
+                if key in data:
+                    data[key] = []
+            if "metadata" in data:
+                data["metadata"] = {
+                    k: v for k, v in data["metadata"].items() if k not in LABEL_METADATA_KEYS
+                }
+        return data
+
+
+class VideoListOutput(_HidesLabels, serializers.ModelSerializer):
     confirmed_tags = serializers.SerializerMethodField()
 
     class Meta:
@@ -103,7 +129,7 @@ class StepOutput(serializers.Serializer):
     message = serializers.CharField()
 
 
-class VideoDetailOutput(serializers.ModelSerializer):
+class VideoDetailOutput(_HidesLabels, serializers.ModelSerializer):
     transcript = serializers.SerializerMethodField()
     segments = SegmentOutput(many=True, source="transcript_segments")
     keyframes = KeyframeOutput(many=True)
@@ -259,7 +285,10 @@ class ProjectVideosApi(APIView):
         )
         paginator = IdCursorPagination()
         page = paginator.paginate_queryset(videos, request, view=self)
-        return paginator.get_paginated_response(VideoListOutput(page, many=True).data)
+        context = {"show_labels": request.user.has_perm(P_VIEW_ALL_ANNOTATIONS)}
+        return paginator.get_paginated_response(
+            VideoListOutput(page, many=True, context=context).data
+        )
 
     @extend_schema(
         request={"multipart/form-data": UploadInput, "application/json": CreateInput},
@@ -307,7 +336,10 @@ class ProjectVideosApi(APIView):
                 if media is not None:
                     media.discard()
         video.warnings = warnings  # type: ignore[attr-defined]
-        return Response(VideoCreatedOutput(video).data, status=status.HTTP_201_CREATED)
+        context = {"show_labels": request.user.has_perm(P_VIEW_ALL_ANNOTATIONS)}
+        return Response(
+            VideoCreatedOutput(video, context=context).data, status=status.HTTP_201_CREATED
+        )
 
 
 class VideoBulkApi(APIView):
@@ -406,5 +438,8 @@ class VideoDetailApi(APIView):
             )
             .get()
         )
-        context = {"show_suggestions": request.user.has_perm(P_VIEW_SUGGESTIONS)}
+        context = {
+            "show_suggestions": request.user.has_perm(P_VIEW_SUGGESTIONS),
+            "show_labels": request.user.has_perm(P_VIEW_ALL_ANNOTATIONS),
+        }
         return Response(VideoDetailOutput(video, context=context).data)

@@ -24,7 +24,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from annotations.models import Annotation, Project, Tag, Video
 from annotations.roles import P_LABEL, P_VIEW_SUGGESTIONS
-from annotations.selectors import get_project_for_user, get_video_for_user, label_tag_matches
+from annotations.selectors import (
+    get_project_for_user,
+    get_video_for_user,
+    label_tag_matches,
+    shown_metadata,
+)
 from annotations.services.labeling import (
     POSITIVE,
     AnnotationConflict,
@@ -169,7 +174,7 @@ def _main_context(
         **_decisions_context(request, annotation),
         "segments": video.transcript_segments.order_by("index"),
         "keyframes": video.keyframes.order_by("timestamp_seconds"),
-        "metadata": {k: v for k, v in video.metadata.items() if k != "media"},
+        "metadata": shown_metadata(request.user, video),
         "hotkey_tags": project.tags.active().exclude(hotkey="").order_by("hotkey"),
         "guidelines": guidelines_html(project),
         "notice": notice,

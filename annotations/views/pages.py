@@ -25,6 +25,7 @@ from annotations.selectors import (
     get_project_for_user,
     get_video_for_user,
     projects_for_user,
+    shown_metadata,
     status_counts,
     tag_tree,
     videos_for_user,
@@ -159,6 +160,7 @@ def video_detail(request: HttpRequest, video_id: int) -> HttpResponse:
         "segments": video.transcript_segments.all(),
         "keyframes": video.keyframes.all(),
         "media_features": media_feature_rows(video),
+        "metadata": shown_metadata(request.user, video),
         "confirmed": (
             video.confirmed_labels.select_related("tag")
             if request.user.has_perm(P_VIEW_ALL_ANNOTATIONS)

@@ -163,3 +163,17 @@ def test_csrf_is_enforced_on_forms(admin_user: User, project: Project) -> None:
     client.force_login(admin_user)
     response = client.post(f"/projects/{project.pk}/taxonomy/import/", {})
     assert response.status_code == 403
+
+
+def test_the_tags_a_video_came_with_are_hidden_from_crowd_workers(
+    expert: User, crowd: User, project: Project, assigned_video: Video
+) -> None:
+    assigned_video.metadata = {"original_tags": ["Спорт: Хоккей"], "channel": "Хоккей ТВ"}
+    assigned_video.save()
+    for url in (f"/videos/{assigned_video.pk}/", f"/videos/{assigned_video.pk}/label/"):
+        crowd_page = client_for(crowd).get(url).content.decode()
+        assert "Хоккей ТВ" in crowd_page
+        assert "Спорт: Хоккей" not in crowd_page
+    assert (
+        "Спорт: Хоккей" in client_for(expert).get(f"/videos/{assigned_video.pk}/").content.decode()
+    )
