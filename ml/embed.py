@@ -45,6 +45,9 @@ DOWNLOAD_ENV = "ML_ALLOW_MODEL_DOWNLOAD"
 Embeddings = npt.NDArray[np.float32]
 
 _models: dict[str, SentenceTransformer] = {}
+# A model that failed to load is not tried again in this process: each attempt can cost
+# seconds (a hub lookup, a partial load), and the answer will not change until a restart.
+_failures: dict[str, ModelUnavailable] = {}
 _models_lock = threading.Lock()
 
 
@@ -58,9 +61,15 @@ def load_sentence_model(name_or_path: str) -> SentenceTransformer:
     if not name:
         raise ModelUnavailable("no sentence embedding model is configured")
     with _models_lock:
+        if name in _failures:
+            raise _failures[name]
         model = _models.get(name)
         if model is None:
-            model = _load(name)
+            try:
+                model = _load(name)
+            except ModelUnavailable as unavailable:
+                _failures[name] = unavailable
+                raise
             _models[name] = model
         return model
 
@@ -68,6 +77,7 @@ def load_sentence_model(name_or_path: str) -> SentenceTransformer:
 def clear_model_cache() -> None:
     with _models_lock:
         _models.clear()
+        _failures.clear()
 
 
 def _load(name: str) -> SentenceTransformer:
