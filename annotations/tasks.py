@@ -1,22 +1,17 @@
-"""django-q2 entry points: take ids, call a service. Queue them with transaction.on_commit."""
+"""django-q2 entry points: each takes ids, loads what it needs and calls a service.
+
+They are queued by ``annotations.enqueue``, which names them by dotted path; a
+service never imports this module.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from django_q.tasks import async_task
-
-from annotations.services.ingest import video_ingest
-
-
-def enqueue_ingest(video_id: int, only: Sequence[str] | None = None) -> None:
-    async_task(
-        "annotations.tasks.ingest_video",
-        video_id,
-        list(only) if only else None,
-        group="ingest",
-        task_name=f"ingest video {video_id}",
-    )
+from annotations.models import Project
+from annotations.services.export import export_build
+from annotations.services.learning.prediction_jobs import prediction_job_run
+from annotations.services.learning.suggestions import suggestions_refresh_project
+from annotations.services.learning.training import model_train, scheduled_retraining
+from annotations.services.media.ingest import video_ingest
 
 
 def ingest_video(video_id: int, only: list[str] | None = None) -> str:
@@ -24,41 +19,26 @@ def ingest_video(video_id: int, only: list[str] | None = None) -> str:
     return f"video {video_id}: {status or 'not claimed'}"
 
 
-def enqueue_training(version_id: int) -> None:
-    async_task(
-        "annotations.tasks.train_model",
-        version_id,
-        group="training",
-        task_name=f"train model {version_id}",
-    )
-
-
 def train_model(version_id: int) -> str:
-    from annotations.services.training import model_train
-
     version = model_train(version_id=version_id)
     return f"{version}: {version.note}"
 
 
-def enqueue_suggestions_refresh(project_id: int) -> None:
-    async_task(
-        "annotations.tasks.refresh_suggestions",
-        project_id,
-        group="suggestions",
-        task_name=f"refresh suggestions of project {project_id}",
-    )
-
-
 def refresh_suggestions(project_id: int) -> str:
-    from annotations.models import Project
-    from annotations.services.suggestions import suggestions_refresh_project
-
     run = suggestions_refresh_project(project=Project.objects.get(pk=project_id))
     return f"{run.videos} videos: {run.describe()}"
 
 
 def retrain_if_needed() -> str:
     """The scheduled job: retrain each project that has enough new confirmed labels."""
-    from annotations.services.training import scheduled_retraining
-
     return scheduled_retraining()
+
+
+def build_export(snapshot_id: int) -> str:
+    snapshot = export_build(snapshot_id=snapshot_id)
+    return f"{snapshot}: {snapshot.state}, {snapshot.row_count} rows"
+
+
+def run_prediction(job_id: int) -> str:
+    job = prediction_job_run(job_id=job_id)
+    return f"{job}: {job.error or job.stage}"

@@ -104,8 +104,12 @@ def _reset(project: Any, users: list[Any]) -> None:
 def _measure(project: Any, user: Any, repeat: int) -> dict[str, Timing]:
     """Each operation ``repeat`` times on ``project`` as ``user``, from the seeded state."""
     from annotations.models import Annotation, Assignment, Video
-    from annotations.services.labeling import annotation_start, annotation_submit, decision_set
-    from annotations.services.queue import next_video_for
+    from annotations.services.labeling.annotation import (
+        annotation_start,
+        annotation_submit,
+        decision_set,
+    )
+    from annotations.services.labeling.queue import next_video_for
 
     client = _client(user)
     htmx = {"HX-Request": "true"}
@@ -210,7 +214,7 @@ def _annotator_loop(args: tuple[str, int, int, float]) -> tuple[list[float], flo
     from django.contrib.auth.models import User
 
     from annotations.models import Annotation, Project
-    from annotations.services.queue import next_video_for
+    from annotations.services.labeling.queue import next_video_for
 
     user = User.objects.get(pk=user_id)
     project = Project.objects.get(pk=project_id)

@@ -18,8 +18,8 @@ from annotations.api.serializers import cursor_page, errors
 from annotations.models import Annotation, Decision, TagDecision
 from annotations.roles import P_LABEL, P_VIEW_ALL_ANNOTATIONS
 from annotations.selectors import get_project_for_user, get_video_for_user
-from annotations.services.annotation_api import ACTIONS, annotation_save
-from annotations.services.labeling import AnnotationConflict
+from annotations.services.labeling.annotation import AnnotationConflict
+from annotations.services.labeling.annotation_save import ACTIONS, annotation_save
 
 
 class DecisionOutput(serializers.Serializer):

@@ -24,8 +24,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from annotations.manifest import ManifestError
 from annotations.services.interchange import InterchangeError
-from annotations.services.sources import SourceRejected
-from annotations.services.video_import import VideoImportError
+from annotations.services.media.sources import SourceRejected
+from annotations.services.media.video_import import VideoImportError
 from ml.media import MediaError
 from ml.taxonomy import TaxonomyFormatError
 

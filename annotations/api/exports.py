@@ -22,7 +22,7 @@ from annotations.models import ExportSnapshot
 from annotations.roles import P_EXPORT
 from annotations.selectors import get_project_for_user
 from annotations.services.export import SCOPES, ExportFilterError, ExportFilters, export_request
-from annotations.services.export_formats import FORMATS, labelstudio_config
+from annotations.services.export.formats import FORMATS, labelstudio_config
 from annotations.services.interchange import FORMATS as IMPORT_FORMATS
 from annotations.services.interchange import dataset_import
 from ml.taxonomy import normalize_path

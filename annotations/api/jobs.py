@@ -28,7 +28,7 @@ from annotations.models import (
 )
 from annotations.roles import P_EXPORT, P_RETRAIN, P_REVIEW
 from annotations.selectors import get_project_for_user, get_video_for_user
-from annotations.services.ingest import video_progress
+from annotations.services.media.ingest import video_progress
 
 
 @dataclass

@@ -16,7 +16,7 @@ from annotations.api.serializers import ModelVersionDetailOutput, ModelVersionOu
 from annotations.models import ModelVersion
 from annotations.roles import P_RETRAIN, P_REVIEW
 from annotations.selectors import get_project_for_user
-from annotations.services.training import (
+from annotations.services.learning.training import (
     TrainingAlreadyRunning,
     model_promote,
     model_rollback,

@@ -18,8 +18,11 @@ from annotations.api.serializers import errors
 from annotations.api.throttles import PredictThrottle
 from annotations.roles import P_IMPORT_VIDEOS, P_VIEW_SUGGESTIONS
 from annotations.selectors import get_project_for_user
-from annotations.services.prediction import predict_for_text
-from annotations.services.prediction_jobs import PredictionRequestError, prediction_job_create
+from annotations.services.learning.prediction import predict_for_text
+from annotations.services.learning.prediction_jobs import (
+    PredictionRequestError,
+    prediction_job_create,
+)
 from ml.errors import ModelUnavailable
 
 logger = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from annotations.selectors import (
     tag_tree,
     videos_for_user,
 )
-from annotations.services.model_store import promoted_version
+from annotations.services.learning.model_store import promoted_version
 from annotations.services.projects import project_create, project_update
 from annotations.services.taxonomy import taxonomy_import_text
 from ml.taxonomy import detect_format

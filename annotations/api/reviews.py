@@ -14,7 +14,7 @@ from annotations.api.permissions import HasRole, require_perm
 from annotations.api.serializers import cursor_page, errors
 from annotations.roles import P_REVIEW
 from annotations.selectors import get_project_for_user, get_video_for_user
-from annotations.services.review import review_confirm, review_sheet, videos_needing_review
+from annotations.services.labeling.review import review_confirm, review_sheet, videos_needing_review
 from ml.taxonomy import normalize_path
 
 

@@ -33,7 +33,7 @@ from annotations.selectors import (
     get_video_for_user,
     videos_for_user,
 )
-from annotations.services.video_import import (
+from annotations.services.media.video_import import (
     media_prepare,
     video_create,
     video_import_upload,

@@ -8,6 +8,7 @@ export snapshots.
 
 from annotations.models.jobs import PredictionJob
 from annotations.models.labels import (
+    POSITIVE_DECISIONS,
     Annotation,
     Assignment,
     ConfirmedLabel,
@@ -16,7 +17,12 @@ from annotations.models.labels import (
     LabelSource,
     TagDecision,
 )
-from annotations.models.learning import ExportSnapshot, ModelVersion, Suggestion
+from annotations.models.learning import (
+    SUGGESTIONS_MODEL_KEY,
+    ExportSnapshot,
+    ModelVersion,
+    Suggestion,
+)
 from annotations.models.projects import LabelingMode, Project, QueueOrder, Tag
 from annotations.models.videos import (
     Keyframe,
@@ -28,6 +34,8 @@ from annotations.models.videos import (
 )
 
 __all__ = [
+    "POSITIVE_DECISIONS",
+    "SUGGESTIONS_MODEL_KEY",
     "Annotation",
     "Assignment",
     "ConfirmedLabel",

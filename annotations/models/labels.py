@@ -34,6 +34,11 @@ class Assignment(models.Model):
         return f"{self.annotator_id}->{self.video_id}"
 
 
+class AnnotationQuerySet(models.QuerySet["Annotation"]):
+    def submitted(self) -> AnnotationQuerySet:
+        return self.filter(state=Annotation.State.SUBMITTED)
+
+
 class Annotation(models.Model):
     """One annotator's answer for one video: a set of per-tag decisions."""
 
@@ -56,6 +61,8 @@ class Annotation(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = AnnotationQuerySet.as_manager()
+
     class Meta:
         ordering = ["video", "started_at"]
         constraints = [
@@ -74,6 +81,19 @@ class Decision(models.TextChoices):
     ADD = "add", _("Added by hand")
 
 
+# The decisions that put a tag on the video: a suggestion accepted, or a tag added by hand.
+POSITIVE_DECISIONS = (Decision.ACCEPT, Decision.ADD)
+
+
+class TagDecisionQuerySet(models.QuerySet["TagDecision"]):
+    def positive(self) -> TagDecisionQuerySet:
+        return self.filter(decision__in=POSITIVE_DECISIONS)
+
+    def submitted(self) -> TagDecisionQuerySet:
+        """Decisions of submitted annotations: drafts and skips are not answers yet."""
+        return self.filter(annotation__state=Annotation.State.SUBMITTED)
+
+
 class TagDecision(models.Model):
     annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="decisions")
     tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="decisions")
@@ -85,6 +105,8 @@ class TagDecision(models.Model):
         "annotations.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL
     )
     decided_at = models.DateTimeField(auto_now=True)
+
+    objects = TagDecisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["annotation", "tag__path"]

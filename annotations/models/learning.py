@@ -8,6 +8,14 @@ from annotations.models.projects import Project, Tag
 from annotations.models.videos import Video
 
 
+class ModelVersionQuerySet(models.QuerySet["ModelVersion"]):
+    def promoted(self) -> ModelVersionQuerySet:
+        return self.filter(state=ModelVersion.State.PROMOTED)
+
+    def training(self) -> ModelVersionQuerySet:
+        return self.filter(state=ModelVersion.State.TRAINING)
+
+
 class ModelVersion(models.Model):
     """A trained suggestion model: its artifact, the data and parameters it came from."""
 
@@ -38,6 +46,8 @@ class ModelVersion(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     promoted_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ModelVersionQuerySet.as_manager()
+
     class Meta:
         ordering = ["project", "-number"]
         constraints = [
@@ -57,6 +67,11 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project} v{self.number} ({self.state})"
+
+
+# The video metadata key where imported suggestions name the model that made them: a
+# version of another project, never a link to one of this project's versions.
+SUGGESTIONS_MODEL_KEY = "suggestions_model"
 
 
 class Suggestion(models.Model):

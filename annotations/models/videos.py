@@ -36,11 +36,19 @@ class VideoQuerySet(models.QuerySet["Video"]):
     def ready(self) -> VideoQuerySet:
         return self.filter(status=VideoStatus.READY)
 
-    def with_media(self) -> VideoQuerySet:
-        return self.exclude(source_file="")
+    def labeled(self) -> VideoQuerySet:
+        """Videos with at least one confirmed label: the training data."""
+        return self.filter(self._has_confirmed_label())
 
-    def unconfirmed(self) -> VideoQuerySet:
-        return self.filter(confirmed_labels__isnull=True)
+    def unlabeled(self) -> VideoQuerySet:
+        return self.exclude(self._has_confirmed_label())
+
+    def _has_confirmed_label(self) -> models.Exists:
+        # ConfirmedLabel lives in labels.py, which builds on this module: it is reached
+        # through the relation rather than imported.
+        labels = self.model._meta.get_field("confirmed_labels").related_model
+        assert labels is not None and not isinstance(labels, str)
+        return models.Exists(labels._default_manager.filter(video=models.OuterRef("pk")))
 
 
 class Video(models.Model):

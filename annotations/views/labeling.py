@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from annotations.models import Annotation, Project, Tag, Video
+from annotations.models import POSITIVE_DECISIONS, Annotation, Project, Tag, Video
 from annotations.roles import P_LABEL, P_VIEW_SUGGESTIONS
 from annotations.selectors import (
     get_project_for_user,
@@ -30,8 +30,7 @@ from annotations.selectors import (
     label_tag_matches,
     shown_metadata,
 )
-from annotations.services.labeling import (
-    POSITIVE,
+from annotations.services.labeling.annotation import (
     AnnotationConflict,
     annotation_activity,
     annotation_skip,
@@ -39,7 +38,7 @@ from annotations.services.labeling import (
     annotation_submit,
     decision_set,
 )
-from annotations.services.queue import REMAINING_CAP, next_video_for, queue_remaining
+from annotations.services.labeling.queue import REMAINING_CAP, next_video_for, queue_remaining
 from annotations.views.htmx import HtmxHttpRequest
 from ml.taxonomy import PATH_SEPARATOR
 
@@ -60,7 +59,7 @@ class DecisionRow:
 
     @property
     def positive(self) -> bool:
-        return self.decision in POSITIVE
+        return self.decision in POSITIVE_DECISIONS
 
     @property
     def parents(self) -> list[str]:
@@ -140,7 +139,9 @@ def decision_rows(annotation: Annotation, *, with_suggestions: bool) -> tuple[li
                     suggested=True,
                 )
             )
-    added_ids = [tag_id for tag_id, d in decisions.items() if tag_id not in seen and d in POSITIVE]
+    added_ids = [
+        tag_id for tag_id, d in decisions.items() if tag_id not in seen and d in POSITIVE_DECISIONS
+    ]
     added_rows = [
         DecisionRow(tag=tag, decision=decisions[tag.pk])
         for tag in Tag.objects.filter(pk__in=added_ids).order_by("path")
@@ -348,9 +349,7 @@ def tag_search(request: HtmxHttpRequest, video_id: int) -> HttpResponse:
     annotation = Annotation.objects.filter(video=video, annotator=user).order_by().first()
     if annotation is None:
         raise Http404(_("Open the video for labeling first."))
-    chosen = set(
-        annotation.decisions.filter(decision__in=POSITIVE).values_list("tag_id", flat=True)
-    )
+    chosen = set(annotation.decisions.positive().values_list("tag_id", flat=True))
     options = [
         TagOption(
             tag=tag,

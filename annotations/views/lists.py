@@ -135,7 +135,8 @@ def video_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
     form = VideoFilterForm(request.GET or None, project=project, user=request.user)
     videos = videos_filtered(request.user, project, form.filters())
     submitted = (
-        Annotation.objects.filter(video=OuterRef("pk"), state=Annotation.State.SUBMITTED)
+        Annotation.objects.submitted()
+        .filter(video=OuterRef("pk"))
         .order_by()
         .values("video")
         .annotate(n=Count("*"))

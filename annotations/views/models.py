@@ -12,10 +12,10 @@ from django.views.decorators.http import require_POST
 
 from annotations.charts import bar_chart, line_chart
 from annotations.models import ModelVersion, Project
-from annotations.monitoring import model_monitoring
 from annotations.roles import P_RETRAIN, P_VIEW_ALL_ANNOTATIONS
 from annotations.selectors import get_project_for_user
-from annotations.services.training import (
+from annotations.selectors.monitoring import model_monitoring
+from annotations.services.learning.training import (
     TrainingAlreadyRunning,
     model_promote,
     model_rollback,

@@ -30,8 +30,8 @@ from annotations.selectors import (
     tag_tree,
     videos_for_user,
 )
+from annotations.services.media.video_import import VideoImportError, video_import_upload
 from annotations.services.taxonomy import taxonomy_import_text
-from annotations.services.video_import import VideoImportError, video_import_upload
 from annotations.views.htmx import HtmxHttpRequest
 from annotations.views.processing import media_feature_rows, processing_context
 from ml.taxonomy import TaxonomyFormatError, detect_format

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 from annotations.models import Video, VideoFeatures, VideoStatus
 from annotations.roles import P_PROCESS_VIDEOS
 from annotations.selectors import get_video_for_user
-from annotations.services.ingest import STEP_NAMES, video_progress
-from annotations.services.reprocessing import failed_steps, video_schedule
+from annotations.services.media.ingest import STEP_NAMES, video_progress
+from annotations.services.media.reprocessing import failed_steps, video_schedule
 
 # The media features worth showing a person, with their labels; the rest feed the model.
 _SHOWN_FEATURES = [

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from annotations.models import LabelChange, Project, Tag, Video
 from annotations.roles import P_REVIEW
 from annotations.selectors import get_project_for_user, get_video_for_user
-from annotations.services.review import review_confirm, review_sheet, videos_needing_review
+from annotations.services.labeling.review import review_confirm, review_sheet, videos_needing_review
 from annotations.views.htmx import HtmxHttpRequest
 
 REVIEWS_PER_PAGE = 50

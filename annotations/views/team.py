@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from annotations.roles import P_VIEW_ALL_ANNOTATIONS
 from annotations.selectors import get_project_for_user
-from annotations.services.agreement import project_agreement
+from annotations.selectors.agreement import project_agreement
 
 
 @login_required

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from annotations.models import Decision, Project, Tag, TagDecision, Video
-from annotations.services.agreement import Codings, Unit, alpha, project_agreement
+from annotations.selectors.agreement import Codings, Unit, alpha, project_agreement
 from tests.annotations.labeling_fixtures import ready_video, submitted
 from tests.factories import client_for, make_tag
 

@@ -21,8 +21,8 @@ from annotations.models import (
     VideoFeatures,
     VideoStatus,
 )
-from annotations.services.ingest import video_claim, video_ingest
-from annotations.services.video_import import media_prepare, video_create
+from annotations.services.media.ingest import video_claim, video_ingest
+from annotations.services.media.video_import import media_prepare, video_create
 from ml.synthetic_media import write_corrupt_copy, write_not_media, write_srt, write_video
 from tests.factories import client_for, make_tag, make_video
 

@@ -19,7 +19,7 @@ from annotations.models import (
     TranscriptSegment,
     Video,
 )
-from annotations.services.labeling import (
+from annotations.services.labeling.annotation import (
     AnnotationConflict,
     annotation_skip,
     annotation_start,

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from annotations.models import Annotation, Assignment, Project, QueueOrder, VideoStatus
 from annotations.roles import Role
-from annotations.services.labeling import annotation_skip, annotation_start
-from annotations.services.queue import MARK_REFRESH, lease_duration, next_video_for
+from annotations.services.labeling.annotation import annotation_skip, annotation_start
+from annotations.services.labeling.queue import MARK_REFRESH, lease_duration, next_video_for
 from tests.annotations.labeling_fixtures import ready_video, submitted, suggest
 from tests.factories import assign, make_tag, make_user, make_video
 

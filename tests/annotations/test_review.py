@@ -15,7 +15,7 @@ from annotations.models import (
     Tag,
     Video,
 )
-from annotations.services.review import (
+from annotations.services.labeling.review import (
     review_confirm,
     review_sheet,
     video_auto_confirm,

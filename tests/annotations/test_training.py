@@ -22,9 +22,9 @@ from annotations.models import (
     Video,
     VideoStatus,
 )
-from annotations.services.prediction import predict_for_text
-from annotations.services.suggestions import suggestions_refresh
-from annotations.services.training import (
+from annotations.services.learning.prediction import predict_for_text
+from annotations.services.learning.suggestions import suggestions_refresh
+from annotations.services.learning.training import (
     TrainingAlreadyRunning,
     model_promote,
     model_rollback,
@@ -221,7 +221,7 @@ def test_model_pages_are_for_experts_and_retraining_for_admins(
 def test_a_training_job_delivered_twice_trains_once(
     project: Project, django_capture_on_commit_callbacks: Callable[..., Any]
 ) -> None:
-    from annotations.services.training import model_train
+    from annotations.services.learning.training import model_train
 
     _labeled_project(project)
     version = _train(project, django_capture_on_commit_callbacks)

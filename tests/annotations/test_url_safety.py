@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from annotations.services.sources import (
+from annotations.services.media.sources import (
     SourceRejected,
     check_url,
     download_url,

@@ -37,8 +37,12 @@ from annotations.models import (
     Video,
     VideoStatus,
 )
-from annotations.services.sources import SourceRejected
-from annotations.services.video_import import ImportReport, videos_import_rows, videos_scan_folder
+from annotations.services.media.sources import SourceRejected
+from annotations.services.media.video_import import (
+    ImportReport,
+    videos_import_rows,
+    videos_scan_folder,
+)
 from ml.synthetic_media import write_corrupt_copy, write_not_media, write_srt, write_video
 from tests.factories import client_for, make_tag
 
@@ -977,7 +981,7 @@ def test_api_upload_without_credentials_is_refused(project: Project, library: Li
 
 
 def test_nul_characters_are_dropped_so_any_database_can_store_the_video(project: Project) -> None:
-    from annotations.services.video_import import video_create
+    from annotations.services.media.video_import import video_create
 
     video, _ = video_create(
         project=project,

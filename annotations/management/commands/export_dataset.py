@@ -14,7 +14,7 @@ from annotations.services.export import (
     export_build,
     export_request,
 )
-from annotations.services.export_formats import FORMATS
+from annotations.services.export.formats import FORMATS
 
 
 class Command(BaseCommand):

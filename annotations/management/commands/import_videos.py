@@ -7,8 +7,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotations.manifest import ManifestError, read_manifest
 from annotations.models import Project
-from annotations.services.sources import SourceRejected
-from annotations.services.video_import import RowOutcome, videos_import_rows, videos_scan_folder
+from annotations.services.media.sources import SourceRejected
+from annotations.services.media.video_import import (
+    RowOutcome,
+    videos_import_rows,
+    videos_scan_folder,
+)
 
 
 class Command(BaseCommand):

@@ -5,8 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotations.models import Video, VideoStatus
-from annotations.services.ingest import STEP_NAMES, video_ingest
-from annotations.services.reprocessing import failed_steps, videos_reprocess
+from annotations.services.media.ingest import STEP_NAMES, video_ingest
+from annotations.services.media.reprocessing import failed_steps, videos_reprocess
 
 
 class Command(BaseCommand):

@@ -14,8 +14,8 @@ from annotations.demo.catalog import write_demo_media
 from annotations.manifest import read_manifest
 from annotations.models import Assignment, Project
 from annotations.roles import Role, roles_bootstrap
+from annotations.services.media.video_import import videos_import_rows
 from annotations.services.taxonomy import taxonomy_import_text
-from annotations.services.video_import import videos_import_rows
 
 DEMO_PROJECT = "Rutube demo"
 DEMO_TAXONOMY = Path(__file__).resolve().parents[2] / "demo" / "taxonomy.json"

@@ -13,7 +13,6 @@ model with the same number.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Iterable
 from typing import IO
@@ -22,7 +21,9 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from annotations import enqueue
 from annotations.models import (
+    SUGGESTIONS_MODEL_KEY,
     Annotation,
     ConfirmedLabel,
     Decision,
@@ -37,7 +38,6 @@ from annotations.models import (
 )
 from annotations.services.interchange.reading import (
     FORMATS,
-    SUGGESTIONS_MODEL_KEY,
     DatasetImportReport,
     ImportItem,
     InterchangeError,
@@ -216,8 +216,7 @@ def dataset_import(
                     + [who for who in item.label_by.values() if who]
                 )
                 video, warnings = _store_item(project, item, tags, users, user)
-                steps = _ingest_steps(item)
-                transaction.on_commit(functools.partial(_enqueue_ingest, video.pk, steps))
+                enqueue.ingest(video.pk, _ingest_steps(item))
         except Exception as exc:  # one bad item must not stop the others
             logger.warning("dataset item %s failed: %s", item.position, exc)
             report.failed += 1
@@ -227,9 +226,3 @@ def dataset_import(
         for warning in warnings:
             report.note(f"item {item.position}: {warning}")
     return report
-
-
-def _enqueue_ingest(video_id: int, steps: list[str]) -> None:
-    from annotations.tasks import enqueue_ingest
-
-    enqueue_ingest(video_id, steps)

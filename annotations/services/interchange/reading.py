@@ -15,7 +15,6 @@ from annotations.models import Decision
 from ml.taxonomy import PATH_SEPARATOR, normalize_path
 
 FORMATS = ("labelstudio", "jsonl")
-SUGGESTIONS_MODEL_KEY = "suggestions_model"
 MAX_MESSAGES = 100
 
 

@@ -24,10 +24,7 @@ import numpy as np
 from django.contrib.auth.models import User
 from django.db.models import Count, Q
 
-from annotations.models import Annotation, Decision, Project, Tag, TagDecision
-
-POSITIVE = (Decision.ACCEPT, Decision.ADD)
-SUBMITTED = Annotation.State.SUBMITTED
+from annotations.models import POSITIVE_DECISIONS, Annotation, Project, Tag, TagDecision
 
 
 @dataclass(frozen=True)
@@ -79,14 +76,16 @@ def alpha(codings: Codings) -> float | None:
 def project_codings(project: Project) -> Codings:
     """The units of ``project``: videos with two or more submitted annotations."""
     annotations = dict(
-        Annotation.objects.filter(video__project=project, state=SUBMITTED).values_list(
-            "pk", "annotator_id"
-        )
+        Annotation.objects.submitted()
+        .filter(video__project=project)
+        .values_list("pk", "annotator_id")
     )
     coders_of_video: dict[int, set[int]] = defaultdict(set)
-    for video_id, annotator_id in Annotation.objects.filter(
-        video__project=project, state=SUBMITTED
-    ).values_list("video_id", "annotator_id"):
+    for video_id, annotator_id in (
+        Annotation.objects.submitted()
+        .filter(video__project=project)
+        .values_list("video_id", "annotator_id")
+    ):
         coders_of_video[video_id].add(annotator_id)
     shared = {video for video, coders in coders_of_video.items() if len(coders) >= 2}
 
@@ -96,7 +95,7 @@ def project_codings(project: Project) -> Codings:
     ).values_list("annotation_id", "annotation__video_id", "tag_id", "decision"):
         unit = Unit(video_id, tag_id)
         chosen = decided[unit]
-        if decision in POSITIVE:
+        if decision in POSITIVE_DECISIONS:
             chosen.add(annotations[annotation_id])
     values = {
         unit: {coder: int(coder in chosen) for coder in coders_of_video[unit.video_id]}
@@ -180,15 +179,17 @@ def project_agreement(project: Project) -> ProjectAgreement:
         Annotation.objects.filter(video__project=project)
         .values("annotator")
         .annotate(
-            submitted=Count("pk", filter=Q(state=SUBMITTED)),
+            submitted=Count("pk", filter=Q(state=Annotation.State.SUBMITTED)),
             skipped=Count("pk", filter=Q(state=Annotation.State.SKIPPED)),
             drafts=Count("pk", filter=Q(state=Annotation.State.DRAFT)),
         )
     )
     seconds: dict[int, list[float]] = defaultdict(list)
-    for annotator_id, spent in Annotation.objects.filter(
-        video__project=project, state=SUBMITTED
-    ).values_list("annotator_id", "seconds_spent"):
+    for annotator_id, spent in (
+        Annotation.objects.submitted()
+        .filter(video__project=project)
+        .values_list("annotator_id", "seconds_spent")
+    ):
         seconds[annotator_id].append(spent)
     users = User.objects.in_bulk([row["annotator"] for row in per_user])
     efforts = []

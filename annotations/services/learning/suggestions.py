@@ -15,8 +15,8 @@ from django.conf import settings
 from django.db import transaction
 
 from annotations.models import ModelVersion, Project, Suggestion, Tag, Video
-from annotations.services.examples import examples_for_videos
-from annotations.services.model_store import model_for, promoted_version
+from annotations.services.learning.examples import examples_for_videos
+from annotations.services.learning.model_store import model_for, promoted_version
 from ml.taxonomy import PATH_SEPARATOR, ancestors
 
 # Zero-shot similarities are not calibrated probabilities; only clearly similar tags
@@ -160,5 +160,5 @@ def suggestions_refresh(*, video: Video) -> SuggestionRun:
 
 def suggestions_refresh_project(*, project: Project) -> SuggestionRun:
     """After a promotion: every video of the project that has no confirmed labels yet."""
-    videos = Video.objects.filter(project=project).ready().unconfirmed().select_related("project")
+    videos = Video.objects.filter(project=project).ready().unlabeled().select_related("project")
     return suggestions_refresh_many(project=project, videos=list(videos.order_by("id")))

@@ -8,8 +8,8 @@ import numpy as np
 from django.conf import settings
 
 from annotations.models import ModelVersion, Project
-from annotations.services.model_store import model_for, promoted_version
-from annotations.services.suggestions import ZERO_SHOT_THRESHOLD, rank_scores
+from annotations.services.learning.model_store import model_for, promoted_version
+from annotations.services.learning.suggestions import ZERO_SHOT_THRESHOLD, rank_scores
 from ml.dataset import Example
 
 

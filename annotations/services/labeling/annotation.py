@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from annotations.models import (
+    POSITIVE_DECISIONS,
     Annotation,
     Assignment,
     Decision,
@@ -26,9 +27,9 @@ from annotations.models import (
     TagDecision,
     Video,
 )
-from annotations.services.queue import assignment_hold, lease_extend
+from annotations.services.labeling.queue import assignment_hold, lease_extend
+from annotations.services.labeling.review import video_auto_confirm
 
-POSITIVE = (Decision.ACCEPT, Decision.ADD)
 # Activity reported by a page in one request; more than this is a clock or a bug.
 MAX_ACTIVE_SECONDS_PER_REQUEST = 3600.0
 MAX_SKIP_REASON = 500
@@ -151,8 +152,8 @@ def decision_set(
         if decision is None:
             TagDecision.objects.filter(annotation=annotation, tag=tag).delete()
         else:
-            if decision in POSITIVE and annotation.video.project.is_single_label:
-                annotation.decisions.filter(decision__in=POSITIVE).exclude(tag=tag).delete()
+            if decision in POSITIVE_DECISIONS and annotation.video.project.is_single_label:
+                annotation.decisions.positive().exclude(tag=tag).delete()
             TagDecision.objects.update_or_create(
                 annotation=annotation,
                 tag=tag,
@@ -174,7 +175,7 @@ def annotation_activity(*, annotation: Annotation, active_seconds: float) -> Non
 
 
 def positive_tag_ids(annotation: Annotation) -> set[int]:
-    return set(annotation.decisions.filter(decision__in=POSITIVE).values_list("tag_id", flat=True))
+    return set(annotation.decisions.positive().values_list("tag_id", flat=True))
 
 
 def annotation_submit(
@@ -185,9 +186,6 @@ def annotation_submit(
     A multi-label annotation needs at least one tag, a single-label one exactly
     one. A refused submit changes nothing, so the draft stays as it was.
     """
-    # Imported here: review builds on labeling, not the other way round.
-    from annotations.services.review import video_auto_confirm
-
     chosen = positive_tag_ids(annotation)
     if annotation.video.project.is_single_label and len(chosen) != 1:
         raise ValidationError(

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from annotations.models import Annotation, Tag, Video
-from annotations.services.labeling import (
+from annotations.services.labeling.annotation import (
     AnnotationConflict,
     annotation_activity,
     annotation_skip,

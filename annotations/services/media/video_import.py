@@ -24,6 +24,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
+from annotations import enqueue
 from annotations.manifest import ManifestRow
 from annotations.models import (
     ConfirmedLabel,
@@ -33,7 +34,7 @@ from annotations.models import (
     Tag,
     Video,
 )
-from annotations.services.sources import (
+from annotations.services.media.sources import (
     SourceRejected,
     download_url,
     resolve_import_folder,
@@ -256,7 +257,7 @@ def video_create(
                 )
                 for tag in tags
             )
-            transaction.on_commit(lambda: _enqueue_ingest(video.pk))
+            enqueue.ingest(video.pk)
     except IntegrityError:
         # Another import stored the same video between our check and our insert.
         _delete_stored(stored)
@@ -283,12 +284,6 @@ def _attach_media(video: Video, media: LocalMedia, stored: list[str]) -> None:
 def _delete_stored(names: list[str]) -> None:
     for name in names:
         default_storage.delete(name)
-
-
-def _enqueue_ingest(video_id: int) -> None:
-    from annotations.tasks import enqueue_ingest
-
-    enqueue_ingest(video_id)
 
 
 ProgressCallback = Callable[[int, int, RowOutcome], None]

@@ -33,9 +33,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from annotations.models import (
+    POSITIVE_DECISIONS,
     Annotation,
     ConfirmedLabel,
-    Decision,
     LabelChange,
     LabelSource,
     Project,
@@ -43,9 +43,6 @@ from annotations.models import (
     TagDecision,
     Video,
 )
-
-POSITIVE = (Decision.ACCEPT, Decision.ADD)
-SUBMITTED = Annotation.State.SUBMITTED
 
 
 def _count(
@@ -66,13 +63,10 @@ def with_agreement(videos: QuerySet[Video]) -> QuerySet[Video]:
     The annotators agree when every tag chosen by one was chosen by all, that
     is when (annotation, tag) pairs = annotations x distinct tags.
     """
-    positives = TagDecision.objects.filter(
-        annotation__video=OuterRef("pk"),
-        annotation__state=SUBMITTED,
-        decision__in=POSITIVE,
-    )
+    positives = TagDecision.objects.submitted().positive().filter(annotation__video=OuterRef("pk"))
     last_submit = (
-        Annotation.objects.filter(video=OuterRef("video"), state=SUBMITTED)
+        Annotation.objects.submitted()
+        .filter(video=OuterRef("video"))
         .order_by()
         .values("video")
         .annotate(at=Max("submitted_at"))
@@ -85,7 +79,7 @@ def with_agreement(videos: QuerySet[Video]) -> QuerySet[Video]:
         confirmed_at__gte=Subquery(last_submit),
     )
     annotated = videos.annotate(
-        submitted=_count(Annotation.objects.filter(video=OuterRef("pk"), state=SUBMITTED)),
+        submitted=_count(Annotation.objects.submitted().filter(video=OuterRef("pk"))),
         positive_pairs=_count(positives),
         positive_tags=_count(positives, distinct="tag"),
         resolved=Exists(resolved),
@@ -142,7 +136,7 @@ def review_sheet(video: Video) -> ReviewSheet:
     it, or (with no annotations) when it is already confirmed.
     """
     annotations = list(
-        video.annotations.filter(state=SUBMITTED)
+        video.annotations.submitted()
         .select_related("annotator")
         .prefetch_related("decisions")
         .order_by("submitted_at", "id")
@@ -157,7 +151,7 @@ def review_sheet(video: Video) -> ReviewSheet:
     rows = []
     for tag in tags:
         cells = [column.choices.get(tag.pk, "") for column in columns]
-        votes = sum(cell in POSITIVE for cell in cells)
+        votes = sum(cell in POSITIVE_DECISIONS for cell in cells)
         proposed = votes * 2 >= len(columns) if columns else tag.pk in confirmed
         rows.append(
             ReviewRow(
@@ -237,11 +231,14 @@ def video_auto_confirm(*, video: Video) -> bool:
     with transaction.atomic():
         Video.objects.select_for_update().filter(pk=video.pk).first()
         chosen: dict[int, set[int]] = {}
-        for annotation_id, tag_id in TagDecision.objects.filter(
-            annotation__video=video, annotation__state=SUBMITTED, decision__in=POSITIVE
-        ).values_list("annotation_id", "tag_id"):
+        for annotation_id, tag_id in (
+            TagDecision.objects.submitted()
+            .positive()
+            .filter(annotation__video=video)
+            .values_list("annotation_id", "tag_id")
+        ):
             chosen.setdefault(annotation_id, set()).add(tag_id)
-        submitted = video.annotations.filter(state=SUBMITTED).count()
+        submitted = video.annotations.submitted().count()
         if submitted < project.annotators_per_video or len(chosen) != submitted:
             return False
         sets = list(chosen.values())

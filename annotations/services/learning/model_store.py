@@ -36,4 +36,4 @@ def model_for(version: ModelVersion) -> TagModel:
 
 
 def promoted_version(project: Project) -> ModelVersion | None:
-    return ModelVersion.objects.filter(project=project, state=ModelVersion.State.PROMOTED).first()
+    return ModelVersion.objects.filter(project=project).promoted().first()

@@ -1,39 +1,27 @@
-"""Dataset exports: immutable snapshots of a project's labels, built in the background.
+"""The rows of an export: one per video, with everything a format may write about it.
 
-An admin asks for a snapshot (format and filters); a job reads the project in chunks
-of videos, with one query per kind of related data per chunk, and writes each row to
-a temporary file as it goes while hashing it, so memory stays flat however many rows
-there are. The file is then stored with its row count and SHA-256, and the snapshot
-becomes ``ready``: from then on nothing about it changes, and downloading it again
-gives the same bytes.
+The project is read in chunks of videos (keyset pagination), with one query per kind
+of related data per chunk, so memory stays flat however many rows there are.
 """
 
 from __future__ import annotations
 
-import logging
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from django.contrib.auth.models import User
-from django.core.files import File
-from django.core.files.storage import default_storage
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import Combinable
 from django.db.models.fields.json import KT
 
 from annotations.models import (
+    POSITIVE_DECISIONS,
+    SUGGESTIONS_MODEL_KEY,
     Annotation,
     ConfirmedLabel,
-    Decision,
-    ExportSnapshot,
     Keyframe,
-    ModelVersion,
     Project,
     Suggestion,
     Tag,
@@ -41,25 +29,10 @@ from annotations.models import (
     TranscriptSegment,
     Video,
 )
-from annotations.services.export_filters import SCOPES, ExportFilterError, ExportFilters
-from annotations.services.export_formats import FORMATS, HashingWriter
+from annotations.services.export.filters import ExportFilters
 from ml.taxonomy import PATH_SEPARATOR
 
-logger = logging.getLogger(__name__)
-
 CHUNK_SIZE = 1000
-# Where imported suggestions remember the model that made them (a version of another project).
-SUGGESTIONS_MODEL_KEY = "suggestions_model"
-POSITIVE = (Decision.ACCEPT, Decision.ADD)
-__all__ = [
-    "SCOPES",
-    "ExportFilterError",
-    "ExportFilters",
-    "ExportRow",
-    "export_build",
-    "export_request",
-    "export_rows",
-]
 
 
 @dataclass
@@ -85,7 +58,7 @@ class AnnotationRow:
     decisions: list[DecisionRow] = field(default_factory=list)
 
     def chosen(self) -> frozenset[str]:
-        return frozenset(d.tag for d in self.decisions if d.decision in POSITIVE)
+        return frozenset(d.tag for d in self.decisions if d.decision in POSITIVE_DECISIONS)
 
 
 @dataclass
@@ -158,7 +131,7 @@ def candidate_videos(project: Project, filters: ExportFilters) -> QuerySet[Video
     """The videos a snapshot with these filters holds, before the agreement filter."""
     start, end = filters.time_range()
     labels = ConfirmedLabel.objects.filter(video=OuterRef("pk"))
-    submitted = Annotation.objects.filter(video=OuterRef("pk"), state=Annotation.State.SUBMITTED)
+    submitted = Annotation.objects.submitted().filter(video=OuterRef("pk"))
     if start is not None:
         labels = labels.filter(confirmed_at__gte=start)
         submitted = submitted.filter(submitted_at__gte=start)
@@ -178,11 +151,10 @@ def candidate_videos(project: Project, filters: ExportFilters) -> QuerySet[Video
         )
         if filters.scope == "all":
             tagged |= Exists(
-                TagDecision.objects.filter(
-                    annotation__video=OuterRef("pk"),
-                    annotation__state=Annotation.State.SUBMITTED,
-                    decision__in=POSITIVE,
-                ).filter(_tag_match(filters.tags, "tag__path"))
+                TagDecision.objects.submitted()
+                .positive()
+                .filter(annotation__video=OuterRef("pk"))
+                .filter(_tag_match(filters.tags, "tag__path"))
             )
         videos = videos.filter(tagged)
     return videos
@@ -228,9 +200,8 @@ def _chunk_rows(
     if with_annotations:
         by_id: dict[int, AnnotationRow] = {}
         for annotation_id, video_id, annotator, submitted_at in (
-            Annotation.objects.filter(
-                video_id__gte=span[0], video_id__lte=span[1], state=Annotation.State.SUBMITTED
-            )
+            Annotation.objects.submitted()
+            .filter(video_id__gte=span[0], video_id__lte=span[1])
             .order_by("video_id", "annotator__username")
             .values_list("id", "video_id", "annotator__username", "submitted_at")
         ):
@@ -238,11 +209,8 @@ def _chunk_rows(
             by_id[annotation_id] = row
             annotations[video_id].append(row)
         for annotation_id, tag_id, decision, score, number in (
-            TagDecision.objects.filter(
-                annotation__video_id__gte=span[0],
-                annotation__video_id__lte=span[1],
-                annotation__state=Annotation.State.SUBMITTED,
-            )
+            TagDecision.objects.submitted()
+            .filter(annotation__video_id__gte=span[0], annotation__video_id__lte=span[1])
             .order_by()
             .values_list(
                 "annotation_id", "tag_id", "decision", "suggested_score", "model_version__number"
@@ -341,90 +309,3 @@ def export_rows(
                 if agreement is None or agreement < filters.min_agreement:
                     continue
             yield row
-
-
-def export_request(
-    *, project: Project, user: User | None, fmt: str, filters: ExportFilters
-) -> ExportSnapshot:
-    """Record a snapshot to build and queue its job; the promoted model is noted now."""
-    if fmt not in FORMATS:
-        raise ExportFilterError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r}")
-    with transaction.atomic():
-        snapshot = ExportSnapshot.objects.create(
-            project=project,
-            format=fmt,
-            filters=filters.as_dict(),
-            state=ExportSnapshot.State.BUILDING,
-            model_version=ModelVersion.objects.filter(
-                project=project, state=ModelVersion.State.PROMOTED
-            ).first(),
-            created_by=user,
-        )
-        transaction.on_commit(lambda: _enqueue(snapshot.pk))
-    return snapshot
-
-
-def _enqueue(snapshot_id: int) -> None:
-    from annotations.tasks_export import enqueue_export
-
-    enqueue_export(snapshot_id)
-
-
-def export_build(*, snapshot_id: int) -> ExportSnapshot:
-    """Write the snapshot's file; a snapshot that is already built is left as it is."""
-    snapshot = ExportSnapshot.objects.select_related("project").get(pk=snapshot_id)
-    if snapshot.state != ExportSnapshot.State.BUILDING:
-        return snapshot
-    temp_path: Path | None = None
-    try:
-        filters = ExportFilters.from_dict(snapshot.filters)
-        writer_class = FORMATS[snapshot.format]
-        with tempfile.NamedTemporaryFile(delete=False, suffix=f".{writer_class.extension}") as fh:
-            temp_path = Path(fh.name)
-            out = HashingWriter(fh)
-            writer = writer_class(out, project=snapshot.project, filters=filters)
-            writer.begin()
-            for count, row in enumerate(
-                export_rows(
-                    snapshot.project,
-                    filters,
-                    with_annotations=writer.wants_annotations,
-                    with_suggestions=writer.wants_suggestions,
-                ),
-                start=1,
-            ):
-                writer.write(row)
-                if count % (CHUNK_SIZE * 10) == 0:
-                    # Progress for the jobs endpoint; frozen once the snapshot is ready.
-                    ExportSnapshot.objects.filter(
-                        pk=snapshot.pk, state=ExportSnapshot.State.BUILDING
-                    ).update(row_count=count)
-            writer.end()
-        name = (
-            f"exports/{snapshot.project_id}/"
-            f"{snapshot.pk}-{snapshot.format}.{writer_class.extension}"
-        )
-        with temp_path.open("rb") as handle:
-            stored = default_storage.save(name, File(handle))
-        finished = ExportSnapshot.objects.filter(
-            pk=snapshot.pk, state=ExportSnapshot.State.BUILDING
-        ).update(
-            state=ExportSnapshot.State.READY,
-            file=stored,
-            row_count=writer.rows,
-            sha256=out.hexdigest(),
-            error="",
-        )
-        if not finished:
-            # Another run finished it first; its file is the snapshot, this one is extra.
-            default_storage.delete(stored)
-    except Exception as exc:
-        logger.exception("export %s failed", snapshot_id)
-        ExportSnapshot.objects.filter(pk=snapshot.pk, state=ExportSnapshot.State.BUILDING).update(
-            state=ExportSnapshot.State.FAILED, error=f"the export could not be written: {exc}"
-        )
-    finally:
-        if temp_path is not None:
-            temp_path.unlink(missing_ok=True)
-    snapshot.refresh_from_db()
-    return snapshot

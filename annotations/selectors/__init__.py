@@ -19,7 +19,6 @@ from django.http import Http404
 from annotations.models import (
     Annotation,
     ConfirmedLabel,
-    Decision,
     Project,
     Suggestion,
     Tag,
@@ -206,9 +205,7 @@ def videos_filtered(user: AnyUser, project: Project, filters: VideoFilters) -> Q
         videos = videos.filter(status=filters.status)
     if filters.tag_id is not None:
         # From the tag's (indexed) rows to their videos: a tag is on few videos of many.
-        chosen = TagDecision.objects.filter(
-            tag_id=filters.tag_id, decision__in=(Decision.ACCEPT, Decision.ADD)
-        )
+        chosen = TagDecision.objects.positive().filter(tag_id=filters.tag_id)
         if not sees_all:
             chosen = chosen.filter(annotation__annotator=user.pk)
         tagged = chosen.order_by().values("annotation__video_id")

@@ -41,7 +41,8 @@ class Monitoring:
 
 def model_monitoring(version: ModelVersion, *, ks: tuple[int, ...] = (1, 3, 5)) -> Monitoring:
     rows = list(
-        TagDecision.objects.filter(model_version=version, annotation__state="submitted")
+        TagDecision.objects.submitted()
+        .filter(model_version=version)
         .values_list("annotation_id", "tag__path", "decision", "suggested_score", "decided_at")
         .order_by("annotation_id")
     )

@@ -21,10 +21,12 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from annotations import enqueue
 from annotations.models import PredictionJob, Project, Video, VideoStatus
-from annotations.services.ingest import video_ingest
-from annotations.services.sources import SourceRejected, check_url
-from annotations.services.video_import import (
+from annotations.services.learning.prediction import predict_for_text
+from annotations.services.media.ingest import video_ingest
+from annotations.services.media.sources import SourceRejected, check_url
+from annotations.services.media.video_import import (
     LocalMedia,
     VideoImportError,
     media_prepare,
@@ -79,14 +81,8 @@ def prediction_job_create(
         if upload is not None:
             job.upload.save(job.upload_name or "upload", upload, save=False)
         job.save()
-        transaction.on_commit(lambda: _enqueue(job.pk))
+        enqueue.prediction(job.pk)
     return job
-
-
-def _enqueue(job_id: int) -> None:
-    from annotations.tasks_predict import enqueue_prediction
-
-    enqueue_prediction(job_id)
 
 
 def _stage(job: PredictionJob, stage: str, progress: float) -> None:
@@ -135,8 +131,6 @@ def _delete_video(video: Video) -> None:
 
 def prediction_job_run(*, job_id: int) -> PredictionJob:
     """Run a queued job; a job that is not queued (taken by another worker) is left alone."""
-    from annotations.services.prediction import predict_for_text
-
     claimed = PredictionJob.objects.filter(pk=job_id, state=PredictionJob.State.QUEUED).update(
         state=PredictionJob.State.RUNNING, started_at=timezone.now(), stage="fetching the file"
     )

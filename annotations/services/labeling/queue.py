@@ -127,7 +127,8 @@ def slots_taken_by_others(user: User, now: dt.datetime) -> Coalesce:
 
 def _submitted_by_others(user: User) -> Coalesce:
     submitted = (
-        Annotation.objects.filter(video=OuterRef("pk"), state=Annotation.State.SUBMITTED)
+        Annotation.objects.submitted()
+        .filter(video=OuterRef("pk"))
         .exclude(annotator=user)
         .order_by()
         .values("video")
@@ -186,7 +187,8 @@ def _resume(user: User, project: Project, now: dt.datetime) -> Video | None:
         annotator=user, video__project=project, lease_expires_at__gt=now
     ).values("video")
     return (
-        project.videos.filter(pk__in=held, status=VideoStatus.READY)
+        project.videos.ready()
+        .filter(pk__in=held)
         .exclude(_finished_by(user))
         .order_by("id")
         .first()
@@ -197,7 +199,8 @@ def _next_assigned(user: User, project: Project) -> Video | None:
     """For those who label only what they are given: their own assignments, drafts first."""
     mine = Assignment.objects.filter(annotator=user).values("video")
     videos = (
-        project.videos.filter(pk__in=mine, status=VideoStatus.READY)
+        project.videos.ready()
+        .filter(pk__in=mine)
         .exclude(_finished_by(user))
         .annotate(done_by_others=_submitted_by_others(user))
         .filter(done_by_others__lt=project.annotators_per_video)
@@ -266,7 +269,7 @@ def _pool(
     user: User, project: Project, now: dt.datetime, mark: QueueMark | None
 ) -> QuerySet[Video]:
     mine_held = Assignment.objects.filter(_holding(now), annotator=user).values("video")
-    videos = project.videos.filter(status=VideoStatus.READY)
+    videos = project.videos.ready()
     if mark is not None:
         videos = videos.filter(pk__gte=mark.video_id)
     return (
@@ -383,9 +386,7 @@ def queue_remaining(
         videos = _pool(user, project, now, mark)
     elif user.has_perm(P_LABEL):
         mine = Assignment.objects.filter(annotator=user).values("video")
-        videos = project.videos.filter(pk__in=mine, status=VideoStatus.READY).exclude(
-            _finished_by(user)
-        )
+        videos = project.videos.ready().filter(pk__in=mine).exclude(_finished_by(user))
     else:
         return 0
     if besides is not None:

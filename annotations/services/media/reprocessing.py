@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.db.models import QuerySet
 
+from annotations import enqueue
 from annotations.models import ProcessingStep, Video, VideoStatus
-from annotations.services.ingest import STEP_NAMES
+from annotations.services.media.ingest import STEP_NAMES
 
 
 def failed_steps(video: Video) -> list[str]:
@@ -46,11 +47,8 @@ def videos_reprocess(
 
 def video_schedule(*, video: Video, only: Sequence[str] | None = None) -> None:
     """Mark the video as waiting and queue its job once the transaction commits."""
-    from annotations.tasks import enqueue_ingest
-
     with transaction.atomic():
         Video.objects.filter(pk=video.pk).exclude(status=VideoStatus.PROCESSING).update(
             status=VideoStatus.PENDING
         )
-        steps = list(only) if only else None
-        transaction.on_commit(lambda: enqueue_ingest(video.pk, steps))
+        enqueue.ingest(video.pk, only)

@@ -269,7 +269,7 @@ def image_embedding(video: Video, progress: Progress) -> str:
 
 
 def suggest(video: Video, progress: Progress) -> str:
-    from annotations.services.suggestions import suggestions_refresh
+    from annotations.services.learning.suggestions import suggestions_refresh
 
     made = suggestions_refresh(video=video)
     return made.describe()

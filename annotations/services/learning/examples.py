@@ -62,8 +62,4 @@ def examples_for_videos(
 
 def labeled_videos(project_id: int) -> QuerySet[Video]:
     """Videos with at least one confirmed label: the training data."""
-    return (
-        Video.objects.filter(project_id=project_id, confirmed_labels__isnull=False)
-        .distinct()
-        .order_by("id")
-    )
+    return Video.objects.filter(project_id=project_id).labeled().order_by("id")

@@ -13,14 +13,12 @@ import csv
 import hashlib
 import io
 import json
-from typing import IO, TYPE_CHECKING, Any, ClassVar
+from typing import IO, Any, ClassVar
 from xml.sax.saxutils import quoteattr
 
 from annotations.models import Project
-
-if TYPE_CHECKING:
-    from annotations.services.export import ExportRow
-    from annotations.services.export_filters import ExportFilters
+from annotations.services.export.filters import ExportFilters
+from annotations.services.export.rows import ExportRow
 
 # The names the Label Studio config and the tasks agree on.
 LS_CHOICES = "tags"
@@ -33,12 +31,10 @@ class HashingWriter:
     def __init__(self, handle: IO[bytes]) -> None:
         self._handle = handle
         self._hash = hashlib.sha256()
-        self.bytes_written = 0
 
     def write(self, data: bytes) -> None:
         self._hash.update(data)
         self._handle.write(data)
-        self.bytes_written += len(data)
 
     def hexdigest(self) -> str:
         return self._hash.hexdigest()

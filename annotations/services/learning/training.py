@@ -23,9 +23,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from annotations import enqueue
 from annotations.models import ConfirmedLabel, Decision, ModelVersion, Project, TagDecision
-from annotations.services.examples import examples_for_videos, labeled_videos
-from annotations.services.model_store import artifact_directory, model_for, promoted_version
+from annotations.services.learning.examples import examples_for_videos, labeled_videos
+from annotations.services.learning.model_store import (
+    artifact_directory,
+    model_for,
+    promoted_version,
+)
 from ml.dataset import Example
 from ml.evaluate import evaluate_predictions
 
@@ -62,21 +67,13 @@ def training_request(*, project: Project, user: User | None = None) -> ModelVers
                 stage="queued",
                 requested_by=user,
             )
-            transaction.on_commit(lambda: _enqueue_training(version.pk))
+            enqueue.training(version.pk)
     except IntegrityError:
-        running = ModelVersion.objects.filter(
-            project=project, state=ModelVersion.State.TRAINING
-        ).first()
+        running = ModelVersion.objects.filter(project=project).training().first()
         if running is None:
             raise
         raise TrainingAlreadyRunning(running) from None
     return version
-
-
-def _enqueue_training(version_id: int) -> None:
-    from annotations.tasks import enqueue_training
-
-    enqueue_training(version_id)
 
 
 def new_labels_since_last_version(project: Project) -> int:
@@ -242,20 +239,13 @@ def gate(*, candidate: ModelVersion, evaluation: list[Example]) -> GateDecision:
 
 def _promote(version: ModelVersion) -> None:
     """Make ``version`` the promoted one (retiring the previous) and refresh suggestions."""
-    ModelVersion.objects.filter(project=version.project, state=ModelVersion.State.PROMOTED).exclude(
-        pk=version.pk
-    ).update(state=ModelVersion.State.RETIRED)
+    ModelVersion.objects.filter(project=version.project).promoted().exclude(pk=version.pk).update(
+        state=ModelVersion.State.RETIRED
+    )
     version.state = ModelVersion.State.PROMOTED
     version.promoted_at = timezone.now()
     version.save()
-    project_id = version.project_id
-    transaction.on_commit(lambda: _enqueue_refresh(project_id))
-
-
-def _enqueue_refresh(project_id: int) -> None:
-    from annotations.tasks import enqueue_suggestions_refresh
-
-    enqueue_suggestions_refresh(project_id)
+    enqueue.suggestions_refresh(version.project_id)
 
 
 @transaction.atomic

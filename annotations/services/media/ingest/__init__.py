@@ -19,8 +19,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from annotations.models import ProcessingStep, Video, VideoStatus
-from annotations.services.ingest import steps
-from annotations.services.ingest.steps import StepSkipped, StepUnavailable
+from annotations.services.media.ingest import steps
+from annotations.services.media.ingest.steps import StepSkipped, StepUnavailable
 
 logger = logging.getLogger(__name__)
 
