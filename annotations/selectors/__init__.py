@@ -19,6 +19,7 @@ from django.http import Http404
 from annotations.models import (
     Annotation,
     ConfirmedLabel,
+    ModelVersion,
     Project,
     Suggestion,
     Tag,
@@ -67,6 +68,17 @@ def get_video_for_user(user: AnyUser, video_id: int) -> Video:
         return videos.select_related("project").get(pk=video_id)
     except Video.DoesNotExist:
         raise Http404("No such video.") from None
+
+
+def get_version_for_user(user: AnyUser, version_id: int) -> ModelVersion:
+    """A model version of a project the user may see, for those who may see models."""
+    versions = ModelVersion.objects.none()
+    if user.has_perm(P_VIEW_ALL_ANNOTATIONS):
+        versions = ModelVersion.objects.filter(project__in=projects_for_user(user))
+    try:
+        return versions.select_related("project", "requested_by").get(pk=version_id)
+    except ModelVersion.DoesNotExist:
+        raise Http404("No such model version.") from None
 
 
 @dataclass
