@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from annotations.models import (
     Assignment,
     ConfirmedLabel,
     ExportSnapshot,
+    LabelChange,
+    ModelEvent,
     ModelVersion,
     Project,
     Tag,
@@ -41,11 +44,45 @@ class AssignmentAdmin(admin.ModelAdmin):
     raw_id_fields = ["video"]
 
 
+class RecordAdmin(admin.ModelAdmin):
+    """Viewed here, changed only through the app: its services write the history.
+
+    An edit in the admin would change confirmed labels or the promoted model
+    without the record of who did it and why.
+    """
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(ConfirmedLabel)
-class ConfirmedLabelAdmin(admin.ModelAdmin):
+class ConfirmedLabelAdmin(RecordAdmin):
     list_display = ["video", "tag", "source", "confirmed_by", "confirmed_at"]
+    list_filter = ["source"]
     raw_id_fields = ["video", "tag"]
 
 
-admin.site.register(ModelVersion)
+@admin.register(LabelChange)
+class LabelChangeAdmin(RecordAdmin):
+    list_display = ["video", "tag", "action", "source", "changed_by", "changed_at", "reason"]
+    list_filter = ["action", "source"]
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(RecordAdmin):
+    list_display = ["project", "number", "state", "created_at", "promoted_at"]
+    list_filter = ["project", "state"]
+
+
+@admin.register(ModelEvent)
+class ModelEventAdmin(RecordAdmin):
+    list_display = ["project", "action", "version", "previous", "by", "at", "reason"]
+
+
 admin.site.register(ExportSnapshot)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from pytest_django.fixtures import Settings
 
 from annotations.models import Project
 from annotations.roles import Role, roles_bootstrap
+from annotations.selectors.audit import label_store_audit
 from tests.factories import make_project, make_user
 
 
@@ -65,3 +67,19 @@ def no_role_user(roles: None) -> User:
 @pytest.fixture
 def project(db: None) -> Project:
     return make_project("Demo")
+
+
+@pytest.fixture(autouse=True)
+def _label_store_audited(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests marked ``label_audit`` end with the label store's invariants checked.
+
+    They are the scenarios that change labels through the services: whatever they did
+    must leave every confirmed tag with its history and source, as the audit command
+    checks in production.
+    """
+    if request.node.get_closest_marker("label_audit") is None:
+        yield
+        return
+    request.getfixturevalue("db")
+    yield
+    assert [str(v) for v in label_store_audit()] == []

@@ -16,12 +16,8 @@ from annotations.api.serializers import ModelVersionDetailOutput, ModelVersionOu
 from annotations.models import ModelVersion
 from annotations.roles import P_RETRAIN, P_REVIEW
 from annotations.selectors import get_project_for_user
-from annotations.services.learning.training import (
-    TrainingAlreadyRunning,
-    model_promote,
-    model_rollback,
-    training_request,
-)
+from annotations.services.learning.registry import model_promote, model_rollback
+from annotations.services.learning.training import TrainingAlreadyRunning, training_request
 
 
 def _version_for(request: Request, version_id: int) -> ModelVersion:

@@ -14,7 +14,8 @@ from annotations.api.permissions import HasRole, require_perm
 from annotations.api.serializers import cursor_page, errors
 from annotations.roles import P_REVIEW
 from annotations.selectors import get_project_for_user, get_video_for_user
-from annotations.services.labeling.review import review_confirm, review_sheet, videos_needing_review
+from annotations.selectors.review import review_sheet, videos_needing_review
+from annotations.services.labeling.review import review_confirm
 from ml.taxonomy import normalize_path
 
 
@@ -61,7 +62,9 @@ class ReviewQueueApi(APIView):
         require_perm(request.user, P_REVIEW)
         project = get_project_for_user(request.user, project_id)
         paginator = IdCursorPagination()
-        page = paginator.paginate_queryset(videos_needing_review(project), request, view=self)
+        page = paginator.paginate_queryset(
+            videos_needing_review(project, request.user), request, view=self
+        )
         return paginator.get_paginated_response(ReviewQueueItemOutput(page, many=True).data)
 
 
@@ -73,6 +76,13 @@ class VideoReviewApi(APIView):
             child=serializers.CharField(max_length=1000),
             max_length=1000,
             help_text="The video's confirmed tags from now on (tag paths).",
+        )
+        reason = serializers.CharField(
+            max_length=500,
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="Why confirmed tags are removed; required when the new set leaves one out.",
         )
 
     class ConfirmOutput(serializers.Serializer):
@@ -107,7 +117,12 @@ class VideoReviewApi(APIView):
                 {"tags": [f"not tags of this project: {', '.join(unknown)}"]}
             )
         reviewer: User = request.user  # type: ignore[assignment]
-        changes = review_confirm(video=video, tag_ids=tags.values(), reviewer=reviewer)
+        changes = review_confirm(
+            video=video,
+            tag_ids=tags.values(),
+            reviewer=reviewer,
+            reason=given.validated_data["reason"],
+        )
         by_id = {pk: path for path, pk in tags.items()}
         by_id.update(
             dict(

@@ -20,6 +20,7 @@ from annotations.models.labels import (
 from annotations.models.learning import (
     SUGGESTIONS_MODEL_KEY,
     ExportSnapshot,
+    ModelEvent,
     ModelVersion,
     Suggestion,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "LabelChange",
     "LabelSource",
     "LabelingMode",
+    "ModelEvent",
     "ModelVersion",
     "PredictionJob",
     "ProcessingStep",

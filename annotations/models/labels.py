@@ -59,6 +59,12 @@ class Annotation(models.Model):
     seconds_spent = models.FloatField(default=0.0)
     started_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # How many times it was submitted: above one, the reviewer sees it was changed
+    # after it was first handed in.
+    submit_count = models.PositiveSmallIntegerField(default=0)
+    # Set when the video's labels are confirmed (by review or agreement) on this
+    # submitted answer: from then on it is part of the record and cannot change.
+    locked_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = AnnotationQuerySet.as_manager()
@@ -73,6 +79,14 @@ class Annotation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.annotator_id} on {self.video_id} ({self.state})"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
+
+    @property
+    def resubmitted(self) -> bool:
+        return self.submit_count > 1
 
 
 class Decision(models.TextChoices):
@@ -151,6 +165,8 @@ class LabelChange(models.Model):
     class Action(models.TextChoices):
         ADDED = "added", _("Added")
         REMOVED = "removed", _("Removed")
+        # Kept by a review: the reviewer vouches for it from now on.
+        CONFIRMED = "confirmed", _("Confirmed again")
 
     video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="label_changes")
     tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+")
@@ -160,9 +176,12 @@ class LabelChange(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     changed_at = models.DateTimeField(auto_now_add=True)
+    # Why a person removed a confirmed tag (or anything else they chose to say).
+    reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["video", "changed_at", "id"]
+        indexes = [models.Index(fields=["video", "tag", "-changed_at"])]
 
     def __str__(self) -> str:
         return f"{self.action} {self.tag_id} on {self.video_id}"

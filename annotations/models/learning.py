@@ -69,6 +69,38 @@ class ModelVersion(models.Model):
         return f"{self.project} v{self.number} ({self.state})"
 
 
+class ModelEvent(models.Model):
+    """A change of the promoted model of a project: who, when, why, and from which version.
+
+    Replayed in order these events are the registry's history: a promotion puts a
+    version on top, a rollback takes the top one off, so repeated rollbacks keep
+    walking back through what was promoted before.
+    """
+
+    class Action(models.TextChoices):
+        PROMOTED = "promoted", _("Promoted")
+        ROLLED_BACK = "rolled_back", _("Rolled back")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="model_events")
+    action = models.CharField(max_length=12, choices=Action.choices)
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="events")
+    previous = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Null for the automatic gate after a training.
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}: {self.action} v{self.version_id}"
+
+
 # The video metadata key where imported suggestions name the model that made them: a
 # version of another project, never a link to one of this project's versions.
 SUGGESTIONS_MODEL_KEY = "suggestions_model"

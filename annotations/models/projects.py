@@ -45,6 +45,22 @@ class Project(models.Model):
             "When all annotators of a video chose the same tags, confirm them without review."
         ),
     )
+    review_majority_share = models.FloatField(
+        _("share of annotators that proposes a tag for review"),
+        default=0.5,
+        validators=[MinValueValidator(0.01), MaxValueValidator(1.0)],
+        help_text=_(
+            "On the review screen a tag starts checked when at least this share of the "
+            "video's annotators chose it; tags already confirmed always start checked."
+        ),
+    )
+    self_review = models.BooleanField(
+        _("experts may review videos they annotated"),
+        default=False,
+        help_text=_(
+            "Off: an expert does not review a video they annotated, unless no other expert could."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -66,6 +82,10 @@ class Project(models.Model):
             models.CheckConstraint(
                 condition=models.Q(annotators_per_video__gte=1),
                 name="project_needs_at_least_one_annotator",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(review_majority_share__gt=0, review_majority_share__lte=1),
+                name="review_majority_share_is_a_share",
             ),
         ]
 

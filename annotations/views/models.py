@@ -15,10 +15,9 @@ from annotations.models import ModelVersion, Project
 from annotations.roles import P_RETRAIN, P_VIEW_ALL_ANNOTATIONS
 from annotations.selectors import get_project_for_user
 from annotations.selectors.monitoring import model_monitoring
+from annotations.services.learning.registry import model_promote, model_rollback
 from annotations.services.learning.training import (
     TrainingAlreadyRunning,
-    model_promote,
-    model_rollback,
     new_labels_since_last_version,
     training_request,
 )

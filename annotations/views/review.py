@@ -15,7 +15,8 @@ from django.views.decorators.http import require_http_methods
 from annotations.models import LabelChange, Project, Tag, Video
 from annotations.roles import P_REVIEW
 from annotations.selectors import get_project_for_user, get_video_for_user
-from annotations.services.labeling.review import review_confirm, review_sheet, videos_needing_review
+from annotations.selectors.review import review_sheet, videos_needing_review
+from annotations.services.labeling.review import review_confirm
 from annotations.views.htmx import HtmxHttpRequest
 
 REVIEWS_PER_PAGE = 50
@@ -127,7 +128,9 @@ def review_video(request: HtmxHttpRequest, video_id: int) -> HttpResponse:
             tag_ids = set()
         tag_ids.add(added.pk)
     try:
-        review_confirm(video=video, tag_ids=tag_ids, reviewer=user)
+        review_confirm(
+            video=video, tag_ids=tag_ids, reviewer=user, reason=request.POST.get("reason", "")
+        )
     except ValidationError as exc:
         return _render_review(
             request, _review_context(video, error=" ".join(exc.messages)), status=422

@@ -7,7 +7,10 @@ from django.utils import timezone
 
 from annotations.models import (
     Annotation,
+    ConfirmedLabel,
     Decision,
+    LabelChange,
+    LabelSource,
     ModelVersion,
     Project,
     Suggestion,
@@ -36,6 +39,14 @@ def suggest(
     return Suggestion.objects.create(
         video=video, tag=tag, score=score, rank=rank, above_threshold=above, model_version=model
     )
+
+
+def imported_label(video: Video, tag: Tag) -> ConfirmedLabel:
+    """A tag confirmed with the video's import, with its history entry, as an import writes it."""
+    LabelChange.objects.create(
+        video=video, tag=tag, action=LabelChange.Action.ADDED, source=LabelSource.IMPORT
+    )
+    return ConfirmedLabel.objects.create(video=video, tag=tag, source=LabelSource.IMPORT)
 
 
 def submitted(video: Video, user: User, tags: list[Tag], *, seconds: float = 10.0) -> Annotation:

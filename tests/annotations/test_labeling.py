@@ -21,6 +21,7 @@ from annotations.models import (
 )
 from annotations.services.labeling.annotation import (
     AnnotationConflict,
+    AnnotationLocked,
     annotation_skip,
     annotation_start,
     annotation_submit,
@@ -176,15 +177,41 @@ def test_active_seconds_from_a_broken_clock_are_bounded(
     assert annotation.seconds_spent == 3600
 
 
-def test_editing_a_submitted_annotation_reopens_it_as_a_draft(
+def test_editing_a_submitted_annotation_reopens_it_and_the_next_submit_counts_as_a_second(
+    project: Project, video: Video, expert: User, football: Tag, hockey: Tag
+) -> None:
+    project.auto_confirm_agreement = False  # the labels wait for review: still editable
+    project.save()
+    annotation = annotation_start(video=video, annotator=expert)
+    annotation = decision_set(annotation=annotation, tag=football, decision="accept", revision=1)
+    annotation = annotation_submit(annotation=annotation, revision=2).annotation
+    assert (annotation.submit_count, annotation.resubmitted) == (1, False)
+    annotation = decision_set(annotation=annotation, tag=hockey, decision="accept", revision=3)
+    assert annotation.state == Annotation.State.DRAFT
+    assert annotation.submitted_at is None
+    annotation = annotation_submit(annotation=annotation, revision=4).annotation
+    annotation.refresh_from_db()
+    assert (annotation.state, annotation.submit_count, annotation.resubmitted) == (
+        Annotation.State.SUBMITTED,
+        2,
+        True,
+    )
+
+
+def test_an_answer_whose_labels_were_confirmed_by_agreement_is_locked(
     video: Video, expert: User, football: Tag, hockey: Tag
 ) -> None:
     annotation = annotation_start(video=video, annotator=expert)
     annotation = decision_set(annotation=annotation, tag=football, decision="accept", revision=1)
-    annotation = annotation_submit(annotation=annotation, revision=2).annotation
-    annotation = decision_set(annotation=annotation, tag=hockey, decision="accept", revision=3)
-    assert annotation.state == Annotation.State.DRAFT
-    assert annotation.submitted_at is None
+    result = annotation_submit(annotation=annotation, revision=2)
+    assert result.auto_confirmed
+    with pytest.raises(AnnotationLocked):
+        decision_set(annotation=result.annotation, tag=hockey, decision="accept", revision=3)
+    with pytest.raises(AnnotationLocked):
+        annotation_skip(annotation=result.annotation, revision=3, reason="changed my mind")
+    result.annotation.refresh_from_db()
+    assert result.annotation.state == Annotation.State.SUBMITTED
+    assert _decisions(result.annotation) == {"Спорт: Футбол": "accept"}
 
 
 def test_skip_needs_a_reason_and_gives_the_leased_slot_back(video: Video, expert: User) -> None:

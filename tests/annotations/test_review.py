@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from annotations.models import (
     ConfirmedLabel,
+    Decision,
     LabelChange,
     LabelingMode,
-    LabelSource,
     Project,
     Tag,
+    TagDecision,
     Video,
 )
-from annotations.services.labeling.review import (
-    review_confirm,
-    review_sheet,
-    video_auto_confirm,
-    videos_needing_review,
-)
-from tests.annotations.labeling_fixtures import ready_video, submitted
-from tests.factories import client_for, make_project, make_tag
+from annotations.roles import Role
+from annotations.selectors.review import review_sheet, videos_needing_review
+from annotations.services.labeling.annotation import AnnotationLocked, decision_set
+from annotations.services.labeling.review import review_confirm, video_auto_confirm
+from tests.annotations.labeling_fixtures import imported_label, ready_video, submitted
+from tests.factories import client_for, make_project, make_tag, make_user
+
+pytestmark = pytest.mark.label_audit
 
 HTMX = {"HX-Request": "true"}
 
@@ -102,23 +103,155 @@ def test_review_sheet_shows_each_annotator_side_by_side_and_proposes_the_majorit
     assert not sheet.agreed
 
 
-def test_confirming_writes_labels_and_a_history_of_who_changed_what(
+def test_confirming_writes_labels_and_a_history_of_who_changed_what_and_why(
     project: Project, tags: dict[str, Tag], expert: User, admin_user: User
 ) -> None:
     video = ready_video(project)
-    ConfirmedLabel.objects.create(video=video, tag=tags["Теннис"], source=LabelSource.IMPORT)
+    imported_label(video, tags["Теннис"])
     review_confirm(video=video, tag_ids=[tags["Футбол"].pk, tags["Теннис"].pk], reviewer=expert)
-    review_confirm(video=video, tag_ids=[tags["Футбол"].pk], reviewer=admin_user)
+    review_confirm(
+        video=video, tag_ids=[tags["Футбол"].pk], reviewer=admin_user, reason="no racket in it"
+    )
     assert _confirmed(video) == {"Футбол"}
     history = list(
-        LabelChange.objects.filter(video=video).values_list("action", "tag__name", "changed_by")
+        LabelChange.objects.filter(video=video)
+        .order_by("id")
+        .values_list("action", "tag__name", "changed_by", "reason")
     )
     assert history == [
-        ("added", "Футбол", expert.pk),
-        ("removed", "Теннис", admin_user.pk),
+        ("added", "Теннис", None, ""),
+        ("added", "Футбол", expert.pk, ""),
+        ("confirmed", "Теннис", expert.pk, ""),
+        ("removed", "Теннис", admin_user.pk, "no racket in it"),
+        ("confirmed", "Футбол", admin_user.pk, ""),
     ]
     label = ConfirmedLabel.objects.get(video=video)
     assert (label.source, label.confirmed_by) == ("review", admin_user)
+
+
+def test_removing_a_confirmed_tag_without_a_reason_is_refused_and_changes_nothing(
+    project: Project, tags: dict[str, Tag], expert: User
+) -> None:
+    video = ready_video(project)
+    imported_label(video, tags["Теннис"])
+    with pytest.raises(ValidationError, match="Спорт: Теннис"):
+        review_confirm(video=video, tag_ids=[tags["Футбол"].pk], reviewer=expert, reason="  ")
+    assert _confirmed(video) == {"Теннис"}
+    assert list(LabelChange.objects.filter(video=video).values_list("action", flat=True)) == [
+        "added"
+    ]
+
+
+def test_the_review_starts_from_the_confirmed_tags_plus_the_uncontradicted_majority(
+    project: Project, tags: dict[str, Tag], crowd: User, other_crowd: User
+) -> None:
+    project.annotators_per_video = 2
+    project.save()
+    video = ready_video(project)
+    imported_label(video, tags["Теннис"])
+    first = submitted(video, crowd, [tags["Футбол"], tags["Хоккей"]])
+    submitted(video, other_crowd, [tags["Хоккей"]])
+    # The second annotator saw "Футбол" suggested and rejected it: a contradiction.
+    TagDecision.objects.create(
+        annotation=first.video.annotations.get(annotator=other_crowd),
+        tag=tags["Футбол"],
+        decision=Decision.REJECT,
+    )
+    rows = {row.tag.name: (row.votes, row.proposed) for row in review_sheet(video).rows}
+    assert rows == {"Теннис": (0, True), "Хоккей": (2, True), "Футбол": (1, False)}
+
+
+def test_the_share_that_proposes_a_tag_is_a_project_setting(
+    project: Project, tags: dict[str, Tag], crowd: User, other_crowd: User, expert: User
+) -> None:
+    video = ready_video(project)
+    submitted(video, crowd, [tags["Футбол"], tags["Хоккей"]])
+    submitted(video, other_crowd, [tags["Футбол"]])
+    submitted(video, expert, [tags["Футбол"]])
+    proposed = {row.tag.name for row in review_sheet(video).rows if row.proposed}
+    assert proposed == {"Футбол"}  # Хоккей: 1 of 3 is under half
+    project.review_majority_share = 0.3
+    project.save()
+    video.refresh_from_db()
+    proposed = {row.tag.name for row in review_sheet(video).rows if row.proposed}
+    assert proposed == {"Футбол", "Хоккей"}
+
+
+def test_agreeing_annotators_who_leave_out_a_confirmed_tag_go_to_review_not_auto_confirm(
+    two_per_video: Project, tags: dict[str, Tag], crowd: User, other_crowd: User
+) -> None:
+    video = ready_video(two_per_video)
+    imported_label(video, tags["Теннис"])
+    submitted(video, crowd, [tags["Футбол"]])
+    submitted(video, other_crowd, [tags["Футбол"]])
+    assert video_auto_confirm(video=video) is False
+    assert _confirmed(video) == {"Теннис"}
+    assert list(videos_needing_review(two_per_video)) == [video]
+
+
+def test_agreement_adds_to_the_confirmed_tags_and_keeps_their_source(
+    two_per_video: Project, tags: dict[str, Tag], crowd: User, other_crowd: User
+) -> None:
+    video = ready_video(two_per_video)
+    imported_label(video, tags["Теннис"])
+    for annotator in (crowd, other_crowd):
+        submitted(video, annotator, [tags["Теннис"], tags["Футбол"]])
+    assert video_auto_confirm(video=video) is True
+    sources = dict(video.confirmed_labels.values_list("tag__name", "source"))
+    assert sources == {"Теннис": "import", "Футбол": "agreement"}
+
+
+def test_an_expert_does_not_review_a_video_they_annotated_while_another_expert_could(
+    project: Project, tags: dict[str, Tag], expert: User, admin_user: User
+) -> None:
+    video = ready_video(project)
+    submitted(video, expert, [tags["Футбол"]])
+    project.auto_confirm_agreement = False
+    project.save()
+    assert list(videos_needing_review(project, expert)) == []
+    assert list(videos_needing_review(project, admin_user)) == [video]
+    with pytest.raises(PermissionDenied):
+        review_confirm(video=video, tag_ids=[tags["Футбол"].pk], reviewer=expert)
+    assert (
+        client_for(expert)
+        .post(f"/videos/{video.pk}/review/", {"tag": [tags["Футбол"].pk]})
+        .status_code
+        == 403
+    )
+    review_confirm(video=video, tag_ids=[tags["Футбол"].pk], reviewer=admin_user)
+    assert _confirmed(video) == {"Футбол"}
+
+
+def test_an_expert_reviews_their_own_video_when_no_other_reviewer_exists_or_the_project_allows(
+    project: Project, tags: dict[str, Tag], expert: User
+) -> None:
+    video = ready_video(project)
+    submitted(video, expert, [tags["Футбол"]])
+    project.auto_confirm_agreement = False
+    project.save()
+    assert list(videos_needing_review(project, expert)) == [video]
+    admin = make_user(Role.ADMIN, "second_reviewer")
+    assert list(videos_needing_review(project, expert)) == []
+    project.self_review = True
+    project.save()
+    assert list(videos_needing_review(project, expert)) == [video]
+    review_confirm(video=video, tag_ids=[tags["Футбол"].pk], reviewer=expert)
+    assert admin.pk and _confirmed(video) == {"Футбол"}
+
+
+def test_confirming_locks_the_submitted_answers_it_was_made_on(
+    project: Project, tags: dict[str, Tag], crowd: User, expert: User
+) -> None:
+    video = ready_video(project)
+    answer = submitted(video, crowd, [tags["Футбол"]])
+    review_confirm(video=video, tag_ids=[tags["Футбол"].pk], reviewer=expert)
+    answer.refresh_from_db()
+    assert answer.is_locked
+    with pytest.raises(AnnotationLocked):
+        decision_set(
+            annotation=answer, tag=tags["Хоккей"], decision="add", revision=answer.revision
+        )
+    assert set(answer.decisions.values_list("tag__name", flat=True)) == {"Футбол"}
 
 
 def test_a_reviewed_video_is_never_overwritten_by_the_automatic_rule(

@@ -23,11 +23,10 @@ from annotations.models import (
     VideoStatus,
 )
 from annotations.services.learning.prediction import predict_for_text
+from annotations.services.learning.registry import model_promote, model_rollback
 from annotations.services.learning.suggestions import suggestions_refresh
 from annotations.services.learning.training import (
     TrainingAlreadyRunning,
-    model_promote,
-    model_rollback,
     scheduled_retraining,
     training_request,
 )

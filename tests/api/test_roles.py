@@ -71,7 +71,7 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int, int, int]]] = [
     (
         "post",
         "/api/v1/videos/{confirmed}/review/",
-        {"tags": ["Музыка"]},
+        {"tags": ["Музыка"], "reason": "not what the import said"},
         (200, 200, 403, 403, 401),
     ),
     ("get", "/api/v1/projects/{project}/models/", None, (200, 200, 403, 403, 401)),

@@ -38,14 +38,28 @@ MAX_SKIP_REASON = 500
 class AnnotationConflict(Exception):
     """The annotation changed since the page that sent this edit was rendered."""
 
-    def __init__(self, annotation: Annotation) -> None:
+    def __init__(self, annotation: Annotation, message: str = "") -> None:
         self.annotation = annotation
         super().__init__(
-            _(
+            message
+            or _(
                 "This video was changed in another tab or window since this page was loaded. "
                 "The page now shows the latest version; repeat your last change if it is "
                 "still needed."
             )
+        )
+
+
+class AnnotationLocked(AnnotationConflict):
+    """The video's labels were confirmed on this answer: it is part of the record now."""
+
+    def __init__(self, annotation: Annotation) -> None:
+        super().__init__(
+            annotation,
+            _(
+                "The labels of this video were confirmed on your submitted answer, so it "
+                "can no longer be changed."
+            ),
         )
 
 
@@ -71,7 +85,9 @@ def _bump_revision(
     """
     seconds = _clamp_seconds(active_seconds)
     now = timezone.now()
-    updated = Annotation.objects.filter(pk=annotation.pk, revision=revision).update(
+    updated = Annotation.objects.filter(
+        pk=annotation.pk, revision=revision, locked_at__isnull=True
+    ).update(
         revision=F("revision") + 1,
         seconds_spent=F("seconds_spent") + seconds,
         updated_at=now,
@@ -79,6 +95,8 @@ def _bump_revision(
     )
     if not updated:
         annotation.refresh_from_db()
+        if annotation.is_locked:
+            raise AnnotationLocked(annotation)
         raise AnnotationConflict(annotation)
     # The row now holds these values: no other edit can have come in between
     # (activity reports may have added seconds, which only the row knows).
@@ -202,6 +220,8 @@ def annotation_submit(
             state=Annotation.State.SUBMITTED,
             submitted_at=timezone.now(),
             skip_reason="",
+            # Read in this request at ``revision``, which the update checks: not stale.
+            submit_count=annotation.submit_count + 1,
         )
         # The slot is used for good: a submitted annotation never expires.
         Assignment.objects.filter(video=annotation.video, annotator=annotation.annotator).update(

@@ -31,6 +31,7 @@ from annotations.services.learning.model_store import (
     model_for,
     promoted_version,
 )
+from annotations.services.learning.registry import version_promote_by_gate
 from ml.dataset import Example
 from ml.evaluate import evaluate_predictions
 
@@ -175,12 +176,10 @@ def _train(version: ModelVersion) -> ModelVersion:
     decision = gate(candidate=version, evaluation=held_out)
     version.note = decision.note
     version.stage, version.progress, version.finished_at = "done", 1.0, timezone.now()
-    with transaction.atomic():
-        if decision.promote:
-            _promote(version)
-        else:
-            version.state = ModelVersion.State.CANDIDATE
-            version.save()
+    version.state = ModelVersion.State.CANDIDATE
+    version.save()
+    if decision.promote:
+        version_promote_by_gate(version=version, reason=decision.note)
     return version
 
 
@@ -235,45 +234,6 @@ def gate(*, candidate: ModelVersion, evaluation: list[Example]) -> GateDecision:
         f"on the same {len(evaluation)} held-out videos{caveat}"
     )
     return GateDecision(False, note, candidate_on_same, current_score)
-
-
-def _promote(version: ModelVersion) -> None:
-    """Make ``version`` the promoted one (retiring the previous) and refresh suggestions."""
-    ModelVersion.objects.filter(project=version.project).promoted().exclude(pk=version.pk).update(
-        state=ModelVersion.State.RETIRED
-    )
-    version.state = ModelVersion.State.PROMOTED
-    version.promoted_at = timezone.now()
-    version.save()
-    enqueue.suggestions_refresh(version.project_id)
-
-
-@transaction.atomic
-def model_promote(*, version: ModelVersion, user: User | None = None) -> ModelVersion:
-    """Promote any trained version by hand (also how a rollback picks an older one)."""
-    if (
-        version.state in (ModelVersion.State.TRAINING, ModelVersion.State.FAILED)
-        or not version.artifact_path
-    ):
-        raise ValueError(f"version {version.number} has no trained model to promote")
-    who = f" by {user.get_username()}" if user else ""
-    version.note = f"promoted by hand{who} on {timezone.now():%Y-%m-%d %H:%M}"
-    _promote(version)
-    return version
-
-
-def model_rollback(*, project: Project, user: User | None = None) -> ModelVersion:
-    """Promote the most recent version that was promoted before the current one."""
-    current = promoted_version(project)
-    earlier = (
-        project.model_versions.filter(state=ModelVersion.State.RETIRED, promoted_at__isnull=False)
-        .exclude(pk=current.pk if current else 0)
-        .order_by("-promoted_at")
-        .first()
-    )
-    if earlier is None:
-        raise ValueError("there is no earlier promoted version to roll back to")
-    return model_promote(version=earlier, user=user)
 
 
 def scheduled_retraining() -> str:

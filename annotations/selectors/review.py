@@ -1,0 +1,235 @@
+"""Reads of the review: which videos wait for an expert, and one video's answers side by side.
+
+The final set the review screen starts from keeps what is known: every tag already
+confirmed, plus every tag that at least ``project.review_majority_share`` of the
+video's annotators chose. Tags chosen by fewer start unchecked, with their count, so
+an expert adds them on purpose; a confirmed tag leaves only by an explicit uncheck.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AnonymousUser, Permission, User
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from annotations.models import (
+    POSITIVE_DECISIONS,
+    Annotation,
+    ConfirmedLabel,
+    Decision,
+    LabelSource,
+    Project,
+    Tag,
+    TagDecision,
+    Video,
+)
+from annotations.roles import P_REVIEW
+
+
+def _count(
+    queryset: QuerySet[TagDecision] | QuerySet[Annotation], *, distinct: str = ""
+) -> Coalesce:
+    counted = (
+        queryset.order_by()
+        .values("annotation__video" if queryset.model is TagDecision else "video")
+        .annotate(n=Count(distinct, distinct=True) if distinct else Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def with_agreement(videos: QuerySet[Video]) -> QuerySet[Video]:
+    """Annotate ``submitted``, ``positive_pairs``, ``positive_tags``, ``agreed`` and ``resolved``.
+
+    The annotators agree when every tag chosen by one was chosen by all, that
+    is when (annotation, tag) pairs = annotations x distinct tags.
+    """
+    positives = TagDecision.objects.submitted().positive().filter(annotation__video=OuterRef("pk"))
+    last_submit = (
+        Annotation.objects.submitted()
+        .filter(video=OuterRef("video"))
+        .order_by()
+        .values("video")
+        .annotate(at=Max("submitted_at"))
+        .values("at")
+    )
+    # Resolved: a person (or the agreement rule) confirmed the labels after the last submit.
+    resolved = ConfirmedLabel.objects.filter(
+        video=OuterRef("pk"),
+        source__in=(LabelSource.REVIEW, LabelSource.AGREEMENT),
+        confirmed_at__gte=Subquery(last_submit),
+    )
+    # A confirmed tag the annotators left out: agreeing among themselves, they still
+    # disagree with what is known, and an expert decides.
+    confirmed_left_out = ConfirmedLabel.objects.filter(video=OuterRef("pk")).exclude(
+        tag__in=TagDecision.objects.submitted()
+        .positive()
+        .filter(annotation__video=OuterRef("video"))
+        .values("tag")
+    )
+    annotated = videos.annotate(
+        submitted=_count(Annotation.objects.submitted().filter(video=OuterRef("pk"))),
+        positive_pairs=_count(positives),
+        positive_tags=_count(positives, distinct="tag"),
+        resolved=Exists(resolved),
+        leaves_out_confirmed=Exists(confirmed_left_out),
+    )
+    return annotated.annotate(
+        agreed=ExpressionWrapper(
+            Q(positive_pairs=F("submitted") * F("positive_tags"), leaves_out_confirmed=False),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def reviewers() -> QuerySet[User]:
+    """Active users who may review (experts and admins, or anyone granted the permission)."""
+    app_label, codename = P_REVIEW.split(".", 1)
+    permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    return User.objects.filter(
+        Q(is_superuser=True)
+        | Q(groups__permissions__in=permission)
+        | Q(user_permissions__in=permission),
+        is_active=True,
+    ).distinct()
+
+
+def _own_work_of(reviewer: User | AnonymousUser) -> Q:
+    """Videos the reviewer annotated that another reviewer, who did not, could take.
+
+    An expert does not confirm their own answer while someone else could look at it;
+    when every reviewer annotated the video, one of them has to.
+    """
+    reviewer_id = reviewer.pk or 0  # anonymous: no one
+    annotated_by_reviewer = Annotation.objects.submitted().filter(
+        video=OuterRef("pk"), annotator=reviewer_id
+    )
+    someone_else = (
+        reviewers()
+        .exclude(pk=reviewer_id)
+        .exclude(
+            Exists(
+                Annotation.objects.submitted().filter(
+                    video=OuterRef(OuterRef("pk")), annotator=OuterRef("pk")
+                )
+            )
+        )
+    )
+    return Q(Exists(annotated_by_reviewer)) & Q(Exists(someone_else))
+
+
+def videos_needing_review(
+    project: Project, reviewer: User | AnonymousUser | None = None
+) -> QuerySet[Video]:
+    """Videos waiting for an expert, the oldest first; for ``reviewer``, those they may review."""
+    # The stubs cannot see through with_agreement's annotations, hence the ignores.
+    videos = with_agreement(project.videos.all()).filter(
+        submitted__gte=project.annotators_per_video,  # type: ignore[misc]
+        resolved=False,
+    )
+    if project.auto_confirm_agreement:
+        videos = videos.filter(agreed=False)  # type: ignore[misc]
+    if reviewer is not None and not project.self_review:
+        videos = videos.exclude(_own_work_of(reviewer))
+    return videos.order_by("created_at", "id")
+
+
+def may_review(reviewer: User | AnonymousUser, video: Video) -> bool:
+    """Whether the project's self-review rule lets ``reviewer`` confirm this video's tags."""
+    if video.project.self_review:
+        return True
+    return not Video.objects.filter(pk=video.pk).filter(_own_work_of(reviewer)).exists()
+
+
+@dataclass
+class AnnotatorColumn:
+    annotation: Annotation
+    choices: dict[int, str] = field(default_factory=dict)  # tag id -> decision
+
+
+@dataclass
+class ReviewRow:
+    tag: Tag
+    votes: int
+    cells: list[str]
+    confirmed: bool
+    proposed: bool
+
+
+@dataclass
+class ReviewSheet:
+    video: Video
+    columns: list[AnnotatorColumn]
+    rows: list[ReviewRow]
+
+    @property
+    def agreed(self) -> bool:
+        return all(row.votes in (0, len(self.columns)) for row in self.rows)
+
+    @property
+    def proposed_tags(self) -> list[Tag]:
+        return [row.tag for row in self.rows if row.proposed]
+
+
+def _majority(votes: int, against: int, annotators: int, share: float) -> bool:
+    """Chosen by at least ``share`` of the annotators, and not rejected by as many."""
+    return annotators > 0 and votes > against and votes >= share * annotators
+
+
+def review_sheet(video: Video) -> ReviewSheet:
+    """Each submitted annotation's choices side by side, one row per tag anyone touched.
+
+    A row is proposed (starts checked) when its tag is confirmed already, or when at
+    least the project's share of annotators chose it and fewer rejected it (two
+    annotators who contradict each other propose nothing). In a single-label project
+    one row is proposed: the confirmed tag, else the most chosen.
+    """
+    project = video.project
+    annotations = list(
+        video.annotations.submitted()
+        .select_related("annotator")
+        .prefetch_related("decisions")
+        .order_by("submitted_at", "id")
+    )
+    columns = [
+        AnnotatorColumn(annotation=a, choices={d.tag_id: d.decision for d in a.decisions.all()})
+        for a in annotations
+    ]
+    confirmed = set(video.confirmed_labels.values_list("tag_id", flat=True))
+    tag_ids = confirmed.union(*(column.choices for column in columns))
+    rows = []
+    for tag in Tag.objects.filter(pk__in=tag_ids).order_by("path"):
+        cells = [column.choices.get(tag.pk, "") for column in columns]
+        votes = sum(cell in POSITIVE_DECISIONS for cell in cells)
+        against = sum(cell == Decision.REJECT for cell in cells)
+        is_confirmed = tag.pk in confirmed
+        rows.append(
+            ReviewRow(
+                tag=tag,
+                votes=votes,
+                cells=cells,
+                confirmed=is_confirmed,
+                proposed=is_confirmed
+                or _majority(votes, against, len(columns), project.review_majority_share),
+            )
+        )
+    if project.is_single_label and rows:
+        best = max(rows, key=lambda row: (row.confirmed, row.votes))
+        for row in rows:
+            row.proposed = row is best and (row.confirmed or row.votes > 0)
+    return ReviewSheet(video=video, columns=columns, rows=rows)

@@ -1,0 +1,93 @@
+"""The model registry: which version of a project suggests tags, and how it got there.
+
+Every change of the promoted version is a ModelEvent with who, when and why.
+Replayed in order the events form a stack: a promotion puts a version on top, a
+rollback takes the top one off and promotes the one below, so rolling back twice
+walks back two versions (v3 -> v2 -> v1), never forward again.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from annotations import enqueue
+from annotations.models import ModelEvent, ModelVersion, Project
+
+
+class PromotionRefused(ValueError):
+    """A promotion or rollback that cannot be done now; the message says why."""
+
+
+def promotion_stack(project: Project) -> list[int]:
+    """Ids of the versions promoted in turn, the current one last."""
+    stack: list[int] = []
+    events = project.model_events.order_by("at", "id").values_list("action", "version_id")
+    for action, version_id in events:
+        if action == ModelEvent.Action.PROMOTED:
+            stack.append(version_id)
+        elif stack:
+            stack.pop()
+    return stack
+
+
+def _make_current(
+    version: ModelVersion, *, action: str, user: User | None, reason: str
+) -> ModelVersion:
+    """Promote ``version`` (retiring the current one), record why, refresh suggestions."""
+    project = version.project
+    # One change of a project's registry at a time: the second waits and sees the first.
+    Project.objects.select_for_update().filter(pk=project.pk).first()
+    previous = ModelVersion.objects.filter(project=project).promoted().first()
+    if previous is not None and previous.pk == version.pk:
+        raise PromotionRefused(f"version {version.number} is already the promoted one")
+    ModelVersion.objects.filter(project=project).promoted().update(state=ModelVersion.State.RETIRED)
+    version.state = ModelVersion.State.PROMOTED
+    version.promoted_at = timezone.now()
+    version.save(update_fields=["state", "promoted_at", "note", "stage", "progress"])
+    ModelEvent.objects.create(
+        project=project, action=action, version=version, previous=previous, by=user, reason=reason
+    )
+    enqueue.suggestions_refresh(project.pk)
+    return version
+
+
+def version_promote_by_gate(*, version: ModelVersion, reason: str) -> ModelVersion:
+    """The training's own promotion, when the gate found the candidate better."""
+    with transaction.atomic():
+        return _make_current(version, action=ModelEvent.Action.PROMOTED, user=None, reason=reason)
+
+
+def model_promote(
+    *, version: ModelVersion, user: User | None = None, reason: str = ""
+) -> ModelVersion:
+    """Promote any trained version by hand."""
+    if (
+        version.state in (ModelVersion.State.TRAINING, ModelVersion.State.FAILED)
+        or not version.artifact_path
+    ):
+        raise PromotionRefused(f"version {version.number} has no trained model to promote")
+    with transaction.atomic():
+        return _make_current(
+            version,
+            action=ModelEvent.Action.PROMOTED,
+            user=user,
+            reason=reason or "promoted by hand",
+        )
+
+
+def model_rollback(*, project: Project, user: User | None = None, reason: str = "") -> ModelVersion:
+    """Promote again the version that was promoted before the current one."""
+    with transaction.atomic():
+        Project.objects.select_for_update().filter(pk=project.pk).first()
+        stack = promotion_stack(project)
+        if len(stack) < 2:
+            raise PromotionRefused("there is no earlier promoted version to roll back to")
+        target = ModelVersion.objects.select_related("project").get(pk=stack[-2])
+        return _make_current(
+            target,
+            action=ModelEvent.Action.ROLLED_BACK,
+            user=user,
+            reason=reason or "rolled back by hand",
+        )

@@ -1,0 +1,111 @@
+"""The label store audit finds each kind of broken invariant, and only those."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+
+from annotations.models import (
+    ConfirmedLabel,
+    Decision,
+    LabelChange,
+    LabelSource,
+    Project,
+    Suggestion,
+    Tag,
+    TagDecision,
+)
+from annotations.selectors.audit import label_store_audit
+from annotations.services.labeling.review import review_confirm
+from tests.annotations.labeling_fixtures import imported_label, ready_video, submitted
+from tests.factories import client_for, make_project, make_tag
+
+
+@pytest.fixture
+def football(project: Project) -> Tag:
+    return make_tag(project, "Спорт: Футбол")
+
+
+def _rules(project: Project | None = None) -> list[str]:
+    return [violation.rule for violation in label_store_audit(project)]
+
+
+def test_labels_written_by_the_services_pass_the_audit(
+    project: Project, football: Tag, crowd: User, expert: User
+) -> None:
+    video = ready_video(project)
+    imported_label(video, make_tag(project, "Спорт: Теннис"))
+    submitted(video, crowd, [football])
+    review_confirm(video=video, tag_ids=[football.pk], reviewer=expert, reason="not tennis")
+    assert _rules() == []
+    call_command("audit_labels")
+
+
+def test_a_label_written_without_history_is_reported(project: Project, football: Tag) -> None:
+    video = ready_video(project)
+    ConfirmedLabel.objects.create(video=video, tag=football, source=LabelSource.IMPORT)
+    assert _rules() == ["no history"]
+
+
+def test_a_label_deleted_without_a_record_is_reported(project: Project, football: Tag) -> None:
+    video = ready_video(project)
+    imported_label(video, football).delete()
+    assert _rules() == ["removed without a record"]
+
+
+def test_a_label_the_history_says_was_removed_is_reported(project: Project, football: Tag) -> None:
+    video = ready_video(project)
+    imported_label(video, football)
+    LabelChange.objects.create(
+        video=video, tag=football, action=LabelChange.Action.REMOVED, source=LabelSource.REVIEW
+    )
+    assert _rules() == ["history disagrees"]
+
+
+def test_labels_without_a_human_or_audited_source_are_reported(
+    project: Project, football: Tag
+) -> None:
+    reviewed, agreed = ready_video(project), ready_video(project)
+    for video, source in ((reviewed, LabelSource.REVIEW), (agreed, LabelSource.AGREEMENT)):
+        LabelChange.objects.create(
+            video=video, tag=football, action=LabelChange.Action.ADDED, source=source
+        )
+        ConfirmedLabel.objects.create(video=video, tag=football, source=source)
+    assert sorted(_rules()) == ["agreement without answers", "no reviewer"]
+
+
+def test_rows_naming_a_tag_of_another_project_are_reported(
+    project: Project, football: Tag, crowd: User
+) -> None:
+    foreign = make_tag(make_project("Other"), "Кино")
+    video = ready_video(project)
+    answer = submitted(video, crowd, [football])
+    TagDecision.objects.create(annotation=answer, tag=foreign, decision=Decision.ADD)
+    Suggestion.objects.create(video=video, tag=foreign, score=0.9, rank=1)
+    assert _rules() == ["tag of another project", "tag of another project"]
+    assert _rules(project) == _rules()
+    assert _rules(Project.objects.get(name="Other")) == []
+
+
+def test_the_command_lists_violations_and_fails(project: Project, football: Tag) -> None:
+    ConfirmedLabel.objects.create(
+        video=ready_video(project), tag=football, source=LabelSource.IMPORT
+    )
+    with pytest.raises(CommandError, match="1 violations"):
+        call_command("audit_labels", "--project", project.name)
+    with pytest.raises(CommandError, match="no project named"):
+        call_command("audit_labels", "--project", "nope")
+
+
+def test_the_admin_site_shows_labels_and_models_but_cannot_change_them(
+    project: Project, football: Tag, admin_user: User
+) -> None:
+    label = imported_label(ready_video(project), football)
+    client = client_for(admin_user)
+    assert client.get("/admin/annotations/confirmedlabel/").status_code == 200
+    assert client.get("/admin/annotations/confirmedlabel/add/").status_code == 403
+    deleted = client.post(f"/admin/annotations/confirmedlabel/{label.pk}/delete/", {"post": "yes"})
+    assert deleted.status_code == 403
+    assert ConfirmedLabel.objects.filter(pk=label.pk).exists()
+    assert client.get("/admin/annotations/modelversion/add/").status_code == 403
