@@ -182,8 +182,18 @@ class ReviewSheet:
         return all(row.votes in (0, len(self.columns)) for row in self.rows)
 
     @property
-    def proposed_tags(self) -> list[Tag]:
-        return [row.tag for row in self.rows if row.proposed]
+    def removes(self) -> list[str]:
+        """Confirmed tags the checked set leaves out: what confirming it would remove."""
+        return [row.tag.path for row in self.rows if row.confirmed and not row.proposed]
+
+    @property
+    def adds(self) -> list[str]:
+        return [row.tag.path for row in self.rows if row.proposed and not row.confirmed]
+
+    def select(self, tag_ids: set[int]) -> None:
+        """Check exactly these rows, as a refused confirmation sent them, so none is lost."""
+        for row in self.rows:
+            row.proposed = row.tag.pk in tag_ids
 
 
 def _majority(votes: int, against: int, annotators: int, share: float) -> bool:
