@@ -15,7 +15,7 @@ import markdown
 import nh3
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,7 +31,6 @@ from annotations.selectors import (
     shown_metadata,
 )
 from annotations.services.labeling.annotation import (
-    AnnotationConflict,
     annotation_activity,
     annotation_skip,
     annotation_start,
@@ -39,7 +38,14 @@ from annotations.services.labeling.annotation import (
     decision_set,
 )
 from annotations.services.labeling.queue import REMAINING_CAP, next_video_for, queue_remaining
-from annotations.views.htmx import HtmxHttpRequest
+from annotations.views.errors import refused_with
+from annotations.views.requests import (
+    AuthenticatedHttpRequest,
+    clean_text,
+    parse_int,
+    require_perm,
+    wants_partial,
+)
 from ml.taxonomy import PATH_SEPARATOR
 
 TAG_OPTIONS = 10
@@ -88,30 +94,37 @@ def _markdown_to_safe_html(text: str) -> str:
     return nh3.clean(html, tags=GUIDELINE_TAGS, attributes={"a": {"href", "title"}})
 
 
-def _float(value: str | None) -> float:
+def _active_seconds(request: AuthenticatedHttpRequest) -> float:
+    """Seconds the annotator was active since the last save; junk counts as none."""
     try:
-        number = float(value or 0)
+        seconds = float(request.POST.get("active_seconds") or 0)
     except ValueError:
         return 0.0
-    return number if math.isfinite(number) else 0.0
+    return seconds if math.isfinite(seconds) else 0.0
 
 
-def _int(value: str | None) -> int:
-    try:
-        return int(value or "")
-    except ValueError:
-        raise ValidationError(_("The page sent an invalid number; reload it.")) from None
+def _revision(request: AuthenticatedHttpRequest) -> int:
+    revision = parse_int(request.POST.get("revision"))
+    if revision is None:
+        raise ValidationError(_("The page sent an invalid number; reload it."))
+    return revision
 
 
-def _require_label(request: HtmxHttpRequest) -> User:
-    user = request.user
-    if not user.has_perm(P_LABEL):
-        raise PermissionDenied(_("Your role does not allow labeling."))
-    assert isinstance(user, User)
-    return user
+def _chosen_tag(request: AuthenticatedHttpRequest, annotation: Annotation) -> Tag:
+    tag_id = parse_int(request.POST.get("tag"))
+    tag = annotation.video.project.tags.filter(pk=tag_id).first() if tag_id else None
+    if tag is None:
+        raise ValidationError(
+            _("The page sent a tag that is not in this project's taxonomy; reload it.")
+        )
+    return tag
 
 
-def _own_annotation(request: HtmxHttpRequest, annotation_id: int) -> Annotation:
+def _require_label(request: AuthenticatedHttpRequest) -> User:
+    return require_perm(request, P_LABEL, _("Your role does not allow labeling."))
+
+
+def _own_annotation(request: AuthenticatedHttpRequest, annotation_id: int) -> Annotation:
     user = _require_label(request)
     return get_object_or_404(
         Annotation.objects.select_related("video__project", "annotator"),
@@ -150,7 +163,7 @@ def decision_rows(annotation: Annotation, *, with_suggestions: bool) -> tuple[li
 
 
 def _decisions_context(
-    request: HtmxHttpRequest, annotation: Annotation, *, error: str = ""
+    request: AuthenticatedHttpRequest, annotation: Annotation, *, error: str = ""
 ) -> dict[str, object]:
     suggestion_rows, added_rows = decision_rows(
         annotation, with_suggestions=request.user.has_perm(P_VIEW_SUGGESTIONS)
@@ -167,7 +180,7 @@ def _decisions_context(
 
 
 def _main_context(
-    request: HtmxHttpRequest, video: Video, annotation: Annotation, *, notice: str = ""
+    request: AuthenticatedHttpRequest, video: Video, annotation: Annotation, *, notice: str = ""
 ) -> dict[str, object]:
     _require_label(request)
     project = video.project
@@ -183,35 +196,35 @@ def _main_context(
 
 
 def _render_main(
-    request: HtmxHttpRequest, video: Video, annotation: Annotation, *, notice: str = ""
+    request: AuthenticatedHttpRequest, video: Video, annotation: Annotation, *, notice: str = ""
 ) -> HttpResponse:
     context = _main_context(request, video, annotation, notice=notice)
-    full_page = not request.htmx or request.htmx.boosted or request.htmx.history_restore_request
-    template = "annotations/label.html" if full_page else "annotations/partials/label_main.html"
+    partial = wants_partial(request)
+    template = "annotations/partials/label_main.html" if partial else "annotations/label.html"
     return render(request, template, context)
 
 
 @login_required
 @require_GET
-def label_video(request: HtmxHttpRequest, video_id: int) -> HttpResponse:
+def label_video(request: AuthenticatedHttpRequest, video_id: int) -> HttpResponse:
     user = _require_label(request)
     video = get_video_for_user(user, video_id)
     annotation = annotation_start(video=video, annotator=user)
     return _render_main(request, video, annotation)
 
 
-def _done(request: HtmxHttpRequest, project: Project, *, notice: str = "") -> HttpResponse:
+def _done(request: AuthenticatedHttpRequest, project: Project, *, notice: str = "") -> HttpResponse:
     context = {"project": project, "notice": notice}
-    if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
-        response = render(request, "annotations/partials/label_done.html", context)
-        response["HX-Push-Url"] = reverse("queue_next", args=[project.pk])
-        return response
-    return render(request, "annotations/label_done.html", context)
+    if not wants_partial(request):
+        return render(request, "annotations/label_done.html", context)
+    response = render(request, "annotations/partials/label_done.html", context)
+    response["HX-Push-Url"] = reverse("queue_next", args=[project.pk])
+    return response
 
 
 @login_required
 @require_GET
-def queue_next(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+def queue_next(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     user = _require_label(request)
     project = get_project_for_user(user, project_id)
     video = next_video_for(user, project)
@@ -220,28 +233,26 @@ def queue_next(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
     return redirect("label_video", video_id=video.pk)
 
 
-def _next_screen(request: HtmxHttpRequest, project: Project, notice: str) -> HttpResponse:
-    user = _require_label(request)
-    if not request.htmx:
+def _next_screen(request: AuthenticatedHttpRequest, project: Project, notice: str) -> HttpResponse:
+    """The next video's screen in place of this one, its address pushed to the history."""
+    if not wants_partial(request):
         return redirect("queue_next", project_id=project.pk)
-    video = next_video_for(user, project)
+    video = next_video_for(request.user, project)
     if video is None:
         return _done(request, project, notice=notice)
-    annotation = annotation_start(video=video, annotator=user)
+    annotation = annotation_start(video=video, annotator=request.user)
     response = _render_main(request, video, annotation, notice=notice)
     response["HX-Push-Url"] = reverse("label_video", args=[video.pk])
     return response
 
 
-def _refused(request: HtmxHttpRequest, annotation: Annotation, message: str, status: int):
-    """The decisions panel with the reason, in place of whatever the request targeted."""
-    annotation.refresh_from_db()
-    response = render(
-        request,
-        "annotations/partials/label_decisions.html",
-        _decisions_context(request, annotation, error=message),
-        status=status,
-    )
+def _decisions_refused(
+    request: AuthenticatedHttpRequest, reason: str, status: int, annotation_id: int
+) -> HttpResponse:
+    """The decisions panel as saved, with the reason, in place of what the request targeted."""
+    annotation = _own_annotation(request, annotation_id)
+    context = _decisions_context(request, annotation, error=reason)
+    response = render(request, "annotations/partials/label_decisions.html", context, status=status)
     response["HX-Retarget"] = "#decisions"
     response["HX-Reswap"] = "outerHTML"
     return response
@@ -249,69 +260,53 @@ def _refused(request: HtmxHttpRequest, annotation: Annotation, message: str, sta
 
 @login_required
 @require_POST
-def decision_save(request: HtmxHttpRequest, annotation_id: int) -> HttpResponse:
+@refused_with(_decisions_refused)
+def decision_save(request: AuthenticatedHttpRequest, annotation_id: int) -> HttpResponse:
     annotation = _own_annotation(request, annotation_id)
-    tag = get_object_or_404(Tag, pk=_int(request.POST.get("tag")))
     decision = request.POST.get("decision", "")
-    try:
-        annotation = decision_set(
-            annotation=annotation,
-            tag=tag,
-            decision=None if decision == "clear" else decision,
-            revision=_int(request.POST.get("revision")),
-            active_seconds=_float(request.POST.get("active_seconds")),
-        )
-    except AnnotationConflict as conflict:
-        return _refused(request, conflict.annotation, str(conflict), 409)
-    except ValidationError as exc:
-        return _refused(request, annotation, " ".join(exc.messages), 422)
-    return render(
-        request,
-        "annotations/partials/label_decisions.html",
-        _decisions_context(request, annotation),
+    annotation = decision_set(
+        annotation=annotation,
+        tag=_chosen_tag(request, annotation),
+        decision=None if decision == "clear" else decision,
+        revision=_revision(request),
+        active_seconds=_active_seconds(request),
     )
+    context = _decisions_context(request, annotation)
+    return render(request, "annotations/partials/label_decisions.html", context)
 
 
 @login_required
 @require_POST
-def submit(request: HtmxHttpRequest, annotation_id: int) -> HttpResponse:
+@refused_with(_decisions_refused)
+def submit(request: AuthenticatedHttpRequest, annotation_id: int) -> HttpResponse:
     annotation = _own_annotation(request, annotation_id)
-    try:
-        annotation_submit(
-            annotation=annotation,
-            revision=_int(request.POST.get("revision")),
-            active_seconds=_float(request.POST.get("active_seconds")),
-        )
-    except AnnotationConflict as conflict:
-        return _refused(request, conflict.annotation, str(conflict), 409)
-    except ValidationError as exc:
-        return _refused(request, annotation, " ".join(exc.messages), 422)
+    annotation_submit(
+        annotation=annotation,
+        revision=_revision(request),
+        active_seconds=_active_seconds(request),
+    )
     notice = _("Submitted “%(title)s”.") % {"title": annotation.video.title}
     return _next_screen(request, annotation.video.project, notice)
 
 
 @login_required
 @require_POST
-def skip(request: HtmxHttpRequest, annotation_id: int) -> HttpResponse:
+@refused_with(_decisions_refused)
+def skip(request: AuthenticatedHttpRequest, annotation_id: int) -> HttpResponse:
     annotation = _own_annotation(request, annotation_id)
-    try:
-        annotation_skip(
-            annotation=annotation,
-            revision=_int(request.POST.get("revision")),
-            reason=request.POST.get("reason", ""),
-            active_seconds=_float(request.POST.get("active_seconds")),
-        )
-    except AnnotationConflict as conflict:
-        return _refused(request, conflict.annotation, str(conflict), 409)
-    except ValidationError as exc:
-        return _refused(request, annotation, " ".join(exc.messages), 422)
+    annotation_skip(
+        annotation=annotation,
+        revision=_revision(request),
+        reason=clean_text(request.POST.get("reason")),
+        active_seconds=_active_seconds(request),
+    )
     notice = _("Skipped “%(title)s”.") % {"title": annotation.video.title}
     return _next_screen(request, annotation.video.project, notice)
 
 
 @login_required
 @require_GET
-def remaining(request: HtmxHttpRequest, video_id: int) -> HttpResponse:
+def remaining(request: AuthenticatedHttpRequest, video_id: int) -> HttpResponse:
     """How many more videos the queue holds for the user; loaded after the page, not with it."""
     user = _require_label(request)
     video = get_video_for_user(user, video_id)
@@ -325,26 +320,24 @@ def remaining(request: HtmxHttpRequest, video_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def activity(request: HtmxHttpRequest, annotation_id: int) -> HttpResponse:
+def activity(request: AuthenticatedHttpRequest, annotation_id: int) -> HttpResponse:
     """Active seconds sent when the page is left, so time between saves is not lost."""
     annotation = _own_annotation(request, annotation_id)
-    annotation_activity(
-        annotation=annotation, active_seconds=_float(request.POST.get("active_seconds"))
-    )
+    annotation_activity(annotation=annotation, active_seconds=_active_seconds(request))
     return HttpResponse(status=204)
 
 
 @login_required
 @require_GET
-def tag_search(request: HtmxHttpRequest, video_id: int) -> HttpResponse:
+def tag_search(request: AuthenticatedHttpRequest, video_id: int) -> HttpResponse:
     """Taxonomy paths matching what was typed, the model's likeliest for this video first."""
     user = _require_label(request)
     video = get_video_for_user(user, video_id)
-    if not request.user.has_perm(P_VIEW_SUGGESTIONS):
+    if not user.has_perm(P_VIEW_SUGGESTIONS):
         scores: dict[int, float] = {}
     else:
         scores = dict(video.suggestions.order_by().values_list("tag_id", "score"))
-    query = request.GET.get("q", "")[:200]
+    query = clean_text(request.GET.get("q"), max_length=200)
     matches = label_tag_matches(video.project, query, scores=scores, limit=TAG_OPTIONS)
     annotation = Annotation.objects.filter(video=video, annotator=user).order_by().first()
     if annotation is None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -26,7 +26,7 @@ from annotations.selectors import (
     get_project_for_user,
     videos_filtered,
 )
-from annotations.views.htmx import HtmxHttpRequest
+from annotations.views.requests import AuthenticatedHttpRequest, wants_partial
 
 VIDEOS_PER_PAGE = 50
 COUNT_CAP = 10_000
@@ -39,7 +39,9 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return int(self.object_list.order_by()[: COUNT_CAP + 1].count())  # type: ignore[attr-defined]
+        videos = self.object_list
+        assert isinstance(videos, QuerySet)
+        return videos.order_by()[: COUNT_CAP + 1].count()
 
     @property
     def capped(self) -> bool:
@@ -58,8 +60,8 @@ class VideoFilterForm(forms.Form):
     confirmed = forms.ChoiceField(label=_("Confirmed"), required=False, choices=YES_NO)
     suggested = forms.ChoiceField(label=_("Has suggestions"), required=False, choices=YES_NO)
 
-    def __init__(self, *args: object, project: Project, user: AnyUser, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, project: Project, user: AnyUser, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         tag_field = self.fields["tag"]
         assert isinstance(tag_field, forms.ChoiceField)
         tag_field.choices = [
@@ -83,7 +85,12 @@ class VideoFilterForm(forms.Form):
             del self.fields["suggested"]
 
     def filters(self) -> VideoFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+        data: dict[str, Any] = {}
+        if self.is_bound:
+            # A field that does not validate (junk, a tag since removed) filters nothing;
+            # the fields that do validate still apply.
+            self.is_valid()
+            data = self.cleaned_data
 
         def yes_no(name: str) -> bool | None:
             value = data.get(name) or ""
@@ -130,7 +137,7 @@ def filter_controls(form: VideoFilterForm) -> SafeString:
 
 
 @login_required
-def video_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+def video_list(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     project = get_project_for_user(request.user, project_id)
     form = VideoFilterForm(request.GET or None, project=project, user=request.user)
     videos = videos_filtered(request.user, project, form.filters())
@@ -154,8 +161,6 @@ def video_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
         "page": page,
         "query_string": query_string.urlencode(),
     }
-    partial = request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
-    template = (
-        "annotations/partials/video_list_table.html" if partial else "annotations/video_list.html"
-    )
-    return render(request, template, context)
+    if wants_partial(request):
+        return render(request, "annotations/partials/video_list_table.html", context)
+    return render(request, "annotations/video_list.html", context)

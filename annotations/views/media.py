@@ -16,7 +16,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import FileSystemStorage
 from django.http import (
     Http404,
-    HttpRequest,
     HttpResponse,
     HttpResponseBase,
     HttpResponseRedirect,
@@ -27,9 +26,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from annotations.selectors import get_video_for_user
+from annotations.views.requests import AuthenticatedHttpRequest
 
 CHUNK_BYTES = 256 * 1024
-_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+# One range is a few dozen characters; a longer header is ignored rather than parsed.
+MAX_RANGE_HEADER = 200
+_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE | re.ASCII)
 
 
 class UnsatisfiableRange(Exception):
@@ -43,7 +45,7 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
     server to answer those with the full content); a syntactically valid range
     that lies outside the file raises UnsatisfiableRange (416).
     """
-    match = _RANGE.match(header)
+    match = _RANGE.match(header) if len(header) <= MAX_RANGE_HEADER else None
     if match is None:
         return None
     first, last = match.groups()
@@ -79,7 +81,7 @@ def _read(handle: IO[bytes], start: int, length: int) -> Iterator[bytes]:
 
 @login_required
 @require_safe
-def video_file(request: HttpRequest, video_id: int) -> HttpResponseBase:
+def video_file(request: AuthenticatedHttpRequest, video_id: int) -> HttpResponseBase:
     video = get_video_for_user(request.user, video_id)
     if not video.source_file:
         raise Http404(_("This video has no media file."))

@@ -2,32 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from annotations.charts import bar_chart, line_chart
 from annotations.models import ModelVersion, Project
 from annotations.roles import P_RETRAIN, P_VIEW_ALL_ANNOTATIONS
-from annotations.selectors import get_project_for_user
+from annotations.selectors import get_project_for_user, get_version_for_user
 from annotations.selectors.monitoring import model_monitoring
-from annotations.services.learning.registry import model_promote, model_rollback
+from annotations.services.learning.registry import (
+    PromotionRefused,
+    model_promote,
+    model_rollback,
+)
 from annotations.services.learning.training import (
     TrainingAlreadyRunning,
     new_labels_since_last_version,
     training_request,
 )
+from annotations.views.errors import refused_with
+from annotations.views.requests import (
+    AuthenticatedHttpRequest,
+    reload_when_finished,
+    require_perm,
+    wants_partial,
+)
 
 HEADLINE_METRICS = ["hierarchical_iou", "f1_micro", "f1_macro", "precision_at_1", "precision_at_3"]
 
 
-def _project_for_models(request: HttpRequest, project_id: int) -> Project:
-    if not request.user.has_perm(P_VIEW_ALL_ANNOTATIONS):
-        raise PermissionDenied(_("Your role cannot see the models."))
+def _project_for_models(request: AuthenticatedHttpRequest, project_id: int) -> Project:
+    require_perm(request, P_VIEW_ALL_ANNOTATIONS, _("Your role cannot see the models."))
     return get_project_for_user(request.user, project_id)
 
 
@@ -36,7 +47,7 @@ def _headline(version: ModelVersion) -> dict[str, float | None]:
     return {name: holdout.get(name) for name in HEADLINE_METRICS}
 
 
-def _models_context(request: HttpRequest, project: Project) -> dict[str, object]:
+def _models_context(request: AuthenticatedHttpRequest, project: Project) -> dict[str, object]:
     versions = list(project.model_versions.all())
     return {
         "project": project,
@@ -49,25 +60,22 @@ def _models_context(request: HttpRequest, project: Project) -> dict[str, object]
 
 
 @login_required
-def model_list(request: HttpRequest, project_id: int) -> HttpResponse:
+def model_list(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     project = _project_for_models(request, project_id)
     context = _models_context(request, project)
-    if request.headers.get("HX-Request"):
-        response = render(request, "annotations/partials/model_versions.html", context)
-        if context["training"] is None and request.GET.get("was") == "training":
-            response["HX-Refresh"] = "true"
-        return response
-    return render(request, "annotations/models.html", context)
+    if not wants_partial(request):
+        return render(request, "annotations/models.html", context)
+    response = render(request, "annotations/partials/model_versions.html", context)
+    return reload_when_finished(request, response, busy=context["training"] is not None)
 
 
 @login_required
 @require_POST
-def model_retrain(request: HttpRequest, project_id: int) -> HttpResponse:
-    if not request.user.has_perm(P_RETRAIN):
-        raise PermissionDenied(_("Only admins can retrain the model."))
+def model_retrain(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
+    require_perm(request, P_RETRAIN, _("Only admins can retrain the model."))
     project = get_project_for_user(request.user, project_id)
     try:
-        version = training_request(project=project, user=request.user)  # type: ignore[arg-type]
+        version = training_request(project=project, user=request.user)
     except TrainingAlreadyRunning as running:
         messages.info(
             request, _("Version %(n)d is already training.") % {"n": running.version.number}
@@ -79,43 +87,52 @@ def model_retrain(request: HttpRequest, project_id: int) -> HttpResponse:
     return redirect("model_list", project_id=project.pk)
 
 
-@login_required
-@require_POST
-def model_promote_view(request: HttpRequest, version_id: int) -> HttpResponse:
-    if not request.user.has_perm(P_RETRAIN):
-        raise PermissionDenied(_("Only admins can promote a model."))
-    version = get_object_or_404(ModelVersion.objects.select_related("project"), pk=version_id)
-    get_project_for_user(request.user, version.project_id)
-    try:
-        model_promote(version=version, user=request.user)  # type: ignore[arg-type]
-    except ValueError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request, _("Version %(n)d is now the promoted model.") % {"n": version.number}
-        )
-    return redirect("model_list", project_id=version.project_id)
+def _models_refused(
+    request: AuthenticatedHttpRequest,
+    reason: str,
+    status: int,
+    project: Project,
+    change: Callable[[], ModelVersion],
+) -> HttpResponse:
+    messages.error(request, reason)
+    context = _models_context(request, project)
+    return render(request, "annotations/models.html", context, status=status)
 
 
-@login_required
-@require_POST
-def model_rollback_view(request: HttpRequest, project_id: int) -> HttpResponse:
-    if not request.user.has_perm(P_RETRAIN):
-        raise PermissionDenied(_("Only admins can roll back a model."))
-    project = get_project_for_user(request.user, project_id)
-    try:
-        version = model_rollback(project=project, user=request.user)  # type: ignore[arg-type]
-    except ValueError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Rolled back to version %(n)d.") % {"n": version.number})
+@refused_with(_models_refused, conflicts=(PromotionRefused,))
+def _promoted_model_change(
+    request: AuthenticatedHttpRequest, project: Project, change: Callable[[], ModelVersion]
+) -> HttpResponse:
+    """Promote a version by hand or roll back; a change the states refuse is shown with 409."""
+    version = change()
+    messages.success(request, _("Version %(n)d is now the promoted model.") % {"n": version.number})
     return redirect("model_list", project_id=project.pk)
 
 
 @login_required
-def model_detail(request: HttpRequest, version_id: int) -> HttpResponse:
-    version = get_object_or_404(ModelVersion.objects.select_related("project"), pk=version_id)
-    _project_for_models(request, version.project_id)
+@require_POST
+def model_promote_view(request: AuthenticatedHttpRequest, version_id: int) -> HttpResponse:
+    require_perm(request, P_RETRAIN, _("Only admins can promote a model."))
+    version = get_version_for_user(request.user, version_id)
+    return _promoted_model_change(
+        request, version.project, lambda: model_promote(version=version, user=request.user)
+    )
+
+
+@login_required
+@require_POST
+def model_rollback_view(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
+    require_perm(request, P_RETRAIN, _("Only admins can roll back a model."))
+    project = get_project_for_user(request.user, project_id)
+    return _promoted_model_change(
+        request, project, lambda: model_rollback(project=project, user=request.user)
+    )
+
+
+@login_required
+def model_detail(request: AuthenticatedHttpRequest, version_id: int) -> HttpResponse:
+    require_perm(request, P_VIEW_ALL_ANNOTATIONS, _("Your role cannot see the models."))
+    version = get_version_for_user(request.user, version_id)
     monitoring = model_monitoring(version)
     per_tag_offline = version.metrics.get("per_tag", {}) if version.metrics else {}
     offline_rows = sorted(

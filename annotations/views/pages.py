@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -32,20 +32,20 @@ from annotations.selectors import (
 )
 from annotations.services.media.video_import import VideoImportError, video_import_upload
 from annotations.services.taxonomy import taxonomy_import_text
-from annotations.views.htmx import HtmxHttpRequest
 from annotations.views.processing import media_feature_rows, processing_context
+from annotations.views.requests import (
+    AuthenticatedHttpRequest,
+    clean_text,
+    require_perm,
+    wants_partial,
+)
 from ml.taxonomy import TaxonomyFormatError, detect_format
 
 VIDEOS_PER_PAGE = 50
 
 
-def _require_perm(request: HttpRequest, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied(_("Your role does not allow this."))
-
-
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     if role_of(request.user) is None:
         return render(request, "annotations/no_role.html", status=403)
     projects = projects_for_user(request.user).annotate(
@@ -55,14 +55,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def project_detail(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+def project_detail(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     project = get_project_for_user(request.user, project_id)
     videos = videos_for_user(request.user, project)
     counts = status_counts(videos)
     status = request.GET.get("status", "")
     if status in VideoStatus.values:
         videos = videos.filter(status=status)
-    query = request.GET.get("q", "").strip()
+    query = clean_text(request.GET.get("q"), max_length=200).strip()
     if query:
         videos = videos.filter(
             Q(title__icontains=query) | Q(description__icontains=query) | Q(external_id=query)
@@ -79,13 +79,13 @@ def project_detail(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
         "statuses": VideoStatus.choices,
         "tag_count": project.tags.count(),
     }
-    if request.htmx:
+    if wants_partial(request):
         return render(request, "annotations/partials/video_table.html", context)
     return render(request, "annotations/project_detail.html", context)
 
 
 @login_required
-def taxonomy(request: HttpRequest, project_id: int) -> HttpResponse:
+def taxonomy(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     project = get_project_for_user(request.user, project_id)
     can_manage = request.user.has_perm(P_MANAGE_TAXONOMY)
     context = {
@@ -99,8 +99,8 @@ def taxonomy(request: HttpRequest, project_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def taxonomy_upload(request: HttpRequest, project_id: int) -> HttpResponse:
-    _require_perm(request, P_MANAGE_TAXONOMY)
+def taxonomy_upload(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
+    require_perm(request, P_MANAGE_TAXONOMY, _("Your role does not allow this."))
     project = get_project_for_user(request.user, project_id)
     form = TaxonomyUploadForm(request.POST, request.FILES)
     if form.is_valid():
@@ -127,8 +127,8 @@ def taxonomy_upload(request: HttpRequest, project_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def video_upload(request: HttpRequest, project_id: int) -> HttpResponse:
-    _require_perm(request, P_IMPORT_VIDEOS)
+def video_upload(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
+    require_perm(request, P_IMPORT_VIDEOS, _("Your role does not allow this."))
     project = get_project_for_user(request.user, project_id)
     form = VideoUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -139,7 +139,7 @@ def video_upload(request: HttpRequest, project_id: int) -> HttpResponse:
                 title=form.cleaned_data["title"],
                 description=form.cleaned_data["description"],
                 tag_paths=form.tag_paths(),
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
             )
         except VideoImportError as exc:
             form.add_error("file", str(exc))
@@ -152,7 +152,7 @@ def video_upload(request: HttpRequest, project_id: int) -> HttpResponse:
 
 
 @login_required
-def video_detail(request: HttpRequest, video_id: int) -> HttpResponse:
+def video_detail(request: AuthenticatedHttpRequest, video_id: int) -> HttpResponse:
     video = get_video_for_user(request.user, video_id)
     context = {
         **processing_context(request, video),

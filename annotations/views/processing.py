@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -16,6 +15,11 @@ from annotations.roles import P_PROCESS_VIDEOS
 from annotations.selectors import get_video_for_user
 from annotations.services.media.ingest import STEP_NAMES, video_progress
 from annotations.services.media.reprocessing import failed_steps, video_schedule
+from annotations.views.requests import (
+    AuthenticatedHttpRequest,
+    reload_when_finished,
+    require_perm,
+)
 
 # The media features worth showing a person, with their labels; the rest feed the model.
 _SHOWN_FEATURES = [
@@ -43,7 +47,7 @@ def media_feature_rows(video: Video) -> list[tuple[str, float]]:
     return rows
 
 
-def processing_context(request: HttpRequest, video: Video) -> dict[str, object]:
+def processing_context(request: AuthenticatedHttpRequest, video: Video) -> dict[str, object]:
     steps = {step.name: step for step in video.steps.all()}
     busy = video.status in (VideoStatus.PENDING, VideoStatus.PROCESSING)
     return {
@@ -57,25 +61,18 @@ def processing_context(request: HttpRequest, video: Video) -> dict[str, object]:
 
 
 @login_required
-def video_processing(request: HttpRequest, video_id: int) -> HttpResponse:
+def video_processing(request: AuthenticatedHttpRequest, video_id: int) -> HttpResponse:
     """The panel alone; the page polls it while the video is being processed."""
     video = get_video_for_user(request.user, video_id)
-    response = render(
-        request, "annotations/partials/processing.html", processing_context(request, video)
-    )
-    finished = video.status not in (VideoStatus.PENDING, VideoStatus.PROCESSING)
-    if finished and request.headers.get("HX-Request") and request.GET.get("was") == "busy":
-        # Refresh the whole page once, so the transcript, keyframes and suggestions
-        # that just appeared are shown.
-        response["HX-Refresh"] = "true"
-    return response
+    context = processing_context(request, video)
+    response = render(request, "annotations/partials/processing.html", context)
+    return reload_when_finished(request, response, busy=bool(context["busy"]))
 
 
 @login_required
 @require_POST
-def video_reprocess(request: HttpRequest, video_id: int) -> HttpResponse:
-    if not request.user.has_perm(P_PROCESS_VIDEOS):
-        raise PermissionDenied(_("Your role cannot re-run processing."))
+def video_reprocess(request: AuthenticatedHttpRequest, video_id: int) -> HttpResponse:
+    require_perm(request, P_PROCESS_VIDEOS, _("Your role cannot re-run processing."))
     video = get_video_for_user(request.user, video_id)
     if video.status == VideoStatus.PROCESSING:
         messages.warning(request, _("This video is being processed right now."))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -12,43 +12,52 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from annotations.models import LabelChange, Project, Tag, Video
+from annotations.models import LabelChange, Project, Video
 from annotations.roles import P_REVIEW
 from annotations.selectors import get_project_for_user, get_video_for_user
 from annotations.selectors.review import review_sheet, videos_needing_review
 from annotations.services.labeling.review import review_confirm
-from annotations.views.htmx import HtmxHttpRequest
+from annotations.views.errors import refused_with
+from annotations.views.requests import (
+    AuthenticatedHttpRequest,
+    clean_text,
+    parse_int,
+    require_perm,
+    wants_partial,
+)
 
 REVIEWS_PER_PAGE = 50
 HISTORY_SHOWN = 50
 
 
-def _reviewer(request: HtmxHttpRequest) -> User:
-    if not request.user.has_perm(P_REVIEW):
-        raise PermissionDenied(_("Your role does not allow reviewing."))
-    assert isinstance(request.user, User)
-    return request.user
-
-
-def _partial(request: HtmxHttpRequest) -> bool:
-    return (
-        bool(request.htmx) and not request.htmx.boosted and not request.htmx.history_restore_request
-    )
+def _reviewer(request: AuthenticatedHttpRequest) -> User:
+    return require_perm(request, P_REVIEW, _("Your role does not allow reviewing."))
 
 
 @login_required
-def review_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+def review_list(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     user = _reviewer(request)
     project = get_project_for_user(user, project_id)
-    videos = videos_needing_review(project)
+    videos = videos_needing_review(project, user)
     page = Paginator(videos, REVIEWS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "annotations/review_list.html", {"project": project, "page": page})
 
 
 def _review_context(
-    video: Video, *, error: str = "", notice: str = "", remaining: int | None = None
+    video: Video,
+    reviewer: User,
+    *,
+    error: str = "",
+    notice: str = "",
+    remaining: int | None = None,
+    ticked: set[int] | None = None,
+    reason: str = "",
 ) -> dict[str, object]:
+    """The screen's data; ``ticked`` (from a refused confirmation) replaces the proposal."""
     project = video.project
+    sheet = review_sheet(video)
+    if ticked is not None:
+        sheet.select(ticked)
     history = (
         LabelChange.objects.filter(video=video)
         .select_related("tag", "changed_by")
@@ -57,83 +66,106 @@ def _review_context(
     return {
         "video": video,
         "project": project,
-        "sheet": review_sheet(video),
+        "sheet": sheet,
+        "reason": reason,
         "history": history,
         "all_tags": project.tags.active().only("path").order_by("path"),
         "error": error,
         "notice": notice,
         "remaining": (
-            remaining if remaining is not None else videos_needing_review(project).count()
+            remaining if remaining is not None else videos_needing_review(project, reviewer).count()
         ),
         "segments": video.transcript_segments.only("start_seconds", "end_seconds", "text"),
     }
 
 
-def _render_review(request: HtmxHttpRequest, context: dict[str, object], status: int = 200):
-    template = (
-        "annotations/partials/review_main.html" if _partial(request) else "annotations/review.html"
-    )
+def _render_review(
+    request: AuthenticatedHttpRequest, context: dict[str, object], status: int = 200
+) -> HttpResponse:
+    partial = wants_partial(request)
+    template = "annotations/partials/review_main.html" if partial else "annotations/review.html"
     return render(request, template, context, status=status)
 
 
-def _next_review(request: HtmxHttpRequest, project: Project, notice: str) -> HttpResponse:
-    remaining = videos_needing_review(project)
+def _review_refused(
+    request: AuthenticatedHttpRequest, reason: str, status: int, video_id: int
+) -> HttpResponse:
+    """The review screen with the reason, ticked as it was sent; nothing was confirmed."""
+    reviewer = _reviewer(request)
+    video = get_video_for_user(reviewer, video_id)
+    ticked = {tag_id for v in request.POST.getlist("tag") if (tag_id := parse_int(v)) is not None}
+    context = _review_context(
+        video,
+        reviewer,
+        error=reason,
+        ticked=ticked if request.method == "POST" else None,
+        reason=clean_text(request.POST.get("reason")),
+    )
+    return _render_review(request, context, status=status)
+
+
+def _next_review(request: AuthenticatedHttpRequest, project: Project, notice: str) -> HttpResponse:
+    remaining = videos_needing_review(project, request.user)
     following = remaining.first()
     if following is None:
         context = {"project": project, "notice": notice}
-        if _partial(request):
+        if wants_partial(request):
             response = render(request, "annotations/partials/review_done.html", context)
             response["HX-Push-Url"] = reverse("review_list", args=[project.pk])
             return response
         return redirect("review_list", project_id=project.pk)
-    if not _partial(request):
+    if not wants_partial(request):
         return redirect("review_video", video_id=following.pk)
     response = _render_review(
-        request, _review_context(following, notice=notice, remaining=remaining.count())
+        request,
+        _review_context(following, request.user, notice=notice, remaining=remaining.count()),
     )
     response["HX-Push-Url"] = reverse("review_video", args=[following.pk])
     return response
 
 
 @login_required
-def review_next(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+def review_next(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     user = _reviewer(request)
     project = get_project_for_user(user, project_id)
-    following = videos_needing_review(project).first()
+    following = videos_needing_review(project, user).first()
     if following is None:
         return redirect("review_list", project_id=project.pk)
     return redirect("review_video", video_id=following.pk)
 
 
+def _chosen_tag_ids(request: AuthenticatedHttpRequest, project: Project) -> set[int]:
+    """The tags ticked on the sheet, with the one typed in the "add" box."""
+    tag_ids = set()
+    for value in request.POST.getlist("tag"):
+        tag_id = parse_int(value)
+        if tag_id is None:
+            raise ValidationError(
+                _("The page sent a tag that is not in this project's taxonomy; reload it.")
+            )
+        tag_ids.add(tag_id)
+    added_path = clean_text(request.POST.get("add_path")).strip()
+    if not added_path:
+        return tag_ids
+    added = project.tags.filter(path=added_path).first()
+    if added is None:
+        raise ValidationError(_("No tag “%(path)s” in the taxonomy.") % {"path": added_path})
+    return {added.pk} if project.is_single_label else {*tag_ids, added.pk}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
-def review_video(request: HtmxHttpRequest, video_id: int) -> HttpResponse:
+@refused_with(_review_refused)
+def review_video(request: AuthenticatedHttpRequest, video_id: int) -> HttpResponse:
     user = _reviewer(request)
     video = get_video_for_user(user, video_id)
     if request.method == "GET":
-        return _render_review(request, _review_context(video))
-    tag_ids: set[int] = set()
-    for value in request.POST.getlist("tag"):
-        if value.isdigit():
-            tag_ids.add(int(value))
-    added_path = request.POST.get("add_path", "").strip()
-    if added_path:
-        added = Tag.objects.filter(project=video.project, path=added_path).first()
-        if added is None:
-            context = _review_context(
-                video, error=_("No tag “%(path)s” in the taxonomy.") % {"path": added_path}
-            )
-            return _render_review(request, context, status=422)
-        if video.project.is_single_label:
-            tag_ids = set()
-        tag_ids.add(added.pk)
-    try:
-        review_confirm(
-            video=video, tag_ids=tag_ids, reviewer=user, reason=request.POST.get("reason", "")
-        )
-    except ValidationError as exc:
-        return _render_review(
-            request, _review_context(video, error=" ".join(exc.messages)), status=422
-        )
+        return _render_review(request, _review_context(video, user))
+    review_confirm(
+        video=video,
+        tag_ids=_chosen_tag_ids(request, video.project),
+        reviewer=user,
+        reason=clean_text(request.POST.get("reason")),
+    )
     notice = _("Confirmed the tags of “%(title)s”.") % {"title": video.title}
     return _next_review(request, video.project, notice)

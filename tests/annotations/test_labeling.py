@@ -300,6 +300,39 @@ def test_a_stale_decision_is_answered_with_409_and_the_current_state(
     assert _decisions(annotation) == {"Спорт: Футбол": "accept"}
 
 
+@pytest.mark.parametrize("tag", ["abc", "", "-1", "1.0", "²", "9" * 30, "0"])
+def test_a_decision_for_a_tag_that_is_not_a_tag_of_the_project_is_refused_in_the_panel(
+    video: Video, expert: User, football: Tag, tag: str
+) -> None:
+    client = client_for(expert)
+    annotation = _open(client, video, expert)
+    response = client.post(
+        f"/annotations/{annotation.pk}/decisions/",
+        {"tag": tag, "decision": "accept", "revision": 1},
+        headers=HTMX,
+    )
+    assert response.status_code == 422
+    assert response["HX-Retarget"] == "#decisions"
+    html = response.content.decode()
+    assert "not in this project&#x27;s taxonomy" in html
+    assert 'id="revision" name="revision" value="1"' in html
+    assert not annotation.decisions.exists()
+
+
+def test_a_tag_of_another_project_is_refused_in_the_panel(video: Video, expert: User) -> None:
+    foreign = make_tag(make_project("Other"), "Спорт")
+    client = client_for(expert)
+    annotation = _open(client, video, expert)
+    response = client.post(
+        f"/annotations/{annotation.pk}/decisions/",
+        {"tag": foreign.pk, "decision": "add", "revision": 1},
+        headers=HTMX,
+    )
+    assert response.status_code == 422
+    assert "not in this project&#x27;s taxonomy" in response.content.decode()
+    assert not annotation.decisions.exists()
+
+
 def test_submit_answers_with_the_next_video_and_pushes_its_address(
     project: Project, video: Video, expert: User, football: Tag
 ) -> None:

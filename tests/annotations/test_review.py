@@ -320,3 +320,16 @@ def test_an_unknown_added_path_is_reported_and_nothing_changes(
     assert response.status_code == 422
     assert "Кёрлинг" in response.content.decode()
     assert not ConfirmedLabel.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["abc", "²", "-3", "9" * 30])
+def test_a_tag_value_that_is_not_an_id_is_refused_and_nothing_changes(
+    project: Project, tags: dict[str, Tag], expert: User, value: str
+) -> None:
+    video = ready_video(project)
+    response = client_for(expert).post(
+        f"/videos/{video.pk}/review/", {"tag": [tags["Футбол"].pk, value]}, headers=HTMX
+    )
+    assert response.status_code == 422
+    assert "not in this project&#x27;s taxonomy" in response.content.decode()
+    assert not ConfirmedLabel.objects.exists()

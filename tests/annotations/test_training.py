@@ -229,3 +229,45 @@ def test_a_training_job_delivered_twice_trains_once(
     assert again.state == ModelVersion.State.PROMOTED
     assert again.finished_at == finished
     assert "v1's" not in again.note  # never compared with itself
+
+
+def test_changes_of_the_promoted_model_that_the_states_refuse_are_shown_with_409(
+    project: Project, admin_user: User
+) -> None:
+    failed = ModelVersion.objects.create(project=project, number=1, state="failed")
+    client = client_for(admin_user)
+    promote = client.post(f"/models/{failed.pk}/promote/")
+    assert promote.status_code == 409
+    assert "version 1 has no trained model to promote" in promote.content.decode()
+    rollback = client.post(f"/projects/{project.pk}/models/rollback/")
+    assert rollback.status_code == 409
+    assert "no earlier promoted version to roll back to" in rollback.content.decode()
+    assert list(project.model_versions.values_list("state", flat=True)) == ["failed"]
+
+
+def test_an_admin_promotes_a_retired_version_from_the_models_page(
+    project: Project, admin_user: User, expert: User
+) -> None:
+    older = ModelVersion.objects.create(
+        project=project, number=1, state="retired", artifact_path="1"
+    )
+    newer = ModelVersion.objects.create(
+        project=project, number=2, state="promoted", artifact_path="v2"
+    )
+    url = f"/models/{older.pk}/promote/"
+    assert client_for(expert).post(url).status_code == 403
+    response = client_for(admin_user).post(url, follow=True)
+    assert response.redirect_chain == [(f"/projects/{project.pk}/models/", 302)]
+    assert "Version 1 is now the promoted model." in response.content.decode()
+    older.refresh_from_db()
+    newer.refresh_from_db()
+    assert (older.state, newer.state) == (ModelVersion.State.PROMOTED, ModelVersion.State.RETIRED)
+
+
+def test_a_model_version_page_is_for_experts_and_an_unknown_one_is_not_found(
+    project: Project, expert: User, crowd: User
+) -> None:
+    version = ModelVersion.objects.create(project=project, number=1, state="promoted")
+    assert client_for(expert).get(f"/models/{version.pk}/").status_code == 200
+    assert client_for(crowd).get(f"/models/{version.pk}/").status_code == 403
+    assert client_for(expert).get(f"/models/{version.pk + 1}/").status_code == 404

@@ -77,3 +77,9 @@ def test_postgresql_search_finds_other_forms_of_a_russian_word(
         pytest.skip("full-text search with the Russian configuration is PostgreSQL's")
     # «футбола» is not a substring of «футболе»: only stemming finds the transcript.
     assert _titles(expert, project, q="футбола") == {"Разговор"}
+
+
+def test_a_filter_that_does_not_validate_is_left_out_and_the_others_still_apply(
+    project: Project, videos: dict[str, Video], expert: User
+) -> None:
+    assert _titles(expert, project, status="pending", tag="abc") == {"Ещё не готово"}
