@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django.utils import timezone
 
 from annotations.models import (
     Annotation,
@@ -419,3 +420,21 @@ def test_a_confirmed_label_needs_agreement_not_a_single_submit(
     assert list(ConfirmedLabel.objects.values_list("tag__path", "source")) == [
         ("Спорт: Футбол", "agreement")
     ]
+
+
+def test_the_labeling_page_says_whether_the_answer_can_still_change(
+    project: Project, video: Video, expert: User, football: Tag
+) -> None:
+    project.auto_confirm_agreement = False
+    project.save()
+    annotation = annotation_start(video=video, annotator=expert)
+    annotation = decision_set(annotation=annotation, tag=football, decision="accept", revision=1)
+    annotation_submit(annotation=annotation, revision=2)
+    client = client_for(expert)
+    page = client.get(f"/videos/{video.pk}/label/").content.decode()
+    assert "can still change it until the video" in page
+    assert 'id="submit-button" data-submit disabled' not in page
+    Annotation.objects.filter(pk=annotation.pk).update(locked_at=timezone.now())
+    page = client.get(f"/videos/{video.pk}/label/").content.decode()
+    assert "it can no longer change" in page
+    assert 'id="submit-button" data-submit disabled' in page
