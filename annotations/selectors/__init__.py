@@ -19,6 +19,7 @@ from django.http import Http404
 from annotations.models import (
     Annotation,
     ConfirmedLabel,
+    ModelEvent,
     ModelVersion,
     Project,
     Suggestion,
@@ -79,6 +80,13 @@ def get_version_for_user(user: AnyUser, version_id: int) -> ModelVersion:
         return versions.select_related("project", "requested_by").get(pk=version_id)
     except ModelVersion.DoesNotExist:
         raise Http404("No such model version.") from None
+
+
+def model_history(project: Project, *, limit: int = 50) -> QuerySet[ModelEvent]:
+    """The registry's events of a project, the newest first: promotions and rollbacks."""
+    return project.model_events.select_related("version", "previous", "by").order_by("-at", "-id")[
+        :limit
+    ]
 
 
 @dataclass

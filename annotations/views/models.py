@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from annotations.charts import bar_chart, line_chart
 from annotations.models import ModelVersion, Project
 from annotations.roles import P_RETRAIN, P_VIEW_ALL_ANNOTATIONS
-from annotations.selectors import get_project_for_user, get_version_for_user
+from annotations.selectors import get_project_for_user, get_version_for_user, model_history
 from annotations.selectors.monitoring import model_monitoring
 from annotations.services.learning.registry import (
     PromotionRefused,
@@ -29,6 +29,7 @@ from annotations.services.learning.training import (
 from annotations.views.errors import refused_with
 from annotations.views.requests import (
     AuthenticatedHttpRequest,
+    clean_text,
     reload_when_finished,
     require_perm,
     wants_partial,
@@ -56,6 +57,7 @@ def _models_context(request: AuthenticatedHttpRequest, project: Project) -> dict
         "training": next((v for v in versions if v.state == ModelVersion.State.TRAINING), None),
         "can_retrain": request.user.has_perm(P_RETRAIN),
         "new_labels": new_labels_since_last_version(project),
+        "history": model_history(project),
     }
 
 
@@ -109,13 +111,19 @@ def _promoted_model_change(
     return redirect("model_list", project_id=project.pk)
 
 
+def _reason(request: AuthenticatedHttpRequest) -> str:
+    return clean_text(request.POST.get("reason"), max_length=500).strip()
+
+
 @login_required
 @require_POST
 def model_promote_view(request: AuthenticatedHttpRequest, version_id: int) -> HttpResponse:
     require_perm(request, P_RETRAIN, _("Only admins can promote a model."))
     version = get_version_for_user(request.user, version_id)
     return _promoted_model_change(
-        request, version.project, lambda: model_promote(version=version, user=request.user)
+        request,
+        version.project,
+        lambda: model_promote(version=version, user=request.user, reason=_reason(request)),
     )
 
 
@@ -125,7 +133,9 @@ def model_rollback_view(request: AuthenticatedHttpRequest, project_id: int) -> H
     require_perm(request, P_RETRAIN, _("Only admins can roll back a model."))
     project = get_project_for_user(request.user, project_id)
     return _promoted_model_change(
-        request, project, lambda: model_rollback(project=project, user=request.user)
+        request,
+        project,
+        lambda: model_rollback(project=project, user=request.user, reason=_reason(request)),
     )
 
 

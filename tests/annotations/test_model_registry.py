@@ -12,6 +12,7 @@ from annotations.services.learning.registry import (
     model_rollback,
     version_promote_by_gate,
 )
+from tests.factories import client_for
 
 
 def _trained(project: Project, number: int) -> ModelVersion:
@@ -101,3 +102,18 @@ def test_rollbacks_of_one_project_do_not_read_another_projects_history(
     with pytest.raises(PromotionRefused):
         model_rollback(project=other, user=admin_user)
     assert model_rollback(project=project, user=admin_user).number == 2
+
+
+def test_the_models_page_lists_the_history_and_a_rollback_keeps_its_reason(
+    project: Project, admin_user: User, three_promoted: list[ModelVersion]
+) -> None:
+    client = client_for(admin_user)
+    response = client.post(
+        f"/projects/{project.pk}/models/rollback/", {"reason": "v3 tags cats as dogs"}
+    )
+    assert response.status_code == 302
+    assert _promoted(project) == 2
+    page = client.get(f"/projects/{project.pk}/models/").content.decode()
+    history = page[page.index('id="model-history"') :]
+    assert history.index("back to v2") < history.index("v3 promoted") < history.index("v1 promoted")
+    assert "v3 tags cats as dogs" in history and "replacing v3" in history
