@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from annotations.views import (
+    audit,
     keyframes,
     labeling,
     lists,
@@ -64,5 +65,6 @@ urlpatterns = [
     path("projects/<int:project_id>/review/next/", review.review_next, name="review_next"),
     path("videos/<int:video_id>/review/", review.review_video, name="review_video"),
     path("projects/<int:project_id>/team/", team.team, name="team"),
+    path("projects/<int:project_id>/audit/", audit.label_audit, name="label_audit"),
     path("projects/<int:project_id>/videos/", lists.video_list, name="video_list"),
 ]

@@ -109,3 +109,18 @@ def test_the_admin_site_shows_labels_and_models_but_cannot_change_them(
     assert deleted.status_code == 403
     assert ConfirmedLabel.objects.filter(pk=label.pk).exists()
     assert client.get("/admin/annotations/modelversion/add/").status_code == 403
+
+
+def test_the_audit_page_shows_an_admin_what_is_wrong_and_is_closed_to_experts(
+    project: Project, football: Tag, admin_user: User, expert: User
+) -> None:
+    video = ready_video(project)
+    imported_label(video, football)
+    page = client_for(admin_user).get(f"/projects/{project.pk}/audit/").content.decode()
+    assert 'id="audit-clean"' in page
+    ConfirmedLabel.objects.create(
+        video=ready_video(project), tag=make_tag(project, "Кино"), source=LabelSource.IMPORT
+    )
+    page = client_for(admin_user).get(f"/projects/{project.pk}/audit/").content.decode()
+    assert 'id="audit-violations"' in page and "no history" in page
+    assert client_for(expert).get(f"/projects/{project.pk}/audit/").status_code == 403

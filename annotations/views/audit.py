@@ -1,0 +1,21 @@
+"""The label store audit of one project, for admins: the same checks as ``audit_labels``."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from annotations.roles import P_EXPORT
+from annotations.selectors import get_project_for_user
+from annotations.selectors.audit import label_store_audit
+from annotations.views.requests import AuthenticatedHttpRequest, require_perm
+
+
+@login_required
+def label_audit(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
+    require_perm(request, P_EXPORT, _("Only admins can audit the labels."))
+    project = get_project_for_user(request.user, project_id)
+    violations = label_store_audit(project)
+    return render(request, "annotations/audit.html", {"project": project, "violations": violations})
