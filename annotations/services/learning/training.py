@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from annotations import enqueue
 from annotations.models import ConfirmedLabel, Decision, ModelVersion, Project, TagDecision
+from annotations.services.errors import StateConflict
 from annotations.services.learning.examples import examples_for_videos, labeled_videos
 from annotations.services.learning.model_store import (
     artifact_directory,
@@ -40,10 +41,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class TrainingAlreadyRunning(Exception):  # names the situation the caller handles
+class TrainingAlreadyRunning(StateConflict):
     def __init__(self, version: ModelVersion) -> None:
         self.version = version
-        super().__init__(f"version {version.number} of {version.project} is already training")
+        self.state = f"Its job is training-{version.pk}."
+        super().__init__(f"Version {version.number} of {version.project} is already training.")
+
+
+class NothingToPromote(StateConflict, ValueError):
+    """No trained version to promote, or none promoted before to roll back to."""
 
 
 class NotEnoughData(ValueError):
@@ -255,7 +261,7 @@ def model_promote(*, version: ModelVersion, user: User | None = None) -> ModelVe
         version.state in (ModelVersion.State.TRAINING, ModelVersion.State.FAILED)
         or not version.artifact_path
     ):
-        raise ValueError(f"version {version.number} has no trained model to promote")
+        raise NothingToPromote(f"Version {version.number} has no trained model to promote.")
     who = f" by {user.get_username()}" if user else ""
     version.note = f"promoted by hand{who} on {timezone.now():%Y-%m-%d %H:%M}"
     _promote(version)
@@ -272,7 +278,7 @@ def model_rollback(*, project: Project, user: User | None = None) -> ModelVersio
         .first()
     )
     if earlier is None:
-        raise ValueError("there is no earlier promoted version to roll back to")
+        raise NothingToPromote("There is no earlier promoted version to roll back to.")
     return model_promote(version=earlier, user=user)
 
 
