@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from annotations.models import LabelChange, Project, Tag, Video
+from annotations.models import LabelChange, Project, Video
 from annotations.roles import P_REVIEW
-from annotations.selectors import get_project_for_user, get_video_for_user
+from annotations.selectors import get_project_for_user, get_video_for_user, tags_by_path
 from annotations.services.labeling.review import review_confirm, review_sheet, videos_needing_review
 from annotations.views.htmx import HtmxHttpRequest
 
@@ -117,11 +117,10 @@ def review_video(request: HtmxHttpRequest, video_id: int) -> HttpResponse:
             tag_ids.add(int(value))
     added_path = request.POST.get("add_path", "").strip()
     if added_path:
-        added = Tag.objects.filter(project=video.project, path=added_path).first()
-        if added is None:
-            context = _review_context(
-                video, error=_("No tag “%(path)s” in the taxonomy.") % {"path": added_path}
-            )
+        try:
+            added = tags_by_path(video.project, [added_path])[added_path]
+        except ValidationError as exc:
+            context = _review_context(video, error=" ".join(exc.messages))
             return _render_review(request, context, status=422)
         if video.project.is_single_label:
             tag_ids = set()

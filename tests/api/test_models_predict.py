@@ -91,7 +91,7 @@ def test_retrain_promote_predict_and_roll_back_through_the_api(
     assert 0.0 <= body["tags"][0]["score"] <= 1.0
 
     second = _retrain(admin, trainable, django_capture_on_commit_callbacks)
-    listed = admin.get(f"/api/v1/projects/{trainable.pk}/models/").json()
+    listed = admin.get(f"/api/v1/projects/{trainable.pk}/models/").json()["results"]
     assert [v["number"] for v in listed] == [second["number"], first["number"]]
     if second["state"] == "promoted":
         rolled = admin.post(f"/api/v1/projects/{trainable.pk}/models/rollback/").json()
