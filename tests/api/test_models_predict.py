@@ -123,6 +123,21 @@ def test_a_second_retrain_while_one_runs_is_a_conflict(
     assert job["state"] == "queued"
 
 
+def test_promoting_or_rolling_back_with_nothing_to_promote_is_a_conflict_that_says_why(
+    project: Project, clients: dict[str, APIClient]
+) -> None:
+    failed = ModelVersion.objects.create(project=project, number=1, state="failed")
+    promote = clients["admin_user"].post(f"/api/v1/models/{failed.pk}/promote/")
+    assert promote.status_code == 409
+    assert promote.json() == {
+        "detail": "Version 1 has no trained model to promote.",
+        "code": "conflict",
+    }
+    rollback = clients["admin_user"].post(f"/api/v1/projects/{project.pk}/models/rollback/")
+    assert rollback.status_code == 409
+    assert "no earlier promoted version" in rollback.json()["detail"]
+
+
 def test_a_video_file_is_predicted_in_the_background_and_can_be_left_out(
     trainable: Project,
     clients: dict[str, APIClient],
