@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import User
-from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -11,14 +9,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.api.exceptions import Conflict
-from annotations.api.pagination import IdCursorPagination
-from annotations.api.permissions import HasRole, require_perm
+from annotations.api.pagination import PAGE_PARAMETERS, page_response
+from annotations.api.permissions import HasRole, acting_user, require_perm
 from annotations.api.serializers import cursor_page, errors
-from annotations.models import Annotation, Decision, TagDecision
-from annotations.roles import P_LABEL, P_VIEW_ALL_ANNOTATIONS
-from annotations.selectors import get_project_for_user, get_video_for_user
-from annotations.services.labeling.annotation import AnnotationConflict
+from annotations.models import Annotation, Decision
+from annotations.roles import P_LABEL
+from annotations.selectors import (
+    annotations_for_user,
+    get_project_for_user,
+    get_video_for_user,
+    own_annotation,
+    video_annotations_for_user,
+)
 from annotations.services.labeling.annotation_save import ACTIONS, annotation_save
 
 
@@ -50,29 +52,21 @@ class AnnotationOutput(serializers.ModelSerializer):
         ]
 
 
-def _with_decisions(annotations: QuerySet[Annotation]) -> QuerySet[Annotation]:
-    return annotations.select_related("annotator").prefetch_related(
-        Prefetch("decisions", queryset=TagDecision.objects.select_related("tag"))
-    )
-
-
-def _visible(request: Request, annotations: QuerySet[Annotation]) -> QuerySet[Annotation]:
-    if request.user.has_perm(P_VIEW_ALL_ANNOTATIONS):
-        return annotations
-    return annotations.filter(annotator=request.user.pk)
-
-
 class VideoAnnotationsApi(APIView):
     permission_classes = [HasRole]
 
     @extend_schema(
-        responses={200: AnnotationOutput(many=True), **errors(404)},
+        operation_id="videos_annotations_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: cursor_page("VideoAnnotationPage", AnnotationOutput), **errors(400, 404)},
         summary="A video's annotations: the caller's own, or all for experts and admins",
     )
     def get(self, request: Request, video_id: int) -> Response:
-        video = get_video_for_user(request.user, video_id)
-        annotations = _with_decisions(_visible(request, video.annotations.all()))
-        return Response(AnnotationOutput(annotations.order_by("id"), many=True).data)
+        user = acting_user(request)
+        video = get_video_for_user(user, video_id)
+        return page_response(
+            request, self, video_annotations_for_user(user, video), AnnotationOutput
+        )
 
 
 class MyAnnotationApi(APIView):
@@ -110,9 +104,9 @@ class MyAnnotationApi(APIView):
         summary="The caller's annotation of a video",
     )
     def get(self, request: Request, video_id: int) -> Response:
-        require_perm(request.user, P_LABEL)
-        video = get_video_for_user(request.user, video_id)
-        annotation = _with_decisions(video.annotations.filter(annotator=request.user.pk)).first()
+        user = acting_user(request)
+        require_perm(user, P_LABEL)
+        annotation = own_annotation(user, get_video_for_user(user, video_id))
         if annotation is None:
             raise NotFound("You have not started this video yet.")
         return Response(AnnotationOutput(annotation).data)
@@ -128,8 +122,9 @@ class MyAnnotationApi(APIView):
         ),
     )
     def put(self, request: Request, video_id: int) -> Response:
-        require_perm(request.user, P_LABEL)
-        video = get_video_for_user(request.user, video_id)
+        user = acting_user(request)
+        require_perm(user, P_LABEL)
+        video = get_video_for_user(user, video_id)
         given = self.AnnotationInput(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
@@ -139,23 +134,16 @@ class MyAnnotationApi(APIView):
             if not item.is_valid():
                 raise serializers.ValidationError({"decisions": {str(position): item.errors}})
             decisions[item.validated_data["tag"]] = item.validated_data["decision"]
-        user: User = request.user  # type: ignore[assignment]
-        try:
-            annotation = annotation_save(
-                video=video,
-                annotator=user,
-                decisions=decisions,
-                action=data["action"],
-                revision=data["revision"],
-                skip_reason=data["skip_reason"],
-                active_seconds=data["seconds_spent"],
-            )
-        except AnnotationConflict as conflict:
-            raise Conflict(
-                f"{conflict} The current revision is {conflict.annotation.revision}."
-            ) from None
-        annotation = _with_decisions(Annotation.objects.filter(pk=annotation.pk)).get()
-        return Response(AnnotationOutput(annotation).data)
+        annotation_save(
+            video=video,
+            annotator=user,
+            decisions=decisions,
+            action=data["action"],
+            revision=data["revision"],
+            skip_reason=data["skip_reason"],
+            active_seconds=data["seconds_spent"],
+        )
+        return Response(AnnotationOutput(own_annotation(user, video)).data)
 
 
 class ProjectAnnotationsApi(APIView):
@@ -166,24 +154,24 @@ class ProjectAnnotationsApi(APIView):
         state = serializers.ChoiceField(choices=Annotation.State.choices, required=False)
 
     @extend_schema(
+        operation_id="projects_annotations_list",
         parameters=[
             OpenApiParameter("annotator", str, required=False, description="A user name."),
             OpenApiParameter("state", str, enum=Annotation.State.values, required=False),
-            OpenApiParameter("cursor", str, required=False),
-            OpenApiParameter("page_size", int, required=False),
+            *PAGE_PARAMETERS,
         ],
         responses={200: cursor_page("AnnotationPage", AnnotationOutput), **errors(400, 404)},
         summary="A project's annotations: the caller's own, or all for experts and admins",
     )
     def get(self, request: Request, project_id: int) -> Response:
-        project = get_project_for_user(request.user, project_id)
+        user = acting_user(request)
+        project = get_project_for_user(user, project_id)
         given = self.FilterInput(data=request.query_params)
         given.is_valid(raise_exception=True)
-        annotations = _visible(request, Annotation.objects.filter(video__project=project))
-        if given.validated_data.get("annotator"):
-            annotations = annotations.filter(annotator__username=given.validated_data["annotator"])
-        if given.validated_data.get("state"):
-            annotations = annotations.filter(state=given.validated_data["state"])
-        paginator = IdCursorPagination()
-        page = paginator.paginate_queryset(_with_decisions(annotations), request, view=self)
-        return paginator.get_paginated_response(AnnotationOutput(page, many=True).data)
+        annotations = annotations_for_user(
+            user,
+            project,
+            annotator=given.validated_data.get("annotator", ""),
+            state=given.validated_data.get("state", ""),
+        )
+        return page_response(request, self, annotations, AnnotationOutput)

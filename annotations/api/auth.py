@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotations.api.permissions import acting_user
 from annotations.api.serializers import errors
 from annotations.roles import ROLE_PERMISSIONS, role_of
 
@@ -70,7 +71,7 @@ class TokenApi(APIView):
         summary="Revoke the caller's API token",
     )
     def delete(self, request: Request) -> Response:
-        Token.objects.filter(user=request.user).delete()  # type: ignore[misc]
+        Token.objects.filter(user=acting_user(request)).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -84,14 +85,13 @@ class MeApi(APIView):
 
     @extend_schema(responses={200: MeOutput, **errors()}, summary="Who the caller is")
     def get(self, request: Request) -> Response:
-        role = role_of(request.user)
+        user = acting_user(request)
+        role = role_of(user)
         permissions = (
-            sorted(name for name in ROLE_PERMISSIONS[role] if request.user.has_perm(name))
-            if role
-            else []
+            sorted(name for name in ROLE_PERMISSIONS[role] if user.has_perm(name)) if role else []
         )
         return Response(
             self.MeOutput(
-                {"username": request.user.get_username(), "role": role, "permissions": permissions}
+                {"username": user.get_username(), "role": role, "permissions": permissions}
             ).data
         )

@@ -2,8 +2,9 @@
 
 ``detail`` is one readable sentence; ``errors`` (only for invalid input) maps each
 field to its messages. Errors raised by services for bad input (a file that is not
-media, a URL that may not be fetched, a malformed taxonomy...) become 400s here, so
-views do not repeat the translation; anything unexpected is logged and answered
+media, a URL that may not be fetched, a malformed taxonomy...) become 400s here, and
+their conflicts with the current state (``StateConflict``) 409s, so views do not
+repeat the translation; anything unexpected is logged and answered
 with a JSON 500 that says nothing about the internals.
 """
 
@@ -23,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from annotations.manifest import ManifestError
+from annotations.services.errors import StateConflict
 from annotations.services.interchange import InterchangeError
 from annotations.services.media.sources import SourceRejected
 from annotations.services.media.video_import import VideoImportError
@@ -79,6 +81,8 @@ def _as_api_exception(exc: Exception) -> Exception:
         return exceptions.ParseError(str(exc) or "The request could not be read.")
     if isinstance(exc, BAD_INPUT_ERRORS):
         return exceptions.ValidationError(str(exc), code="invalid")
+    if isinstance(exc, StateConflict):
+        return Conflict(" ".join(part for part in (str(exc), exc.state) if part))
     return exc
 
 

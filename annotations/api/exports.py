@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 
-from django.contrib.auth.models import User
 from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -15,31 +14,30 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.api.exceptions import Conflict
-from annotations.api.permissions import HasRole, require_perm
-from annotations.api.serializers import ExportOutput, errors
+from annotations.api.pagination import PAGE_PARAMETERS, page_response
+from annotations.api.permissions import HasRole, acting_user, require_perm
+from annotations.api.serializers import ExportOutput, cursor_page, errors
 from annotations.api.throttles import ExportThrottle, UploadThrottle
 from annotations.models import ExportSnapshot
 from annotations.roles import P_EXPORT
-from annotations.selectors import get_project_for_user
+from annotations.selectors import (
+    exports_for_user,
+    get_export_for_user,
+    get_project_for_user,
+    tags_by_path,
+)
 from annotations.services.export import SCOPES, ExportFilterError, ExportFilters, export_request
 from annotations.services.export.formats import FORMATS, labelstudio_config
 from annotations.services.interchange import FORMATS as IMPORT_FORMATS
 from annotations.services.interchange import dataset_import
-from ml.taxonomy import normalize_path
 
 MAX_IMPORT_BYTES = 512 * 1024**2
 
 
 def _snapshot_for(request: Request, snapshot_id: int) -> ExportSnapshot:
-    require_perm(request.user, P_EXPORT)
-    snapshot = (
-        ExportSnapshot.objects.select_related("model_version", "created_by")
-        .filter(pk=snapshot_id)
-        .first()
-    )
-    if snapshot is None:
-        raise Http404("No such export.")
-    return snapshot
+    user = acting_user(request)
+    require_perm(user, P_EXPORT)
+    return get_export_for_user(user, snapshot_id)
 
 
 class ProjectExportsApi(APIView):
@@ -75,17 +73,23 @@ class ProjectExportsApi(APIView):
             default=False, help_text="Add each annotator's decisions (JSONL, Label Studio)."
         )
 
+        def validate_tags(self, paths: list[str]) -> list[str]:
+            return sorted(
+                {tag.path for tag in tags_by_path(self.context["project"], paths).values()}
+            )
+
     @extend_schema(
-        responses={200: ExportOutput(many=True), **errors(404)},
+        operation_id="projects_exports_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: cursor_page("ExportPage", ExportOutput), **errors(400, 404)},
         summary="A project's export snapshots, the newest first (admins)",
     )
     def get(self, request: Request, project_id: int) -> Response:
-        require_perm(request.user, P_EXPORT)
-        project = get_project_for_user(request.user, project_id)
-        snapshots = project.exports.select_related("model_version", "created_by").order_by(
-            "-created_at", "-id"
-        )
-        return Response(ExportOutput(snapshots, many=True).data)
+        user = acting_user(request)
+        require_perm(user, P_EXPORT)
+        project = get_project_for_user(user, project_id)
+        snapshots = exports_for_user(user, project)
+        return page_response(request, self, snapshots, ExportOutput, newest_first=True)
 
     @extend_schema(
         request=ExportInput,
@@ -94,23 +98,17 @@ class ProjectExportsApi(APIView):
         description="Poll `GET /api/v1/jobs/export-<id>/`, then download the file.",
     )
     def post(self, request: Request, project_id: int) -> Response:
-        require_perm(request.user, P_EXPORT)
-        project = get_project_for_user(request.user, project_id)
-        given = self.ExportInput(data=request.data)
+        user = acting_user(request)
+        require_perm(user, P_EXPORT)
+        project = get_project_for_user(user, project_id)
+        given = self.ExportInput(data=request.data, context={"project": project})
         given.is_valid(raise_exception=True)
         data = dict(given.validated_data)
         fmt = data.pop("format")
-        known = set(project.tags.values_list("path", flat=True))
-        unknown = sorted({normalize_path(tag) for tag in data["tags"]} - known)
-        if unknown:
-            raise serializers.ValidationError(
-                {"tags": [f"not tags of this project: {', '.join(unknown)}"]}
-            )
         try:
             filters = ExportFilters.from_dict(data)
         except ExportFilterError as exc:
             raise serializers.ValidationError(str(exc)) from None
-        user: User = request.user  # type: ignore[assignment]
         snapshot = export_request(project=project, user=user, fmt=fmt, filters=filters)
         return Response(ExportOutput(snapshot).data, status=status.HTTP_202_ACCEPTED)
 
@@ -169,8 +167,9 @@ class LabelStudioConfigApi(APIView):
         summary="The Label Studio labeling config matching this project's exports (admins)",
     )
     def get(self, request: Request, project_id: int) -> Response:
-        require_perm(request.user, P_EXPORT)
-        project = get_project_for_user(request.user, project_id)
+        user = acting_user(request)
+        require_perm(user, P_EXPORT)
+        project = get_project_for_user(user, project_id)
         return Response(self.ConfigOutput({"config": labelstudio_config(project)}).data)
 
 
@@ -200,8 +199,9 @@ class DatasetImportApi(APIView):
         summary="Import a dataset: Label Studio tasks or this app's JSONL export (admins)",
     )
     def post(self, request: Request, project_id: int) -> Response:
-        require_perm(request.user, P_EXPORT)
-        project = get_project_for_user(request.user, project_id)
+        user = acting_user(request)
+        require_perm(user, P_EXPORT)
+        project = get_project_for_user(user, project_id)
         given = self.ImportInput(data=request.data)
         given.is_valid(raise_exception=True)
         upload = given.validated_data["file"]
@@ -209,7 +209,6 @@ class DatasetImportApi(APIView):
             raise serializers.ValidationError(
                 {"file": [f"The file is larger than {MAX_IMPORT_BYTES // 1024**2} MB."]}
             )
-        user: User = request.user  # type: ignore[assignment]
         report = dataset_import(
             project=project,
             stream=upload,

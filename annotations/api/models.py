@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import User
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.api.exceptions import Conflict
-from annotations.api.permissions import HasRole, require_perm
-from annotations.api.serializers import ModelVersionDetailOutput, ModelVersionOutput, errors
+from annotations.api.pagination import PAGE_PARAMETERS, page_response
+from annotations.api.permissions import HasRole, acting_user, require_perm
+from annotations.api.serializers import (
+    ModelVersionDetailOutput,
+    ModelVersionOutput,
+    cursor_page,
+    errors,
+)
 from annotations.models import ModelVersion
 from annotations.roles import P_RETRAIN, P_REVIEW
-from annotations.selectors import get_project_for_user
+from annotations.selectors import get_project_for_user, get_version_for_user, versions_for_user
 from annotations.services.learning.registry import model_promote, model_rollback
-from annotations.services.learning.training import TrainingAlreadyRunning, training_request
-
-
-def _version_for(request: Request, version_id: int) -> ModelVersion:
-    version = (
-        ModelVersion.objects.select_related("project", "requested_by").filter(pk=version_id).first()
-    )
-    if version is None:
-        raise Http404("No such model version.")
-    get_project_for_user(request.user, version.project_id)
-    return version
+from annotations.services.learning.training import training_request
 
 
 class TrainingStartedOutput(ModelVersionOutput):
@@ -44,14 +37,17 @@ class ProjectModelsApi(APIView):
     permission_classes = [HasRole]
 
     @extend_schema(
-        responses={200: ModelVersionOutput(many=True), **errors(404)},
+        operation_id="projects_models_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: cursor_page("ModelVersionPage", ModelVersionOutput), **errors(400, 404)},
         summary="A project's model versions, the newest first (experts, admins)",
     )
     def get(self, request: Request, project_id: int) -> Response:
-        require_perm(request.user, P_REVIEW)
-        project = get_project_for_user(request.user, project_id)
-        versions = project.model_versions.select_related("requested_by").order_by("-number")
-        return Response(ModelVersionOutput(versions, many=True).data)
+        user = acting_user(request)
+        require_perm(user, P_REVIEW)
+        project = get_project_for_user(user, project_id)
+        versions = versions_for_user(user, project)
+        return page_response(request, self, versions, ModelVersionOutput, newest_first=True)
 
 
 class ModelDetailApi(APIView):
@@ -62,8 +58,9 @@ class ModelDetailApi(APIView):
         summary="A model version with its metrics and parameters (experts, admins)",
     )
     def get(self, request: Request, version_id: int) -> Response:
-        require_perm(request.user, P_REVIEW)
-        return Response(ModelVersionDetailOutput(_version_for(request, version_id)).data)
+        user = acting_user(request)
+        require_perm(user, P_REVIEW)
+        return Response(ModelVersionDetailOutput(get_version_for_user(user, version_id)).data)
 
 
 class ModelPromoteApi(APIView):
@@ -75,13 +72,9 @@ class ModelPromoteApi(APIView):
         summary="Promote a trained version by hand (admins)",
     )
     def post(self, request: Request, version_id: int) -> Response:
-        require_perm(request.user, P_RETRAIN)
-        version = _version_for(request, version_id)
-        user: User = request.user  # type: ignore[assignment]
-        try:
-            version = model_promote(version=version, user=user)
-        except ValueError as exc:
-            raise Conflict(str(exc)) from None
+        user = acting_user(request)
+        require_perm(user, P_RETRAIN)
+        version = model_promote(version=get_version_for_user(user, version_id), user=user)
         return Response(ModelVersionOutput(version).data)
 
 
@@ -94,13 +87,9 @@ class ProjectRollbackApi(APIView):
         summary="Promote again the version promoted before the current one (admins)",
     )
     def post(self, request: Request, project_id: int) -> Response:
-        require_perm(request.user, P_RETRAIN)
-        project = get_project_for_user(request.user, project_id)
-        user: User = request.user  # type: ignore[assignment]
-        try:
-            version = model_rollback(project=project, user=user)
-        except ValueError as exc:
-            raise Conflict(str(exc)) from None
+        user = acting_user(request)
+        require_perm(user, P_RETRAIN)
+        version = model_rollback(project=get_project_for_user(user, project_id), user=user)
         return Response(ModelVersionOutput(version).data)
 
 
@@ -114,14 +103,7 @@ class ProjectRetrainApi(APIView):
         description="Poll `GET /api/v1/jobs/training-<id>/`; one training per project at a time.",
     )
     def post(self, request: Request, project_id: int) -> Response:
-        require_perm(request.user, P_RETRAIN)
-        project = get_project_for_user(request.user, project_id)
-        user: User = request.user  # type: ignore[assignment]
-        try:
-            version = training_request(project=project, user=user)
-        except TrainingAlreadyRunning as running:
-            raise Conflict(
-                f"Version {running.version.number} is already training; "
-                f"follow it at /api/v1/jobs/training-{running.version.pk}/."
-            ) from None
+        user = acting_user(request)
+        require_perm(user, P_RETRAIN)
+        version = training_request(project=get_project_for_user(user, project_id), user=user)
         return Response(TrainingStartedOutput(version).data, status=status.HTTP_202_ACCEPTED)

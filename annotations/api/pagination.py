@@ -1,10 +1,23 @@
-"""Cursor pagination: pages stay fast however deep, and rows added meanwhile never shift them."""
+"""Cursor pagination for every list: pages stay fast however deep, and rows added
+meanwhile never shift them."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("cursor", str, required=False, description="From a next or previous link."),
+    OpenApiParameter("page_size", int, required=False, description="1 to 500; 50 by default."),
+]
 
 
 class IdCursorPagination(CursorPagination):
@@ -29,3 +42,22 @@ class IdCursorPagination(CursorPagination):
                 {"page_size": [f"A whole number from 1 to {self.max_page_size}."]}
             )
         return super().get_page_size(request) or self.page_size
+
+
+class NewestFirstPagination(IdCursorPagination):
+    ordering = "-id"
+
+
+def page_response(
+    request: Request,
+    view: APIView,
+    items: QuerySet[Model],
+    output: type[serializers.Serializer],
+    *,
+    newest_first: bool = False,
+    context: dict[str, Any] | None = None,
+) -> Response:
+    """One page of ``items`` as ``output``, with next and previous links."""
+    paginator = NewestFirstPagination() if newest_first else IdCursorPagination()
+    page = paginator.paginate_queryset(items, request, view=view)
+    return paginator.get_paginated_response(output(page, many=True, context=context or {}).data)

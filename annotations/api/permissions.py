@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -41,3 +41,11 @@ class HasRole(BasePermission):
 def require_perm(user: User | AnonymousUser, permission: str) -> None:
     if not user.has_perm(permission):
         raise PermissionDenied(_REFUSALS.get(permission, "Your role does not allow this."))
+
+
+def acting_user(request: Request) -> User:
+    """The user a request acts for; anonymous requests are refused with 401."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated()
+    return user

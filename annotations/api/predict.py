@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -13,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.api.exceptions import ServiceUnavailable
-from annotations.api.permissions import HasRole, require_perm
+from annotations.api.permissions import HasRole, acting_user, require_perm
 from annotations.api.serializers import errors
 from annotations.api.throttles import PredictThrottle
 from annotations.roles import P_IMPORT_VIDEOS, P_VIEW_SUGGESTIONS
@@ -108,8 +107,8 @@ class PredictApi(APIView):
         ),
     )
     def post(self, request: Request) -> Response:
-        require_perm(request.user, P_VIEW_SUGGESTIONS)
-        user: User = request.user  # type: ignore[assignment]
+        user = acting_user(request)
+        require_perm(user, P_VIEW_SUGGESTIONS)
         if "file" in request.FILES:
             given: serializers.Serializer = self.FileInput(data=request.data)
         else:

@@ -8,19 +8,25 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.api.permissions import HasRole, require_perm
-from annotations.api.serializers import ProjectOutput, TagNodeOutput, TagOutput, errors
+from annotations.api.pagination import PAGE_PARAMETERS, page_response
+from annotations.api.permissions import HasRole, acting_user, require_perm
+from annotations.api.serializers import (
+    ProjectOutput,
+    TagNodeOutput,
+    TagOutput,
+    cursor_page,
+    errors,
+)
 from annotations.models import LabelingMode, QueueOrder
 from annotations.roles import P_MANAGE_TAXONOMY
 from annotations.selectors import (
     TagNode,
     get_project_for_user,
+    project_overview,
+    project_tags,
     projects_for_user,
-    status_counts,
     tag_tree,
-    videos_for_user,
 )
-from annotations.services.learning.model_store import promoted_version
 from annotations.services.projects import project_create, project_update
 from annotations.services.taxonomy import taxonomy_import_text
 from ml.taxonomy import detect_format
@@ -42,11 +48,14 @@ class ProjectListApi(APIView):
         name = serializers.CharField(max_length=200)
 
     @extend_schema(
-        responses={200: ProjectOutput(many=True), **errors()},
-        summary="The projects the caller may see",
+        operation_id="projects_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: cursor_page("ProjectPage", ProjectOutput), **errors(400)},
+        summary="The projects the caller may see, oldest first, a page at a time",
     )
     def get(self, request: Request) -> Response:
-        return Response(ProjectOutput(projects_for_user(request.user), many=True).data)
+        projects = projects_for_user(acting_user(request))
+        return page_response(request, self, projects, ProjectOutput)
 
     @extend_schema(
         request=ProjectCreateInput,
@@ -54,7 +63,7 @@ class ProjectListApi(APIView):
         summary="Create a project (admins)",
     )
     def post(self, request: Request) -> Response:
-        require_perm(request.user, P_MANAGE_TAXONOMY)
+        require_perm(acting_user(request), P_MANAGE_TAXONOMY)
         given = self.ProjectCreateInput(data=request.data)
         given.is_valid(raise_exception=True)
         project = project_create(**given.validated_data)
@@ -64,6 +73,7 @@ class ProjectListApi(APIView):
 class ProjectDetailApi(APIView):
     permission_classes = [HasRole]
 
+    # Written from a ProjectOverview, which reads like its project.
     class ProjectDetailOutput(ProjectOutput):
         video_counts = serializers.DictField(child=serializers.IntegerField())
         tag_count = serializers.IntegerField()
@@ -76,12 +86,9 @@ class ProjectDetailApi(APIView):
         name = serializers.CharField(max_length=200, required=False)
 
     def _detail(self, request: Request, project_id: int) -> Response:
-        project = get_project_for_user(request.user, project_id)
-        version = promoted_version(project)
-        project.video_counts = status_counts(videos_for_user(request.user, project))  # type: ignore[attr-defined]
-        project.tag_count = project.tags.count()  # type: ignore[attr-defined]
-        project.promoted_model = version.number if version else None  # type: ignore[attr-defined]
-        return Response(self.ProjectDetailOutput(project).data)
+        user = acting_user(request)
+        overview = project_overview(user, get_project_for_user(user, project_id))
+        return Response(self.ProjectDetailOutput(overview).data)
 
     @extend_schema(
         responses={200: ProjectDetailOutput, **errors(404)},
@@ -96,8 +103,9 @@ class ProjectDetailApi(APIView):
         summary="Change a project's settings (admins)",
     )
     def patch(self, request: Request, project_id: int) -> Response:
-        require_perm(request.user, P_MANAGE_TAXONOMY)
-        project = get_project_for_user(request.user, project_id)
+        user = acting_user(request)
+        require_perm(user, P_MANAGE_TAXONOMY)
+        project = get_project_for_user(user, project_id)
         given = self.ProjectUpdateInput(data=request.data, partial=True)
         given.is_valid(raise_exception=True)
         project_update(project=project, **given.validated_data)
@@ -143,8 +151,9 @@ class TagListApi(APIView):
         summary="The project's taxonomy as a tree",
     )
     def get(self, request: Request, project_id: int) -> Response:
-        project = get_project_for_user(request.user, project_id)
-        return Response(_tree_data(tag_tree(project)))
+        user = acting_user(request)
+        project = get_project_for_user(user, project_id)
+        return Response(_tree_data(tag_tree(user, project)))
 
     @extend_schema(
         request=TaxonomyImportInput,
@@ -152,22 +161,22 @@ class TagListApi(APIView):
         summary="Add tags from a taxonomy file (admins); existing tags stay as they are",
     )
     def post(self, request: Request, project_id: int) -> Response:
-        require_perm(request.user, P_MANAGE_TAXONOMY)
-        project = get_project_for_user(request.user, project_id)
+        user = acting_user(request)
+        require_perm(user, P_MANAGE_TAXONOMY)
+        project = get_project_for_user(user, project_id)
         given = self.TaxonomyImportInput(data=request.data)
         given.is_valid(raise_exception=True)
         text, fmt = given.validated_data["text"], given.validated_data["format"]
         if fmt == "auto":
             fmt = detect_format("", text)
         result = taxonomy_import_text(project=project, text=text, fmt=fmt)
-        tags = project.tags.order_by("path")
         return Response(
             self.TaxonomyImportOutput(
                 {
                     "created": result.created,
                     "unchanged": result.unchanged,
                     "hotkeys_set": result.hotkeys_set,
-                    "tags": tags,
+                    "tags": project_tags(project),
                 }
             ).data
         )

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import User
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.api.pagination import IdCursorPagination
-from annotations.api.permissions import HasRole, require_perm
+from annotations.api.pagination import PAGE_PARAMETERS, page_response
+from annotations.api.permissions import HasRole, acting_user, require_perm
 from annotations.api.serializers import cursor_page, errors
+from annotations.models import Tag
 from annotations.roles import P_REVIEW
-from annotations.selectors import get_project_for_user, get_video_for_user
-from annotations.selectors.review import review_sheet, videos_needing_review
+from annotations.selectors import (
+    get_project_for_user,
+    get_video_for_user,
+    shown_confirmed_paths,
+    tag_paths,
+    tags_by_path,
+)
+from annotations.selectors.review import ReviewSheet, review_sheet, videos_needing_review
 from annotations.services.labeling.review import review_confirm
-from ml.taxonomy import normalize_path
 
 
 class ReviewQueueItemOutput(serializers.Serializer):
@@ -43,29 +48,26 @@ class ReviewSheetOutput(serializers.Serializer):
     agreed = serializers.BooleanField()
     rows = ReviewRowOutput(many=True)
 
-    def get_annotators(self, sheet: object) -> list[str]:
-        return [column.annotation.annotator.username for column in sheet.columns]  # type: ignore[attr-defined]
+    def get_annotators(self, sheet: ReviewSheet) -> list[str]:
+        return [column.annotation.annotator.username for column in sheet.columns]
 
 
 class ReviewQueueApi(APIView):
     permission_classes = [HasRole]
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("cursor", str, required=False),
-            OpenApiParameter("page_size", int, required=False),
-        ],
+        operation_id="projects_reviews_list",
+        parameters=PAGE_PARAMETERS,
         responses={200: cursor_page("ReviewQueuePage", ReviewQueueItemOutput), **errors(400, 404)},
         summary="Videos waiting for review (experts, admins)",
     )
     def get(self, request: Request, project_id: int) -> Response:
-        require_perm(request.user, P_REVIEW)
-        project = get_project_for_user(request.user, project_id)
-        paginator = IdCursorPagination()
-        page = paginator.paginate_queryset(
-            videos_needing_review(project, request.user), request, view=self
+        user = acting_user(request)
+        require_perm(user, P_REVIEW)
+        project = get_project_for_user(user, project_id)
+        return page_response(
+            request, self, videos_needing_review(project, user), ReviewQueueItemOutput
         )
-        return paginator.get_paginated_response(ReviewQueueItemOutput(page, many=True).data)
 
 
 class VideoReviewApi(APIView):
@@ -85,6 +87,9 @@ class VideoReviewApi(APIView):
             help_text="Why confirmed tags are removed; required when the new set leaves one out.",
         )
 
+        def validate_tags(self, paths: list[str]) -> list[Tag]:
+            return list(tags_by_path(self.context["video"].project, paths).values())
+
     class ConfirmOutput(serializers.Serializer):
         tags = serializers.ListField(child=serializers.CharField())
         added = serializers.ListField(child=serializers.CharField())
@@ -95,8 +100,9 @@ class VideoReviewApi(APIView):
         summary="A video's submitted annotations side by side (experts, admins)",
     )
     def get(self, request: Request, video_id: int) -> Response:
-        require_perm(request.user, P_REVIEW)
-        video = get_video_for_user(request.user, video_id)
+        user = acting_user(request)
+        require_perm(user, P_REVIEW)
+        video = get_video_for_user(user, video_id)
         return Response(ReviewSheetOutput(review_sheet(video)).data)
 
     @extend_schema(
@@ -105,38 +111,22 @@ class VideoReviewApi(APIView):
         summary="Confirm a video's tags (experts, admins); the change is kept in its history",
     )
     def post(self, request: Request, video_id: int) -> Response:
-        require_perm(request.user, P_REVIEW)
-        video = get_video_for_user(request.user, video_id)
-        given = self.ConfirmInput(data=request.data)
+        user = acting_user(request)
+        require_perm(user, P_REVIEW)
+        video = get_video_for_user(user, video_id)
+        given = self.ConfirmInput(data=request.data, context={"video": video})
         given.is_valid(raise_exception=True)
-        paths = {normalize_path(path) for path in given.validated_data["tags"]}
-        tags = dict(video.project.tags.filter(path__in=paths).values_list("path", "pk"))
-        unknown = sorted(paths - set(tags))
-        if unknown:
-            raise serializers.ValidationError(
-                {"tags": [f"not tags of this project: {', '.join(unknown)}"]}
-            )
-        reviewer: User = request.user  # type: ignore[assignment]
+        tag_ids = {tag.pk for tag in given.validated_data["tags"]}
         changes = review_confirm(
-            video=video,
-            tag_ids=tags.values(),
-            reviewer=reviewer,
-            reason=given.validated_data["reason"],
+            video=video, tag_ids=tag_ids, reviewer=user, reason=given.validated_data["reason"]
         )
-        by_id = {pk: path for path, pk in tags.items()}
-        by_id.update(
-            dict(
-                video.project.tags.filter(pk__in=[c.tag_id for c in changes]).values_list(
-                    "pk", "path"
-                )
-            )
-        )
+        paths = tag_paths(video.project, [change.tag_id for change in changes])
         return Response(
             self.ConfirmOutput(
                 {
-                    "tags": sorted(video.confirmed_labels.values_list("tag__path", flat=True)),
-                    "added": sorted(by_id[c.tag_id] for c in changes if c.action == "added"),
-                    "removed": sorted(by_id[c.tag_id] for c in changes if c.action == "removed"),
+                    "tags": shown_confirmed_paths(user, video),
+                    "added": sorted(paths[c.tag_id] for c in changes if c.action == "added"),
+                    "removed": sorted(paths[c.tag_id] for c in changes if c.action == "removed"),
                 }
             ).data
         )

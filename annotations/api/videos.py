@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.contrib.auth.models import User
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
-from django.urls import reverse
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    extend_schema,
-    extend_schema_field,
-    inline_serializer,
-)
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -20,18 +10,22 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.api.pagination import IdCursorPagination
-from annotations.api.permissions import HasRole, require_perm
+from annotations.api.pagination import PAGE_PARAMETERS, page_response
+from annotations.api.permissions import HasRole, acting_user, require_perm
 from annotations.api.serializers import cursor_page, errors
 from annotations.api.throttles import UploadThrottle
+from annotations.api.video_outputs import VideoCreatedOutput, VideoDetailOutput, VideoListOutput
 from annotations.manifest import row_from_mapping
-from annotations.models import ConfirmedLabel, Keyframe, Suggestion, Video, VideoStatus
-from annotations.roles import P_IMPORT_VIDEOS, P_VIEW_ALL_ANNOTATIONS, P_VIEW_SUGGESTIONS
+from annotations.models import Tag, VideoStatus
+from annotations.roles import P_IMPORT_VIDEOS
 from annotations.selectors import (
-    LABEL_METADATA_KEYS,
+    VideoFilters,
     get_project_for_user,
-    get_video_for_user,
-    videos_for_user,
+    get_video_detail_for_user,
+    tags_by_path,
+    video_in_full,
+    videos_filtered,
+    with_shown_labels,
 )
 from annotations.services.media.video_import import (
     media_prepare,
@@ -39,141 +33,9 @@ from annotations.services.media.video_import import (
     video_import_upload,
     videos_import_rows,
 )
-from ml.taxonomy import PATH_SEPARATOR, normalize_path, split_tag_list
+from ml.taxonomy import normalize_path, split_tag_list
 
 MAX_BULK_ROWS = 5000
-
-
-class _HidesLabels:
-    """Leaves out a video's known tags for those who may not see other people's labels
-    (crowd workers), as the pages do; pass ``show_labels`` in the serializer context."""
-
-    context: dict[str, Any]
-
-    def to_representation(self, instance: Video) -> dict[str, Any]:
-        data: dict[str, Any] = super().to_representation(instance)  # type: ignore[misc]
-        if not self.context.get("show_labels", False):
-            for key in ("confirmed_tags", "confirmed_labels"):
-                if key in data:
-                    data[key] = []
-            if "metadata" in data:
-                data["metadata"] = {
-                    k: v for k, v in data["metadata"].items() if k not in LABEL_METADATA_KEYS
-                }
-        return data
-
-
-class VideoListOutput(_HidesLabels, serializers.ModelSerializer):
-    confirmed_tags = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Video
-        fields = [
-            "id",
-            "project",
-            "external_id",
-            "title",
-            "status",
-            "duration_seconds",
-            "created_at",
-            "confirmed_tags",
-        ]
-
-    def get_confirmed_tags(self, video: Video) -> list[str]:
-        return sorted(label.tag.path for label in video.confirmed_labels.all())
-
-
-class VideoCreatedOutput(VideoListOutput):
-    warnings = serializers.ListField(child=serializers.CharField(), read_only=True)
-
-    class Meta(VideoListOutput.Meta):
-        fields = [*VideoListOutput.Meta.fields, "description", "sha256", "warnings"]
-
-
-class SegmentOutput(serializers.Serializer):
-    start = serializers.FloatField(source="start_seconds")
-    end = serializers.FloatField(source="end_seconds")
-    text = serializers.CharField()
-
-
-class KeyframeOutput(serializers.Serializer):
-    timestamp = serializers.FloatField(source="timestamp_seconds")
-    shot_index = serializers.IntegerField()
-    image_url = serializers.SerializerMethodField()
-
-    def get_image_url(self, keyframe: Keyframe) -> str:
-        """The thumbnail (a page URL: it needs a browser session)."""
-        return reverse("keyframe_image", args=[keyframe.video_id, keyframe.pk])
-
-
-class SuggestionOutput(serializers.Serializer):
-    tag = serializers.CharField(source="tag.path")
-    score = serializers.FloatField()
-    rank = serializers.IntegerField()
-    above_threshold = serializers.BooleanField()
-    model_version = serializers.IntegerField(source="model_version.number", allow_null=True)
-
-
-class ConfirmedLabelOutput(serializers.Serializer):
-    tag = serializers.CharField(source="tag.path")
-    # DRF takes declared fields off the class, so this does not replace Field.source.
-    source = serializers.CharField()  # type: ignore[assignment]
-    confirmed_by = serializers.CharField(source="confirmed_by.username", allow_null=True)
-    confirmed_at = serializers.DateTimeField()
-
-
-class StepOutput(serializers.Serializer):
-    name = serializers.CharField()
-    state = serializers.CharField()
-    progress = serializers.FloatField()
-    message = serializers.CharField()
-
-
-class VideoDetailOutput(_HidesLabels, serializers.ModelSerializer):
-    transcript = serializers.SerializerMethodField()
-    segments = SegmentOutput(many=True, source="transcript_segments")
-    keyframes = KeyframeOutput(many=True)
-    suggestions = serializers.SerializerMethodField()
-    confirmed_labels = ConfirmedLabelOutput(many=True)
-    steps = StepOutput(many=True)
-
-    class Meta:
-        model = Video
-        fields = [
-            "id",
-            "project",
-            "external_id",
-            "title",
-            "description",
-            "summary",
-            "status",
-            "status_error",
-            "sha256",
-            "size_bytes",
-            "duration_seconds",
-            "fps",
-            "width",
-            "height",
-            "has_video_stream",
-            "has_audio_stream",
-            "metadata",
-            "created_at",
-            "transcript",
-            "segments",
-            "keyframes",
-            "suggestions",
-            "confirmed_labels",
-            "steps",
-        ]
-
-    def get_transcript(self, video: Video) -> str:
-        return " ".join(segment.text for segment in video.transcript_segments.all())
-
-    @extend_schema_field(SuggestionOutput(many=True))
-    def get_suggestions(self, video: Video) -> list[dict[str, object]]:
-        if not self.context.get("show_suggestions"):
-            return []
-        return SuggestionOutput(video.suggestions.all(), many=True).data  # type: ignore[return-value]
 
 
 def _bool_param(name: str, help_text: str) -> OpenApiParameter:
@@ -191,6 +53,20 @@ class ProjectVideosApi(APIView):
         confirmed = serializers.BooleanField(required=False, allow_null=True, default=None)
         has_suggestions = serializers.BooleanField(required=False, allow_null=True, default=None)
         search = serializers.CharField(max_length=200, required=False)
+
+        def validate_tag(self, path: str) -> Tag:
+            return tags_by_path(self.context["project"], [path])[path]
+
+        def filters(self) -> VideoFilters:
+            data = self.validated_data
+            tag = data.get("tag")
+            return VideoFilters(
+                status=data.get("status", ""),
+                tag_id=tag.pk if tag is not None else None,
+                confirmed=data["confirmed"],
+                has_suggestions=data["has_suggestions"],
+                query=data.get("search", "").strip(),
+            )
 
     class UploadInput(serializers.Serializer):
         file = serializers.FileField(help_text="The video (or audio) file.")
@@ -226,69 +102,52 @@ class ProjectVideosApi(APIView):
                 raise ValidationError({"title": ["A video without a file or url needs a title."]})
             return attrs
 
-    def _filtered(self, request: Request, videos: QuerySet[Video]) -> QuerySet[Video]:
-        given = self.FilterInput(data=request.query_params)
-        given.is_valid(raise_exception=True)
-        filters = given.validated_data
-        if filters.get("status"):
-            videos = videos.filter(status=filters["status"])
-        if filters.get("tag"):
-            path = normalize_path(filters["tag"])
-            videos = videos.filter(
-                Exists(
-                    ConfirmedLabel.objects.filter(video=OuterRef("pk")).filter(
-                        Q(tag__path=path) | Q(tag__path__startswith=path + PATH_SEPARATOR)
-                    )
-                )
-            )
-        confirmed = Exists(ConfirmedLabel.objects.filter(video=OuterRef("pk")))
-        if filters["confirmed"] is not None:
-            videos = videos.filter(confirmed if filters["confirmed"] else ~confirmed)
-        suggested = Exists(Suggestion.objects.filter(video=OuterRef("pk")))
-        if filters["has_suggestions"] is not None:
-            videos = videos.filter(suggested if filters["has_suggestions"] else ~suggested)
-        if filters.get("search"):
-            term = filters["search"]
-            videos = videos.filter(
-                Q(title__icontains=term)
-                | Q(description__icontains=term)
-                | Q(external_id__iexact=term)
-            )
-        return videos
-
     @extend_schema(
+        operation_id="projects_videos_list",
         parameters=[
             OpenApiParameter("status", str, enum=VideoStatus.values, required=False),
             OpenApiParameter(
-                "tag", str, required=False, description="A tag path; its subtags match too."
+                "tag",
+                str,
+                required=False,
+                description="A tag path; its subtags match too. Matches the confirmed tags "
+                "and every annotator's chosen tags (your own chosen tags, for crowd workers).",
             ),
-            _bool_param("confirmed", "Only videos with (true) or without (false) confirmed tags."),
+            _bool_param(
+                "confirmed",
+                "Only videos with (true) or without (false) confirmed tags "
+                "(your own chosen tags, for crowd workers).",
+            ),
             _bool_param(
                 "has_suggestions", "Only videos with (true) or without (false) suggestions."
             ),
             OpenApiParameter(
-                "search", str, required=False, description="In title and description."
+                "search",
+                str,
+                required=False,
+                description="Words in the title, description or transcript, or an external id.",
             ),
-            OpenApiParameter("cursor", str, required=False, description="From a next link."),
-            OpenApiParameter("page_size", int, required=False, description="1 to 500; 50."),
+            *PAGE_PARAMETERS,
         ],
         responses={200: cursor_page("VideoPage", VideoListOutput), **errors(400, 404)},
         summary="The project's videos the caller may see, oldest first, a page at a time",
+        description=(
+            "What a caller may see decides what every field and parameter looks at. Those "
+            "who may see all annotations (experts, admins) see the confirmed tags and "
+            "everyone's decisions. Crowd workers see their assigned videos with their own "
+            "decisions only: `confirmed_tags` is empty, and `tag` and `confirmed` filter on "
+            "their own chosen tags, so no filter reveals a label they may not see. `search` "
+            "never looks at metadata. An unknown tag, status or boolean is a 400 naming "
+            "the parameter."
+        ),
     )
     def get(self, request: Request, project_id: int) -> Response:
-        project = get_project_for_user(request.user, project_id)
-        videos = self._filtered(request, videos_for_user(request.user, project)).prefetch_related(
-            Prefetch(
-                "confirmed_labels",
-                queryset=ConfirmedLabel.objects.select_related("tag").only("video_id", "tag__path"),
-            )
-        )
-        paginator = IdCursorPagination()
-        page = paginator.paginate_queryset(videos, request, view=self)
-        context = {"show_labels": request.user.has_perm(P_VIEW_ALL_ANNOTATIONS)}
-        return paginator.get_paginated_response(
-            VideoListOutput(page, many=True, context=context).data
-        )
+        user = acting_user(request)
+        project = get_project_for_user(user, project_id)
+        given = self.FilterInput(data=request.query_params, context={"project": project})
+        given.is_valid(raise_exception=True)
+        videos = with_shown_labels(user, videos_filtered(user, project, given.filters()))
+        return page_response(request, self, videos, VideoListOutput)
 
     @extend_schema(
         request={"multipart/form-data": UploadInput, "application/json": CreateInput},
@@ -301,9 +160,9 @@ class ProjectVideosApi(APIView):
         ),
     )
     def post(self, request: Request, project_id: int) -> Response:
-        require_perm(request.user, P_IMPORT_VIDEOS)
-        project = get_project_for_user(request.user, project_id)
-        user: User = request.user  # type: ignore[assignment]
+        user = acting_user(request)
+        require_perm(user, P_IMPORT_VIDEOS)
+        project = get_project_for_user(user, project_id)
         if "file" in request.FILES:
             upload = self.UploadInput(data=request.data)
             upload.is_valid(raise_exception=True)
@@ -335,10 +194,9 @@ class ProjectVideosApi(APIView):
             finally:
                 if media is not None:
                     media.discard()
-        video.warnings = warnings  # type: ignore[attr-defined]
-        context = {"show_labels": request.user.has_perm(P_VIEW_ALL_ANNOTATIONS)}
         return Response(
-            VideoCreatedOutput(video, context=context).data, status=status.HTTP_201_CREATED
+            VideoCreatedOutput(video_in_full(user, video), context={"warnings": warnings}).data,
+            status=status.HTTP_201_CREATED,
         )
 
 
@@ -381,8 +239,9 @@ class VideoBulkApi(APIView):
         summary="Import manifest rows (experts, admins); rows already there are skipped",
     )
     def post(self, request: Request, project_id: int) -> Response:
-        require_perm(request.user, P_IMPORT_VIDEOS)
-        project = get_project_for_user(request.user, project_id)
+        user = acting_user(request)
+        require_perm(user, P_IMPORT_VIDEOS)
+        project = get_project_for_user(user, project_id)
         given = self.BulkInput(data=request.data)
         given.is_valid(raise_exception=True)
         rows = []
@@ -392,12 +251,7 @@ class VideoBulkApi(APIView):
                 # Server paths are for the command line, which runs with the server's rights.
                 row.error = "only http(s) URLs can be imported through the API"
             rows.append(row)
-        report = videos_import_rows(
-            project=project,
-            rows=rows,
-            base_dir=None,
-            user=request.user,  # type: ignore[arg-type]
-        )
+        report = videos_import_rows(project=project, rows=rows, base_dir=None, user=user)
         counts = report.counts
         return Response(
             self.BulkOutput(
@@ -420,26 +274,6 @@ class VideoDetailApi(APIView):
         summary="A video with its transcript, summary, keyframes, suggestions and labels",
     )
     def get(self, request: Request, video_id: int) -> Response:
-        video = get_video_for_user(request.user, video_id)
-        video = (
-            Video.objects.filter(pk=video.pk)
-            .prefetch_related(
-                "transcript_segments",
-                "keyframes",
-                "steps",
-                Prefetch(
-                    "suggestions",
-                    queryset=Suggestion.objects.select_related("tag", "model_version"),
-                ),
-                Prefetch(
-                    "confirmed_labels",
-                    queryset=ConfirmedLabel.objects.select_related("tag", "confirmed_by"),
-                ),
-            )
-            .get()
-        )
-        context = {
-            "show_suggestions": request.user.has_perm(P_VIEW_SUGGESTIONS),
-            "show_labels": request.user.has_perm(P_VIEW_ALL_ANNOTATIONS),
-        }
-        return Response(VideoDetailOutput(video, context=context).data)
+        user = acting_user(request)
+        video = get_video_detail_for_user(user, video_id)
+        return Response(VideoDetailOutput(video, context={"user": user}).data)

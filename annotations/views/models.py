@@ -14,7 +14,11 @@ from django.views.decorators.http import require_POST
 from annotations.charts import bar_chart, line_chart
 from annotations.models import ModelVersion, Project
 from annotations.roles import P_RETRAIN, P_VIEW_ALL_ANNOTATIONS
-from annotations.selectors import get_project_for_user, get_version_for_user, model_history
+from annotations.selectors import (
+    get_project_for_user,
+    get_version_for_user,
+    model_history_for_user,
+)
 from annotations.selectors.monitoring import model_monitoring
 from annotations.services.learning.registry import (
     PromotionRefused,
@@ -57,7 +61,7 @@ def _models_context(request: AuthenticatedHttpRequest, project: Project) -> dict
         "training": next((v for v in versions if v.state == ModelVersion.State.TRAINING), None),
         "can_retrain": request.user.has_perm(P_RETRAIN),
         "new_labels": new_labels_since_last_version(project),
-        "history": model_history(project),
+        "history": model_history_for_user(request.user, project),
     }
 
 

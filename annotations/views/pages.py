@@ -90,7 +90,7 @@ def taxonomy(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse
     can_manage = request.user.has_perm(P_MANAGE_TAXONOMY)
     context = {
         "project": project,
-        "roots": tag_tree(project),
+        "roots": tag_tree(request.user, project),
         "tag_count": project.tags.count(),
         "form": TaxonomyUploadForm() if can_manage else None,
     }

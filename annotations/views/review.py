@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from annotations.models import LabelChange, Project, Video
 from annotations.roles import P_REVIEW
-from annotations.selectors import get_project_for_user, get_video_for_user
+from annotations.selectors import get_project_for_user, get_video_for_user, tags_by_path
 from annotations.selectors.review import review_sheet, videos_needing_review
 from annotations.services.labeling.review import review_confirm
 from annotations.views.errors import refused_with
@@ -147,9 +147,7 @@ def _chosen_tag_ids(request: AuthenticatedHttpRequest, project: Project) -> set[
     added_path = clean_text(request.POST.get("add_path")).strip()
     if not added_path:
         return tag_ids
-    added = project.tags.filter(path=added_path).first()
-    if added is None:
-        raise ValidationError(_("No tag “%(path)s” in the taxonomy.") % {"path": added_path})
+    added = next(iter(tags_by_path(project, [added_path]).values()))
     return {added.pk} if project.is_single_label else {*tag_ids, added.pk}
 
 

@@ -238,7 +238,7 @@ def test_changes_of_the_promoted_model_that_the_states_refuse_are_shown_with_409
     client = client_for(admin_user)
     promote = client.post(f"/models/{failed.pk}/promote/")
     assert promote.status_code == 409
-    assert "version 1 has no trained model to promote" in promote.content.decode()
+    assert "Version 1 has no trained model to promote" in promote.content.decode()
     rollback = client.post(f"/projects/{project.pk}/models/rollback/")
     assert rollback.status_code == 409
     assert "no earlier promoted version to roll back to" in rollback.content.decode()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from rest_framework.authtoken.models import Token
@@ -35,6 +36,12 @@ def token_client(user: User | None) -> APIClient:
     if user is not None:
         client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client
+
+
+def schema_of(client: APIClient) -> dict[str, Any]:
+    """The OpenAPI schema as the server serves it."""
+    schema: dict[str, Any] = yaml.safe_load(client.get("/api/schema/").content)
+    return schema
 
 
 @pytest.fixture

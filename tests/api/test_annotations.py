@@ -97,9 +97,9 @@ def test_annotators_see_their_own_annotations_experts_see_all(
     video = labeled.assigned
     _put(clients["crowd"], video.pk, decisions=[{"tag": "Музыка", "decision": "add"}])
     _put(clients["expert"], video.pk, decisions=[{"tag": "Спорт", "decision": "add"}])
-    own = clients["crowd"].get(f"/api/v1/videos/{video.pk}/annotations/").json()
+    own = clients["crowd"].get(f"/api/v1/videos/{video.pk}/annotations/").json()["results"]
     assert [a["annotator"] for a in own] == [crowd.username]
-    everyone = clients["expert"].get(f"/api/v1/videos/{video.pk}/annotations/").json()
+    everyone = clients["expert"].get(f"/api/v1/videos/{video.pk}/annotations/").json()["results"]
     assert sorted(a["annotator"] for a in everyone) == sorted([crowd.username, expert.username])
     project_url = f"/api/v1/projects/{labeled.project.pk}/annotations/"
     assert [a["annotator"] for a in clients["crowd"].get(project_url).json()["results"]] == [

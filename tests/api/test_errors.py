@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
-from tests.api.conftest import Labeled
+from tests.api.conftest import Labeled, schema_of
 
 P, V = "{project}", "{video}"
 
@@ -70,6 +70,33 @@ CASES: list[tuple[str, str, str, Any, str, int, str]] = [
     ),
     ("forged cursor", "get", f"/api/v1/projects/{P}/videos/?cursor=zzz", None, "", 400, "cursor"),
     ("page size 0", "get", f"/api/v1/projects/{P}/videos/?page_size=0", None, "", 400, "page_size"),
+    (
+        "page size not a number",
+        "get",
+        f"/api/v1/projects/{P}/videos/?page_size=abc",
+        None,
+        "",
+        400,
+        "page_size",
+    ),
+    (
+        "tag filter not a tag",
+        "get",
+        f"/api/v1/projects/{P}/videos/?tag=Нет такого",
+        None,
+        "",
+        400,
+        "tag: No tag “Нет такого”",
+    ),
+    (
+        "unknown annotation state",
+        "get",
+        f"/api/v1/projects/{P}/annotations/?state=done",
+        None,
+        "",
+        400,
+        "state",
+    ),
     (
         "page size huge",
         "get",
@@ -287,3 +314,39 @@ def test_a_path_without_its_slash_is_redirected_keeping_the_method(
     response = clients["admin_user"].get(f"/api/v1/projects/{labeled.project.pk}?x=1")
     assert response.status_code == 308
     assert response["Location"] == f"/api/v1/projects/{labeled.project.pk}/?x=1"
+
+
+def _list_operations(schema: dict[str, Any]) -> dict[str, str]:
+    """Each GET whose answer is a list, with the name of its answer's schema."""
+    lists = {}
+    for path, operations in schema["paths"].items():
+        answer = operations.get("get", {}).get("responses", {}).get("200", {})
+        body = answer.get("content", {}).get("application/json", {}).get("schema", {})
+        if body.get("type") == "array":
+            lists[path] = "array"
+        elif body.get("$ref", "").endswith("Page"):
+            lists[path] = body["$ref"].rpartition("/")[2]
+    return lists
+
+
+def test_every_list_is_a_page_that_refuses_bad_page_parameters(
+    labeled: Labeled, clients: dict[str, APIClient]
+) -> None:
+    schema = schema_of(clients["anonymous"])
+    lists = _list_operations(schema)
+    # The taxonomy is one tree, read whole: its roots are not a list to page through.
+    assert {path for path, kind in lists.items() if kind == "array"} == {
+        "/api/v1/projects/{project_id}/tags/"
+    }
+    pages = [path for path, kind in lists.items() if kind != "array"]
+    assert len(pages) >= 7
+    ids = {"project_id": labeled.project.pk, "video_id": labeled.assigned.pk}
+    for path in pages:
+        url = path.format(**ids)
+        body = clients["admin_user"].get(f"{url}?page_size=1").json()
+        assert set(body) == {"next", "previous", "results"}, url
+        assert len(body["results"]) <= 1
+        for query, name in (("page_size=abc", "page_size"), ("cursor=zzz", "cursor")):
+            refused = clients["admin_user"].get(f"{url}?{query}")
+            assert refused.status_code == 400, url
+            assert list(refused.json()["errors"]) == [name], url

@@ -91,7 +91,7 @@ def test_retrain_promote_predict_and_roll_back_through_the_api(
     assert 0.0 <= body["tags"][0]["score"] <= 1.0
 
     second = _retrain(admin, trainable, django_capture_on_commit_callbacks)
-    listed = admin.get(f"/api/v1/projects/{trainable.pk}/models/").json()
+    listed = admin.get(f"/api/v1/projects/{trainable.pk}/models/").json()["results"]
     assert [v["number"] for v in listed] == [second["number"], first["number"]]
     if second["state"] == "promoted":
         rolled = admin.post(f"/api/v1/projects/{trainable.pk}/models/rollback/").json()
@@ -121,6 +121,21 @@ def test_a_second_retrain_while_one_runs_is_a_conflict(
     assert f"training-{first.json()['id']}" in second.json()["detail"]
     job = clients["admin_user"].get(f"/api/v1/jobs/training-{first.json()['id']}/").json()
     assert job["state"] == "queued"
+
+
+def test_promoting_or_rolling_back_with_nothing_to_promote_is_a_conflict_that_says_why(
+    project: Project, clients: dict[str, APIClient]
+) -> None:
+    failed = ModelVersion.objects.create(project=project, number=1, state="failed")
+    promote = clients["admin_user"].post(f"/api/v1/models/{failed.pk}/promote/")
+    assert promote.status_code == 409
+    assert promote.json() == {
+        "detail": "Version 1 has no trained model to promote.",
+        "code": "conflict",
+    }
+    rollback = clients["admin_user"].post(f"/api/v1/projects/{project.pk}/models/rollback/")
+    assert rollback.status_code == 409
+    assert "no earlier promoted version" in rollback.json()["detail"]
 
 
 def test_a_video_file_is_predicted_in_the_background_and_can_be_left_out(

@@ -22,7 +22,7 @@ from schemathesis.core.result import Ok
 
 from annotations.models import ModelVersion
 from annotations.services.export import ExportFilters, export_build, export_request
-from tests.api.conftest import Labeled
+from tests.api.conftest import Labeled, schema_of
 
 # Examples per operation and generation mode: enough to reach every validation
 # branch of an endpoint, few enough to keep the run to seconds.
@@ -56,7 +56,7 @@ def _api_routes() -> set[str]:
 
 
 def test_every_endpoint_is_in_the_schema(clients: dict[str, APIClient]) -> None:
-    schema = yaml.safe_load(clients["anonymous"].get("/api/schema/").content)
+    schema = schema_of(clients["anonymous"])
     documented = {path.replace("{", "<").replace("}", ">") for path in schema["paths"]}
     routed = {route.replace("<id:", "<").replace("<str:", "<") for route in _api_routes()}
     assert routed == documented

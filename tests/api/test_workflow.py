@@ -77,7 +77,7 @@ def test_a_script_can_run_the_whole_loop_through_the_api(
     with django_capture_on_commit_callbacks(execute=True):
         started = api.post(f"/api/v1/projects/{project['id']}/models/retrain/")
     assert started.status_code == 202, started.content
-    versions = api.get(f"/api/v1/projects/{project['id']}/models/").json()
+    versions = api.get(f"/api/v1/projects/{project['id']}/models/").json()["results"]
     assert versions[0]["state"] == "promoted", versions[0]
 
     with django_capture_on_commit_callbacks(execute=True):

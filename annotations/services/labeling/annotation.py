@@ -27,6 +27,7 @@ from annotations.models import (
     TagDecision,
     Video,
 )
+from annotations.services.errors import StateConflict
 from annotations.services.labeling.queue import assignment_hold, lease_extend
 from annotations.services.labeling.review import video_auto_confirm
 
@@ -35,11 +36,12 @@ MAX_ACTIVE_SECONDS_PER_REQUEST = 3600.0
 MAX_SKIP_REASON = 500
 
 
-class AnnotationConflict(Exception):
+class AnnotationConflict(StateConflict):
     """The annotation changed since the page that sent this edit was rendered."""
 
     def __init__(self, annotation: Annotation, message: str = "") -> None:
         self.annotation = annotation
+        self.state = f"The current revision is {annotation.revision}."
         super().__init__(
             message
             or _(

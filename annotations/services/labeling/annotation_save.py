@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from annotations.models import Annotation, Tag, Video
+from annotations.selectors.tags import tags_by_path
 from annotations.services.labeling.annotation import (
     AnnotationConflict,
     annotation_activity,
@@ -23,7 +24,6 @@ from annotations.services.labeling.annotation import (
     annotation_submit,
     decision_set,
 )
-from ml.taxonomy import normalize_path
 
 ACTIONS = ("save", "submit", "skip")
 
@@ -45,11 +45,9 @@ def annotation_save(
     """
     if action not in ACTIONS:
         raise ValidationError(f"action must be one of {', '.join(ACTIONS)}")
-    wanted = {normalize_path(path): decision for path, decision in decisions.items()}
-    tags = {tag.path: tag for tag in Tag.objects.filter(project=video.project_id, path__in=wanted)}
-    unknown = sorted(set(wanted) - set(tags))
-    if unknown:
-        raise ValidationError(f"not tags of this project: {', '.join(unknown)}")
+    by_path = tags_by_path(video.project, decisions)
+    tags = {tag.path: tag for tag in by_path.values()}
+    wanted = {by_path[path].path: decision for path, decision in decisions.items()}
     with transaction.atomic():
         annotation = annotation_start(video=video, annotator=annotator)
         if revision is not None and revision != annotation.revision:

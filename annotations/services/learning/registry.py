@@ -14,10 +14,11 @@ from django.utils import timezone
 
 from annotations import enqueue
 from annotations.models import ModelEvent, ModelVersion, Project
+from annotations.services.errors import StateConflict
 
 
-class PromotionRefused(ValueError):
-    """A promotion or rollback that cannot be done now; the message says why."""
+class PromotionRefused(StateConflict):
+    """A promotion or rollback the versions' states do not allow; the message says why."""
 
 
 def promotion_stack(project: Project) -> list[int]:
@@ -41,7 +42,7 @@ def _make_current(
     Project.objects.select_for_update().filter(pk=project.pk).first()
     previous = ModelVersion.objects.filter(project=project).promoted().first()
     if previous is not None and previous.pk == version.pk:
-        raise PromotionRefused(f"version {version.number} is already the promoted one")
+        raise PromotionRefused(f"Version {version.number} is already the promoted one.")
     ModelVersion.objects.filter(project=project).promoted().update(state=ModelVersion.State.RETIRED)
     version.state = ModelVersion.State.PROMOTED
     version.promoted_at = timezone.now()
@@ -67,7 +68,7 @@ def model_promote(
         version.state in (ModelVersion.State.TRAINING, ModelVersion.State.FAILED)
         or not version.artifact_path
     ):
-        raise PromotionRefused(f"version {version.number} has no trained model to promote")
+        raise PromotionRefused(f"Version {version.number} has no trained model to promote.")
     with transaction.atomic():
         return _make_current(
             version,
@@ -83,7 +84,7 @@ def model_rollback(*, project: Project, user: User | None = None, reason: str = 
         Project.objects.select_for_update().filter(pk=project.pk).first()
         stack = promotion_stack(project)
         if len(stack) < 2:
-            raise PromotionRefused("there is no earlier promoted version to roll back to")
+            raise PromotionRefused("There is no earlier promoted version to roll back to.")
         target = ModelVersion.objects.select_related("project").get(pk=stack[-2])
         return _make_current(
             target,

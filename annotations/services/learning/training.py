@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from annotations import enqueue
 from annotations.models import ConfirmedLabel, Decision, ModelVersion, Project, TagDecision
+from annotations.services.errors import StateConflict
 from annotations.services.learning.examples import examples_for_videos, labeled_videos
 from annotations.services.learning.model_store import (
     artifact_directory,
@@ -41,10 +42,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class TrainingAlreadyRunning(Exception):  # names the situation the caller handles
+class TrainingAlreadyRunning(StateConflict):
     def __init__(self, version: ModelVersion) -> None:
         self.version = version
-        super().__init__(f"version {version.number} of {version.project} is already training")
+        self.state = f"Its job is training-{version.pk}."
+        super().__init__(f"Version {version.number} of {version.project} is already training.")
 
 
 class NotEnoughData(ValueError):

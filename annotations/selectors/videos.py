@@ -1,0 +1,201 @@
+"""Videos and their annotations as one person may see them: lists, filters, one video."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+
+from annotations.models import (
+    Annotation,
+    Project,
+    Tag,
+    TagDecision,
+    TranscriptSegment,
+    Video,
+    VideoStatus,
+)
+from annotations.selectors.access import AnyUser, get_video_for_user, videos_for_user
+from annotations.selectors.tags import tag_subtree
+from annotations.selectors.visibility import (
+    sees_labels,
+    visible_annotations,
+    visible_choices,
+    visible_confirmed_labels,
+    visible_suggestions,
+)
+
+SELECTIVE_SEARCH = 1000
+
+
+@dataclass(frozen=True)
+class VideoFilters:
+    """What a video list is narrowed to; empty fields filter nothing.
+
+    ``tag_id`` matches the tag and every tag under it.
+    """
+
+    status: str = ""
+    tag_id: int | None = None
+    annotator_id: int | None = None
+    confirmed: bool | None = None
+    has_suggestions: bool | None = None
+    query: str = ""
+
+
+def _text_search(videos: QuerySet[Video], project: Project, query: str) -> QuerySet[Video]:
+    """Title, description and transcript contain the query, or it is the external id.
+
+    On PostgreSQL: full-text search with the Russian configuration (stems, so
+    «футбола» finds «футбол»), served by the GIN indexes of migration
+    0005_video_search. Elsewhere: a case-insensitive substring match.
+    """
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        wanted = SearchQuery(query, config="russian", search_type="websearch")
+        in_text = (
+            Video.objects.filter(project=project)
+            .annotate(document=SearchVector("title", "description", config="russian"))
+            .filter(document=wanted)
+            .order_by()
+            .values("pk")
+        )
+        in_transcript = (
+            TranscriptSegment.objects.filter(video__project=project)
+            .annotate(document=SearchVector("text", config="russian"))
+            .filter(document=wanted)
+            .order_by()
+            .values("video_id")
+        )
+        by_id = Video.objects.filter(project=project, external_id=query).values("pk")
+        # A search that matches few videos is answered from their ids (the planner
+        # cannot tell how few, and would otherwise walk the whole project in list
+        # order); one that matches many finds a page of them soonest by walking.
+        # UNION ALL stops at the limit (a plain UNION would first collect every match).
+        matching = in_text.union(in_transcript, by_id, all=True)
+        few = list(matching.values_list("pk", flat=True)[: SELECTIVE_SEARCH + 1])
+        if len(few) <= SELECTIVE_SEARCH:
+            return videos.filter(pk__in=set(few))
+        return videos.filter(Q(pk__in=in_text) | Q(pk__in=in_transcript) | Q(pk__in=by_id))
+    # SQLite folds the case of ASCII letters only: try the usual spellings of the
+    # query too, so «матч» also finds «Матч» and «МАТЧ».
+    matches = Q(external_id=query)
+    for spelling in {query, query.lower(), query.capitalize(), query.upper()}:
+        segments = TranscriptSegment.objects.filter(video=OuterRef("pk"), text__contains=spelling)
+        matches |= (
+            Q(title__icontains=spelling) | Q(description__icontains=spelling) | Q(Exists(segments))
+        )
+    return videos.filter(matches)
+
+
+def videos_filtered(user: AnyUser, project: Project, filters: VideoFilters) -> QuerySet[Video]:
+    """The project's videos ``user`` may see, narrowed by ``filters``.
+
+    Filters about labels look only at the labels ``user`` may see (see
+    ``selectors.visibility``): a tag matches a confirmed label or an annotator's
+    choice, ``confirmed`` asks for confirmed labels; for those who may not see
+    labels, both look at their own chosen tags. ``annotator`` looks at the
+    annotations ``user`` may see, ``has_suggestions`` at the suggestions.
+    """
+    videos = videos_for_user(user, project)
+    if filters.status:
+        videos = videos.filter(status=filters.status)
+    if filters.tag_id is not None:
+        tag = project.tags.filter(pk=filters.tag_id).first()
+        tags = tag_subtree(tag) if tag is not None else Tag.objects.none()
+        # From the tags' (indexed) rows to their videos: a tag is on few videos of many.
+        chosen = visible_choices(user).filter(tag__in=tags).order_by()
+        confirmed = visible_confirmed_labels(user).filter(tag__in=tags).order_by()
+        # One set of ids (a UNION), so the database starts from the tags' few videos
+        # instead of testing every video of the project against two sets.
+        tagged = chosen.values("annotation__video_id").union(confirmed.values("video_id"))
+        videos = videos.filter(pk__in=tagged)
+    if filters.annotator_id is not None:
+        worked_on = visible_annotations(user).filter(
+            video=OuterRef("pk"), annotator=filters.annotator_id
+        )
+        videos = videos.filter(Exists(worked_on))
+    if filters.confirmed is not None:
+        if sees_labels(user):
+            labeled = Exists(visible_confirmed_labels(user).filter(video=OuterRef("pk")))
+        else:  # their own chosen tags stand for the confirmed ones they may not see
+            labeled = Exists(visible_choices(user).filter(annotation__video=OuterRef("pk")))
+        videos = videos.filter(labeled if filters.confirmed else ~labeled)
+    if filters.has_suggestions is not None:
+        suggested = Exists(visible_suggestions(user).filter(video=OuterRef("pk")))
+        videos = videos.filter(suggested if filters.has_suggestions else ~suggested)
+    if filters.query:
+        videos = _text_search(videos, project, filters.query)
+    return videos
+
+
+def with_shown_labels(user: AnyUser, videos: QuerySet[Video]) -> QuerySet[Video]:
+    """``videos`` with the confirmed labels ``user`` may see, as ``shown_labels``."""
+    labels = visible_confirmed_labels(user).select_related("tag", "confirmed_by")
+    return videos.prefetch_related(
+        Prefetch("confirmed_labels", queryset=labels.order_by("tag__path"), to_attr="shown_labels")
+    )
+
+
+def video_in_full(user: AnyUser, video: Video) -> Video:
+    """``video`` read again with all it has that ``user`` may see: its transcript,
+    keyframes and steps, and ``shown_labels`` and ``shown_suggestions``."""
+    suggestions = visible_suggestions(user).select_related("tag", "model_version")
+    return (
+        with_shown_labels(user, Video.objects.filter(pk=video.pk))
+        .select_related("project")
+        .prefetch_related(
+            "transcript_segments",
+            "keyframes",
+            "steps",
+            Prefetch("suggestions", queryset=suggestions, to_attr="shown_suggestions"),
+        )
+        .get()
+    )
+
+
+def get_video_detail_for_user(user: AnyUser, video_id: int) -> Video:
+    return video_in_full(user, get_video_for_user(user, video_id))
+
+
+def shown_confirmed_paths(user: AnyUser, video: Video) -> list[str]:
+    labels = visible_confirmed_labels(user).filter(video=video)
+    return sorted(labels.values_list("tag__path", flat=True))
+
+
+def status_counts(videos: QuerySet[Video]) -> dict[str, int]:
+    counted = Counter(
+        dict(videos.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    )
+    return {status.value: counted.get(status.value, 0) for status in VideoStatus}
+
+
+def _with_decisions(annotations: QuerySet[Annotation]) -> QuerySet[Annotation]:
+    return annotations.select_related("annotator").prefetch_related(
+        Prefetch("decisions", queryset=TagDecision.objects.select_related("tag"))
+    )
+
+
+def annotations_for_user(
+    user: AnyUser, project: Project, *, annotator: str = "", state: str = ""
+) -> QuerySet[Annotation]:
+    """The project's annotations ``user`` may see, with their decisions."""
+    annotations = visible_annotations(user).filter(video__project=project)
+    if annotator:
+        annotations = annotations.filter(annotator__username=annotator)
+    if state:
+        annotations = annotations.filter(state=state)
+    return _with_decisions(annotations)
+
+
+def video_annotations_for_user(user: AnyUser, video: Video) -> QuerySet[Annotation]:
+    """The video's annotations ``user`` may see, with their decisions."""
+    return _with_decisions(visible_annotations(user).filter(video=video))
+
+
+def own_annotation(user: AnyUser, video: Video) -> Annotation | None:
+    """The annotation ``user`` made of ``video``, with its decisions, if any."""
+    return _with_decisions(video.annotations.filter(annotator=user.pk)).first()
