@@ -41,6 +41,16 @@ def _retrain(
     return client.get(f"/api/v1/models/{response.json()['id']}/").json()
 
 
+def _predicted_in_background(
+    client: APIClient, run_on_commit: Callable[..., Any], data: dict[str, Any], fmt: str
+) -> dict[str, Any]:
+    """The status of a prediction job for a file or URL, after its job has run."""
+    with run_on_commit(execute=True):
+        response = client.post("/api/v1/predict/", data, format=fmt)
+    assert response.status_code == 202, response.content
+    return client.get(response.json()["status_url"]).json()
+
+
 def test_retrain_promote_predict_and_roll_back_through_the_api(
     planted: PlantedProject,
     clients: dict[str, APIClient],
@@ -117,19 +127,17 @@ def test_a_video_file_is_predicted_in_the_background_and_can_be_left_out(
 ) -> None:
     upload = SimpleUploadedFile("match.mp4", tiny_clip.read_bytes(), content_type="video/mp4")
     videos_before = Video.objects.count()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = clients["expert"].post(
-            "/api/v1/predict/",
-            {
-                "project": trainable.pk,
-                "file": upload,
-                "title": "Футбол и спорт: лучшие голы",
-                "keep_video": "false",
-            },
-            format="multipart",
-        )
-    assert response.status_code == 202, response.content
-    job = clients["expert"].get(response.json()["status_url"]).json()
+    job = _predicted_in_background(
+        clients["expert"],
+        django_capture_on_commit_callbacks,
+        {
+            "project": trainable.pk,
+            "file": upload,
+            "title": "Футбол и спорт: лучшие голы",
+            "keep_video": "false",
+        },
+        "multipart",
+    )
     assert job["state"] == "done", job
     assert job["progress"] == 1.0
     assert job["result"]["zero_shot"] is True
@@ -148,14 +156,12 @@ def test_a_video_url_is_predicted_and_kept_as_a_video(
     tiny_clip: Path,
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        response = clients["admin_user"].post(
-            "/api/v1/predict/",
-            {"project": trainable.pk, "url": f"{media_server}/{tiny_clip.name}", "title": "Суп"},
-            format="json",
-        )
-    assert response.status_code == 202, response.content
-    job = clients["admin_user"].get(response.json()["status_url"]).json()
+    job = _predicted_in_background(
+        clients["admin_user"],
+        django_capture_on_commit_callbacks,
+        {"project": trainable.pk, "url": f"{media_server}/{tiny_clip.name}", "title": "Суп"},
+        "json",
+    )
     assert job["state"] == "done", job
     video = Video.objects.get(pk=job["result"]["video_id"])
     assert video.metadata["origin"] == "prediction"
@@ -169,11 +175,12 @@ def test_a_prediction_job_reports_a_file_that_is_not_media(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     upload = SimpleUploadedFile("fake.mp4", b"not a video" * 100, content_type="video/mp4")
-    with django_capture_on_commit_callbacks(execute=True):
-        response = clients["admin_user"].post(
-            "/api/v1/predict/", {"project": project.pk, "file": upload}, format="multipart"
-        )
-    job = clients["admin_user"].get(response.json()["status_url"]).json()
+    job = _predicted_in_background(
+        clients["admin_user"],
+        django_capture_on_commit_callbacks,
+        {"project": project.pk, "file": upload},
+        "multipart",
+    )
     assert job["state"] == "failed"
     assert "not a video or audio file" in job["error"]
 
