@@ -22,18 +22,18 @@ import statistics
 import sys
 import tempfile
 import time
-import tracemalloc
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import min_max, percentile, samples, timed, traced_peak_mb
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
     from annotations.models import Project
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 TAGS = [
     "Спорт",
@@ -137,25 +137,9 @@ def _export_once(project: Project, fmt: str, detailed: bool) -> tuple[float, int
         format=fmt,
         filters=filters.as_dict(),
     )
-    began = time.perf_counter()
-    snapshot = export_build(snapshot_id=snapshot.pk)
-    seconds = time.perf_counter() - began
+    snapshot, seconds = timed(functools.partial(export_build, snapshot_id=snapshot.pk))
     assert snapshot.state == "ready", snapshot.error
     return seconds, snapshot.row_count, snapshot.file.size
-
-
-def _peak_mb(run: Callable[[], object]) -> float:
-    tracemalloc.start()
-    try:
-        run()
-        _current, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return peak / 1024**2
-
-
-def _spread(values: list[float]) -> str:
-    return f"{min(values):.2f}-{max(values):.2f}" if len(values) > 1 else "-"
 
 
 def _list_latency(project: Project, user: User, repeats: int) -> list[tuple[str, list[float]]]:
@@ -180,16 +164,15 @@ def _list_latency(project: Project, user: User, repeats: int) -> list[tuple[str,
         ("page at the middle", f"{url}&cursor={cursor}"),
         ("filtered: confirmed, tag", f"{url}&confirmed=true&tag=Спорт"),
     ]
-    results = []
-    for label, target in cases:
-        timings = []
-        for _ in range(repeats):
-            began = time.perf_counter()
-            response = client.get(target)
-            timings.append((time.perf_counter() - began) * 1000)
-            assert response.status_code == 200, response.content[:200]
-        results.append((label, timings))
-    return results
+
+    def fetch(target: str) -> None:
+        response = client.get(target)
+        assert response.status_code == 200, response.content[:200]
+
+    return [
+        (label, [s * 1000 for s in samples(functools.partial(fetch, target), repeats)])
+        for label, target in cases
+    ]
 
 
 def main() -> None:
@@ -233,9 +216,8 @@ def main() -> None:
             ("csv (Rutube layout)", "csv", False),
         ]
         for size in sorted(args.sizes):
-            built = time.perf_counter()
-            _grow(project, users, size, rng)
-            print(f"({size:,} videos built in {time.perf_counter() - built:.0f} s)")
+            _, built = timed(functools.partial(_grow, project, users, size, rng))
+            print(f"({size:,} videos built in {built:.0f} s)")
             from annotations.models import TagDecision
 
             decisions = TagDecision.objects.filter(annotation__video__project=project).count()
@@ -243,11 +225,11 @@ def main() -> None:
                 runs = [_export_once(project, fmt, detailed) for _ in range(args.repeats)]
                 seconds = [run[0] for run in runs]
                 rows, file_bytes = runs[0][1], runs[0][2]
-                peak = _peak_mb(functools.partial(_export_once, project, fmt, detailed))
+                peak = traced_peak_mb(functools.partial(_export_once, project, fmt, detailed))
                 median = statistics.median(seconds)
                 print(
                     f"{label:<24} {rows:>9,} {decisions:>10,} {median:>9.2f} "
-                    f"{_spread(seconds):>11} {rows / median:>9,.0f} {decisions / median:>12,.0f} "
+                    f"{min_max(seconds):>11} {rows / median:>9,.0f} {decisions / median:>12,.0f} "
                     f"{file_bytes / 1024**2:>8.1f} {peak:>8.1f}"
                 )
         print()
@@ -255,11 +237,9 @@ def main() -> None:
         listing = _list_latency(project, admin, 20)
         print(f"{'request':<28} {'median':>8} {'p95':>8} {'min':>8} {'max':>8}")
         for label, timings in listing:
-            ordered = sorted(timings)
-            p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
             print(
-                f"{label:<28} {statistics.median(timings):>8.1f} {p95:>8.1f} "
-                f"{ordered[0]:>8.1f} {ordered[-1]:>8.1f}"
+                f"{label:<28} {statistics.median(timings):>8.1f} "
+                f"{percentile(timings, 0.95):>8.1f} {min(timings):>8.1f} {max(timings):>8.1f}"
             )
 
 

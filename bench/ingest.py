@@ -15,19 +15,27 @@ they measure the machinery around the model (decoding, features, VAD), not recog
 from __future__ import annotations
 
 import argparse
-import gc
 import random
-import resource
 import shutil
 import statistics
 import subprocess
-import time
-import tracemalloc
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    ROOT,
+    markdown_table,
+    min_max,
+    peak_rss_mb,
+    timed,
+    timed_with_cpu,
+    traced_peak_mb,
+)
 from ml.asr import AsrSettings, load_whisper, transcribe
 from ml.audio import audio_features
 from ml.frames import FrameSettings, analyse_frames
@@ -36,7 +44,6 @@ from ml.summarize import summarize
 from ml.synthetic_media import write_video
 from ml.text import process_text
 
-ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
 
 
@@ -61,44 +68,13 @@ class Row:
         return statistics.median(self.cpu_seconds)
 
 
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
-def _cpu_seconds() -> float:
-    """CPU time of this process and of its finished children (ffmpeg), all threads."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
-def _time(run: Callable[[], object]) -> tuple[float, float]:
-    """Wall-clock and CPU seconds of one run; CPU time barely moves when the machine is busy."""
-    gc.collect()
-    cpu = _cpu_seconds()
-    started = time.perf_counter()
-    run()
-    return time.perf_counter() - started, _cpu_seconds() - cpu
-
-
-def _traced_peak_mb(run: Callable[[], object]) -> float:
-    """Peak of Python and NumPy allocations during one run (native decoders not included)."""
-    gc.collect()
-    tracemalloc.start()
-    try:
-        run()
-        return tracemalloc.get_traced_memory()[1] / 2**20
-    finally:
-        tracemalloc.stop()
-
-
 def _measure(step: str, run: Callable[[], object], repeat: int, *, traced: bool = True) -> Row:
     row = Row(step)
     for _ in range(repeat):
-        row.add(_time(run))
+        row.add(timed_with_cpu(run))
     if traced:
-        row.peak_traced_mb = _traced_peak_mb(run)
-    row.rss_mb = _rss_mb()
+        row.peak_traced_mb = traced_peak_mb(run)
+    row.rss_mb = peak_rss_mb()
     return row
 
 
@@ -116,8 +92,8 @@ def _interleaved(
     for round_ in range(repeat):
         pair = ((a, first[1]), (b, second[1]))
         for row, run in pair if round_ % 2 == 0 else reversed(pair):
-            row.add(_time(run))
-    a.rss_mb = b.rss_mb = _rss_mb()
+            row.add(timed_with_cpu(run))
+    a.rss_mb = b.rss_mb = peak_rss_mb()
     return a, b
 
 
@@ -131,18 +107,19 @@ def bench_video(minutes: float) -> Path:
     path = BENCH_DIR / f"talk-{label}min-720p.mp4"
     if not path.exists():
         print(f"writing {path.relative_to(ROOT)} (once) ...", flush=True)
-        started = time.perf_counter()
-        write_video(
-            path,
-            seconds=minutes * 60,
-            width=1280,
-            height=720,
-            fps=25,
-            scene="studio",
-            seed=7,
-            speech_like=True,
+        _, seconds = timed(
+            lambda: write_video(
+                path,
+                seconds=minutes * 60,
+                width=1280,
+                height=720,
+                fps=25,
+                scene="studio",
+                seed=7,
+                speech_like=True,
+            )
         )
-        print(f"  written in {time.perf_counter() - started:.0f} s", flush=True)
+        print(f"  written in {seconds:.0f} s", flush=True)
     return path
 
 
@@ -184,25 +161,34 @@ def long_transcript(minutes: float, *, seed: int = 0) -> str:
     return " ".join(sentences)
 
 
-def _spread(row: Row) -> str:
-    if len(row.seconds) < 2:
-        return "-"
-    return f"{min(row.seconds):.2f}-{max(row.seconds):.2f}"
-
-
 def print_table(rows: list[Row], media_seconds: float) -> None:
-    print(
-        "| step | runs | median s | min-max s | median CPU s | x real time "
-        "| traced peak MB | RSS MB |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    headers = [
+        "step",
+        "runs",
+        "median s",
+        "min-max s",
+        "median CPU s",
+        "x real time",
+        "traced peak MB",
+        "RSS MB",
+    ]
+    cells = []
     for row in rows:
         realtime = media_seconds / row.median if row.median > 0 else float("inf")
         traced = "-" if row.peak_traced_mb is None else f"{row.peak_traced_mb:.1f}"
-        print(
-            f"| {row.step} | {len(row.seconds)} | {row.median:.2f} | {_spread(row)} | "
-            f"{row.cpu_median:.2f} | {realtime:.0f}x | {traced} | {row.rss_mb:.0f} |"
+        cells.append(
+            [
+                row.step,
+                str(len(row.seconds)),
+                f"{row.median:.2f}",
+                min_max(row.seconds),
+                f"{row.cpu_median:.2f}",
+                f"{realtime:.0f}x",
+                traced,
+                f"{row.rss_mb:.0f}",
+            ]
         )
+    markdown_table(headers, cells, align=["---", *["---:"] * (len(headers) - 1)])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -232,7 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     ffmpeg_video = _measure(
         "ffmpeg -an (video decode only)", _ffmpeg(video, "-an"), repeat, traced=False
     )
-    frames.peak_traced_mb = _traced_peak_mb(lambda: analyse_frames(video, frame_settings))
+    frames.peak_traced_mb = traced_peak_mb(lambda: analyse_frames(video, frame_settings))
     rows += [ffmpeg_all, ffmpeg_video, frames]
 
     rows.append(
@@ -251,9 +237,7 @@ def main(argv: list[str] | None = None) -> None:
 
     model = args.whisper_model or str(tiny_whisper_model())
     settings = AsrSettings(model=model, device="cpu", language="ru", vad_filter=True)
-    started = time.perf_counter()
-    whisper = load_whisper(settings)
-    load_seconds = time.perf_counter() - started
+    whisper, load_seconds = timed(lambda: load_whisper(settings))
     model_label = "tiny random model" if not args.whisper_model else Path(model).name
 
     def direct() -> list[Any]:
@@ -297,7 +281,7 @@ def main(argv: list[str] | None = None) -> None:
         "- ml.asr.transcribe over faster-whisper's WhisperModel.transcribe (target <= 5%): "
         f"{wall:+.1f}% wall-clock, {cpu:+.1f}% CPU time."
     )
-    print(f"- Peak RSS of this process: {_rss_mb():.0f} MB.")
+    print(f"- Peak RSS of this process: {peak_rss_mb():.0f} MB.")
 
 
 if __name__ == "__main__":

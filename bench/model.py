@@ -13,16 +13,18 @@ table trains the same configuration on fewer videos and tags, to show how time g
 from __future__ import annotations
 
 import argparse
-import gc
-import resource
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import markdown_table, peak_rss_mb, percentile, timed
 from ml.artifacts import load_model, save_model
 from ml.dataset import Example
 from ml.features import processed_document
@@ -43,23 +45,6 @@ BENCH_CONFIG = TrainConfig(
     class_weight="balanced",
     C=4.0,
 )
-
-
-@dataclass
-class Timing:
-    label: str
-    seconds: float
-
-
-def _rss_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-
-
-def _timed(run: Callable[[], Any]) -> tuple[Any, float]:
-    gc.collect()
-    started = time.perf_counter()
-    value = run()
-    return value, time.perf_counter() - started
 
 
 class _StageClock:
@@ -88,7 +73,7 @@ class _StageClock:
 
 def _warm_texts(examples: Sequence[Example], config: TrainConfig, taxonomy: list[str]) -> float:
     protected = protected_words(taxonomy)  # as training does, so the cache entries match
-    _, seconds = _timed(
+    _, seconds = timed(
         lambda: [
             processed_document(
                 e, mode=config.text_mode, protected=protected, title_repeat=config.title_repeat
@@ -104,19 +89,11 @@ def _ms(seconds: float) -> str:
 
 
 def _spread(values: Sequence[float]) -> str:
-    ordered = sorted(values)
-    p10, p90 = ordered[len(ordered) // 10], ordered[(len(ordered) * 9) // 10]
     return (
-        f"median {_ms(statistics.median(ordered))}, p10–p90 {_ms(p10)}–{_ms(p90)}, "
-        f"max {_ms(ordered[-1])}"
+        f"median {_ms(statistics.median(values))}, "
+        f"p10–p90 {_ms(percentile(values, 0.1))}–{_ms(percentile(values, 0.9))}, "
+        f"max {_ms(max(values))}"
     )
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str = "---") -> None:
-    print("| " + " | ".join(headers) + " |")
-    print("|" + "|".join(align for _ in headers) + "|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
 
 
 def _train_run(
@@ -125,7 +102,7 @@ def _train_run(
     examples, taxonomy = planted_examples(n_videos, n_tags, seed=seed, leaves_per_root=5)
     text_seconds = _warm_texts(examples, config, taxonomy)
     clock = _StageClock()
-    result, seconds = _timed(
+    result, seconds = timed(
         lambda: train(examples, taxonomy_paths=taxonomy, config=config, progress=clock)
     )
     clock("done", 1.0)
@@ -151,14 +128,14 @@ def _predict_rows(
     rows: list[tuple[str, str]] = []
     singles, _ = planted_examples(repeats, n_tags, seed=seed + 1, leaves_per_root=5)
     model.predict(singles[:5])  # first-call costs (imports, caches) are not per-video costs
-    times = [_timed(_predictor(model, e))[1] for e in singles[5:]]
+    times = [timed(_predictor(model, e))[1] for e in singles[5:]]
     rows.append((f"predict 1 video, new text ({len(times)} runs)", _spread(times)))
-    texts_cached = [_timed(_predictor(model, e))[1] for e in singles[5:]]
+    texts_cached = [timed(_predictor(model, e))[1] for e in singles[5:]]
     rows.append((f"predict 1 video, text cached ({len(texts_cached)} runs)", _spread(texts_cached)))
     many, _ = planted_examples(batch, n_tags, seed=seed + 2, leaves_per_root=5)
-    _, cold = _timed(lambda: model.predict(many))
+    _, cold = timed(lambda: model.predict(many))
     rows.append((f"predict {batch:,} videos, new texts", f"{cold:.2f} s"))
-    warm = [_timed(lambda: model.predict(many))[1] for _ in range(3)]
+    warm = [timed(lambda: model.predict(many))[1] for _ in range(3)]
     rows.append(
         (
             f"predict {batch:,} videos, texts cached (3 runs)",
@@ -170,9 +147,9 @@ def _predict_rows(
 
 def _artifact_rows(model: TagModel) -> list[tuple[str, str]]:
     with tempfile.TemporaryDirectory() as directory:
-        _, save_seconds = _timed(lambda: save_model(model, Path(directory), metadata={}))
+        _, save_seconds = timed(lambda: save_model(model, Path(directory), metadata={}))
         size = sum(p.stat().st_size for p in Path(directory).iterdir()) / 2**20
-        _, load_seconds = _timed(lambda: load_model(directory))
+        _, load_seconds = timed(lambda: load_model(directory))
     return [
         ("artifact size", f"{size:.1f} MiB"),
         ("save / load", f"{save_seconds:.1f} s / {load_seconds:.1f} s"),
@@ -232,13 +209,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             for row in _predict_rows(model, args.tags, args.repeats, args.batch, args.seed)
         ),
         *(list(row) for row in _artifact_rows(model)),
-        ["peak memory (RSS)", f"{_rss_gb():.1f} GiB"],
+        ["peak memory (RSS)", f"{peak_rss_mb() / 1024:.1f} GiB"],
         [
             "held-out hIoU / P@1",
             f"{main_run['hierarchical_iou']:.3f} / {main_run['precision_at_1']:.3f}",
         ],
     ]
-    _table(["step", "time"], rows)
+    markdown_table(["step", "time"], rows)
 
     print("\n## Scaling (same configuration, same run)\n")
     headers = [
@@ -267,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 _ms(per_unit),
             ]
         )
-    _table(headers, scaling, align="---:")
+    markdown_table(headers, scaling, align="---:")
 
 
 if __name__ == "__main__":

@@ -26,15 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.web_seed import ANNOTATORS, WORDS, seed_project, seed_users
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import markdown_table, percentile, samples
+from bench.web_seed import ANNOTATORS, WORDS, seed_project, seed_users
 
 
 def _setup(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tagging_site.settings")
-    sys.path.insert(0, str(ROOT))
     import django
     from django.conf import settings
 
@@ -56,21 +56,16 @@ class Timing:
 
     @property
     def p95_ms(self) -> float:
-        ordered = sorted(self.samples)
-        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] * 1000
+        return percentile(self.samples, 0.95) * 1000
 
     def cell(self) -> str:
         return f"{self.median_ms:.1f} ({self.p95_ms:.1f})"
 
 
-def _time(run: Callable[[], object], repeat: int, before: Callable[[], object] = lambda: None):
-    samples = []
-    for _ in range(repeat):
-        before()
-        started = time.perf_counter()
-        run()
-        samples.append(time.perf_counter() - started)
-    return Timing(samples)
+def _time(
+    run: Callable[[], object], repeat: int, before: Callable[[], object] | None = None
+) -> Timing:
+    return Timing(samples(run, repeat, before=before))
 
 
 def _client(user: Any) -> Any:
@@ -302,20 +297,23 @@ def main() -> None:
         f"Database: {connection.vendor}; {os.cpu_count()} CPUs; "
         f"{options.repeat} runs per row; milliseconds, median (95th percentile).\n"
     )
-    header = " | ".join(f"{n:,} videos" for n in sizes)
-    print(f"| operation | {header} |")
-    print("|---|" + "---:|" * len(sizes))
-    for name in measured[0]:
-        print(f"| {name} | " + " | ".join(m[name].cell() for m in measured) + " |")
-    print(
-        f"| submit with {options.concurrency} annotators at once | "
-        + " | ".join(timing.cell() for timing, _, _ in concurrent)
-        + " |"
+    rows = [[name, *(m[name].cell() for m in measured)] for name in measured[0]]
+    rows.append(
+        [
+            f"submit with {options.concurrency} annotators at once",
+            *(timing.cell() for timing, _, _ in concurrent),
+        ]
     )
-    print(
-        f"| submits per second, {options.concurrency} annotators | "
-        + " | ".join(f"{rate:.0f}" for _, rate, _ in concurrent)
-        + " |"
+    rows.append(
+        [
+            f"submits per second, {options.concurrency} annotators",
+            *(f"{rate:.0f}" for _, rate, _ in concurrent),
+        ]
+    )
+    markdown_table(
+        ["operation", *(f"{n:,} videos" for n in sizes)],
+        rows,
+        align=["---", *["---:"] * len(sizes)],
     )
 
 

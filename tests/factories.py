@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from annotations.models import Assignment, Project, Tag, Video
+from annotations.models import (
+    Assignment,
+    ConfirmedLabel,
+    LabelSource,
+    Project,
+    Tag,
+    Video,
+    VideoStatus,
+)
 from annotations.roles import Role
+from ml.dataset import Example
+from ml.synthetic_tags import planted_examples, planted_taxonomy
 from ml.taxonomy import PATH_SEPARATOR
 
 _counter = itertools.count(1)
@@ -62,3 +73,86 @@ def client_for(user: User | None) -> Client:
     if user is not None:
         client.force_login(user)
     return client
+
+
+# Real names for the tags that ml.synthetic_tags plants in made-up words: a model learns the
+# words, and zero-shot matching on a tag's name still finds the tag.
+PLANTED_TAGS = ("Спорт: Футбол", "Еда и напитки: Кулинария", "Транспорт: Автомобили")
+
+
+@dataclass(frozen=True)
+class PlantedCatalogue:
+    """Texts about one tag each, from ml.synthetic_tags: the tag's own words among noise."""
+
+    labeled: list[Example]
+    # Per tag, more texts about that tag, none of them among ``labeled``.
+    unseen: dict[str, list[Example]]
+
+
+def planted_catalogue(
+    per_tag: int,
+    *,
+    unseen_per_tag: int = 1,
+    tags: tuple[str, ...] = PLANTED_TAGS,
+    seed: int = 0,
+) -> PlantedCatalogue:
+    """``per_tag`` texts for each of ``tags`` to learn from, then ``unseen_per_tag`` more each."""
+    wanted = per_tag + unseen_per_tag
+    examples, _ = planted_examples(6 * wanted * len(tags), len(tags), seed=seed, noise_words=8)
+    names = dict(zip(planted_taxonomy(len(tags)), tags, strict=True))
+    found: dict[str, list[Example]] = {tag: [] for tag in tags}
+    labeled = []
+    for example in examples:
+        if len(example.tags) != 1 or len(found[names[example.tags[0]]]) == wanted:
+            continue
+        text = replace(example, tags=(names[example.tags[0]],))
+        found[text.tags[0]].append(text)
+        if len(found[text.tags[0]]) <= per_tag:
+            labeled.append(text)
+    if any(len(texts) < wanted for texts in found.values()):
+        raise ValueError(f"too few texts about one tag for {per_tag} + {unseen_per_tag} per tag")
+    return PlantedCatalogue(labeled, {tag: texts[per_tag:] for tag, texts in found.items()})
+
+
+@dataclass(frozen=True)
+class PlantedProject:
+    project: Project
+    catalogue: PlantedCatalogue
+    labeled: list[Video]
+    # Per tag, ready videos about that tag, with no labels.
+    unlabeled: dict[str, list[Video]]
+
+    def probe(self, tag: str) -> Example:
+        """A text about ``tag`` that is in no video of the project."""
+        return self.catalogue.unseen[tag][-1]
+
+
+def make_planted_project(
+    project: Project,
+    *,
+    per_tag: int = 12,
+    unlabeled_per_tag: int = 0,
+    tags: tuple[str, ...] = PLANTED_TAGS,
+    seed: int = 0,
+) -> PlantedProject:
+    """Ready videos with planted texts: ``per_tag`` of each tag labeled by import, more not."""
+    catalogue = planted_catalogue(
+        per_tag, unseen_per_tag=unlabeled_per_tag + 1, tags=tags, seed=seed
+    )
+    by_path = {path: make_tag(project, path) for path in tags}
+
+    def video(text: Example) -> Video:
+        return make_video(
+            project, title=text.title, description=text.description, status=VideoStatus.READY
+        )
+
+    labeled = []
+    for text in catalogue.labeled:
+        labeled.append(video(text))
+        ConfirmedLabel.objects.create(
+            video=labeled[-1], tag=by_path[text.tags[0]], source=LabelSource.IMPORT
+        )
+    unlabeled = {
+        tag: [video(text) for text in catalogue.unseen[tag][:unlabeled_per_tag]] for tag in tags
+    }
+    return PlantedProject(project, catalogue, labeled, unlabeled)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -134,28 +135,39 @@ def test_a_file_damaged_after_import_fails_with_a_readable_reason_and_keeps_the_
     assert video_ingest(video_id=cooking_video.pk) == VideoStatus.READY
 
 
-def test_audio_only_file_gets_transcript_attempt_and_audio_features_but_no_keyframes(
-    project: Project, import_root: Path
+@pytest.mark.parametrize(
+    ("name", "streams", "expected_steps", "has_keyframes"),
+    [
+        pytest.param(
+            "talk.m4a",
+            {"video": False},
+            {"frames": "skipped", "audio": "done"},
+            False,
+            id="audio only: audio features, no keyframes",
+        ),
+        pytest.param(
+            "silent.mp4",
+            {"width": 96, "height": 64, "audio": False},
+            {"audio": "skipped", "frames": "done", "transcript": "skipped"},
+            True,
+            id="video without audio: keyframes, no audio features or transcript",
+        ),
+    ],
+)
+def test_the_media_steps_that_run_follow_the_streams_a_file_has(
+    project: Project,
+    import_root: Path,
+    name: str,
+    streams: dict[str, Any],
+    expected_steps: dict[str, str],
+    has_keyframes: bool,
 ) -> None:
-    path = write_video(import_root / "talk.m4a", seconds=1.5, video=False)
-    video = _import(project, path, title="Подкаст")
+    path = write_video(import_root / name, seconds=1.5, **streams)
+    video = _import(project, path, title=name)
     assert video_ingest(video_id=video.pk) == VideoStatus.READY
     steps = _steps(video)
-    assert steps["frames"] == "skipped"
-    assert steps["audio"] == "done"
-    assert video.keyframes.count() == 0
-
-
-def test_video_without_audio_gets_keyframes_and_no_audio_features(
-    project: Project, import_root: Path
-) -> None:
-    path = write_video(import_root / "silent.mp4", seconds=1.5, width=96, height=64, audio=False)
-    video = _import(project, path, title="Без звука")
-    assert video_ingest(video_id=video.pk) == VideoStatus.READY
-    steps = _steps(video)
-    assert steps["audio"] == "skipped"
-    assert steps["frames"] == "done"
-    assert steps["transcript"] == "skipped"
+    assert {step: steps[step] for step in expected_steps} == expected_steps
+    assert video.keyframes.exists() == has_keyframes
 
 
 def test_missing_speech_model_fails_only_the_transcript_step_in_plain_words(

@@ -58,6 +58,20 @@ def video(project: Project, football: Tag, hockey: Tag) -> Video:
     return video
 
 
+def _opened_with(
+    video: Video, user: User, tag: Tag, decision: str, active_seconds: float = 0.0
+) -> Annotation:
+    """``user``'s annotation of ``video``, opened, with one decision on ``tag`` (revision 2)."""
+    annotation = annotation_start(video=video, annotator=user)
+    return decision_set(
+        annotation=annotation,
+        tag=tag,
+        decision=decision,
+        revision=1,
+        active_seconds=active_seconds,
+    )
+
+
 def _decisions(annotation: Annotation) -> dict[str, str]:
     return {d.tag.path: d.decision for d in annotation.decisions.select_related("tag")}
 
@@ -74,10 +88,7 @@ def test_opening_a_video_creates_one_draft_and_holds_a_lease(video: Video, exper
 def test_accepting_a_suggestion_keeps_its_score_and_model(
     video: Video, expert: User, football: Tag
 ) -> None:
-    annotation = annotation_start(video=video, annotator=expert)
-    annotation = decision_set(
-        annotation=annotation, tag=football, decision=Decision.ACCEPT, revision=1
-    )
+    annotation = _opened_with(video, expert, football, Decision.ACCEPT)
     decision = annotation.decisions.get()
     assert decision.decision == Decision.ACCEPT
     assert decision.suggested_score == pytest.approx(0.91)
@@ -88,8 +99,7 @@ def test_accepting_a_suggestion_keeps_its_score_and_model(
 def test_adding_a_suggested_tag_accepts_it_and_rejecting_a_typed_tag_removes_it(
     video: Video, expert: User, football: Tag, cooking: Tag
 ) -> None:
-    annotation = annotation_start(video=video, annotator=expert)
-    annotation = decision_set(annotation=annotation, tag=football, decision="add", revision=1)
+    annotation = _opened_with(video, expert, football, "add")
     annotation = decision_set(annotation=annotation, tag=cooking, decision="add", revision=2)
     assert _decisions(annotation) == {
         "Спорт: Футбол": Decision.ACCEPT,
@@ -104,8 +114,7 @@ def test_single_label_choosing_a_tag_replaces_the_previous_choice(expert: User) 
     news, sport = make_tag(project, "Новости"), make_tag(project, "Спорт")
     video = ready_video(project)
     suggest(video, news, 0.7)
-    annotation = annotation_start(video=video, annotator=expert)
-    annotation = decision_set(annotation=annotation, tag=news, decision="accept", revision=1)
+    annotation = _opened_with(video, expert, news, "accept")
     annotation = decision_set(annotation=annotation, tag=sport, decision="add", revision=2)
     assert _decisions(annotation) == {"Спорт": Decision.ADD}
 
@@ -127,8 +136,7 @@ def test_an_edit_from_a_stale_page_is_refused_and_changes_nothing(
 
 
 def test_a_refused_submit_keeps_the_draft(video: Video, expert: User, football: Tag) -> None:
-    annotation = annotation_start(video=video, annotator=expert)
-    annotation = decision_set(annotation=annotation, tag=football, decision="reject", revision=1)
+    annotation = _opened_with(video, expert, football, "reject")
     with pytest.raises(ValidationError, match="at least one tag"):
         annotation_submit(annotation=annotation, revision=2)
     annotation.refresh_from_db()
@@ -140,10 +148,8 @@ def test_a_refused_submit_keeps_the_draft(video: Video, expert: User, football: 
 def test_two_annotators_of_one_video_each_keep_their_own_annotation(
     video: Video, expert: User, admin_user: User, football: Tag, hockey: Tag
 ) -> None:
-    mine = annotation_start(video=video, annotator=expert)
-    theirs = annotation_start(video=video, annotator=admin_user)
-    mine = decision_set(annotation=mine, tag=football, decision="accept", revision=1)
-    theirs = decision_set(annotation=theirs, tag=hockey, decision="accept", revision=1)
+    mine = _opened_with(video, expert, football, "accept")
+    theirs = _opened_with(video, admin_user, hockey, "accept")
     annotation_submit(annotation=mine, revision=mine.revision)
     annotation_submit(annotation=theirs, revision=theirs.revision)
     assert _decisions(Annotation.objects.get(pk=mine.pk)) == {"Спорт: Футбол": "accept"}
@@ -153,10 +159,7 @@ def test_two_annotators_of_one_video_each_keep_their_own_annotation(
 def test_submit_records_time_and_makes_the_slot_permanent(
     video: Video, expert: User, football: Tag
 ) -> None:
-    annotation = annotation_start(video=video, annotator=expert)
-    annotation = decision_set(
-        annotation=annotation, tag=football, decision="accept", revision=1, active_seconds=12.5
-    )
+    annotation = _opened_with(video, expert, football, "accept", active_seconds=12.5)
     result = annotation_submit(annotation=annotation, revision=2, active_seconds=7.5)
     assert result.annotation.state == Annotation.State.SUBMITTED
     assert result.annotation.submitted_at is not None
@@ -167,10 +170,7 @@ def test_submit_records_time_and_makes_the_slot_permanent(
 def test_active_seconds_from_a_broken_clock_are_bounded(
     video: Video, expert: User, football: Tag
 ) -> None:
-    annotation = annotation_start(video=video, annotator=expert)
-    annotation = decision_set(
-        annotation=annotation, tag=football, decision="accept", revision=1, active_seconds=-50
-    )
+    annotation = _opened_with(video, expert, football, "accept", active_seconds=-50)
     assert annotation.seconds_spent == 0
     annotation = decision_set(
         annotation=annotation, tag=football, decision=None, revision=2, active_seconds=1e9
@@ -411,10 +411,7 @@ def test_a_confirmed_label_needs_agreement_not_a_single_submit(
     project.annotators_per_video = 2
     project.save()
     for user in (expert, admin_user):
-        annotation = annotation_start(video=video, annotator=user)
-        annotation = decision_set(
-            annotation=annotation, tag=football, decision="accept", revision=1
-        )
+        annotation = _opened_with(video, user, football, "accept")
         result = annotation_submit(annotation=annotation, revision=2)
         assert result.auto_confirmed == (user == admin_user)
     assert list(ConfirmedLabel.objects.values_list("tag__path", "source")) == [

@@ -18,28 +18,10 @@ from annotations.models import Project, Tag
 from annotations.services.taxonomy import taxonomy_import_text
 from ml.taxonomy import TaxonomyFormatError
 from tests.factories import client_for, make_project, make_tag
+from tests.taxonomy_samples import IAB_CSV, IAB_PATHS
 
 pytestmark = pytest.mark.django_db
 
-IAB_CSV = (
-    "Tier 1,Tier 2,Tier 3\n"
-    "Спорт,,\n"
-    "Спорт,Футбол,\n"
-    "Спорт,Футбол,Премьер-лига\n"
-    "Спорт,Футбол,\n"
-    "Спорт,Хоккей,,\n"
-    "\n"
-    "Транспорт,,\n"
-    "Транспорт,Автомобили,\n"
-)
-IAB_PATHS = {
-    "Спорт",
-    "Спорт: Футбол",
-    "Спорт: Футбол: Премьер-лига",
-    "Спорт: Хоккей",
-    "Транспорт",
-    "Транспорт: Автомобили",
-}
 # The fifth line leaves level 2 empty while level 3 is filled.
 BROKEN_CSV = "\n".join(
     [

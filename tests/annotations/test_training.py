@@ -2,42 +2,33 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sklearn
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django_q.models import Schedule
 from pytest_django.fixtures import Settings
 
-from annotations.models import (
-    ConfirmedLabel,
-    LabelSource,
-    ModelVersion,
-    Project,
-    Suggestion,
-    Video,
-    VideoStatus,
-)
+from annotations.models import ModelVersion, Project, Suggestion, Video, VideoStatus
+from annotations.services.learning.examples import examples_for_videos
+from annotations.services.learning.model_store import model_for
 from annotations.services.learning.prediction import predict_for_text
 from annotations.services.learning.registry import model_promote, model_rollback
 from annotations.services.learning.suggestions import suggestions_refresh
 from annotations.services.learning.training import (
+    MIN_GATE_VIDEOS,
     TrainingAlreadyRunning,
     scheduled_retraining,
+    score_model,
     training_request,
 )
-from tests.factories import client_for, make_tag, make_video
+from tests.factories import PLANTED_TAGS, client_for, make_planted_project, make_tag, make_video
 
-TOPICS = {
-    "Спорт: Футбол": ["футбол", "мяч", "гол", "вратарь", "матч"],
-    "Еда и напитки: Кулинария": ["рецепт", "тесто", "духовка", "суп", "повар"],
-    "Транспорт: Автомобили": ["автомобиль", "двигатель", "седан", "колесо", "дорога"],
-}
-FILLER = ["сегодня", "видео", "новый", "выпуск", "друзья", "смотрите", "канал", "большой"]
+COOKING = PLANTED_TAGS[1]
 
 
 @pytest.fixture(autouse=True)
@@ -48,31 +39,6 @@ def _small_fast_models(settings: Settings, tmp_path: Path) -> None:
     settings.MIN_TRAINING_VIDEOS = 10
 
 
-def _text(rng: random.Random, words: list[str]) -> str:
-    return " ".join(rng.sample(words, 3) + rng.sample(FILLER, 4))
-
-
-def _labeled_project(project: Project, *, per_topic: int = 12, unlabeled: int = 3) -> list[Video]:
-    rng = random.Random(7)
-    tags = {path: make_tag(project, path) for path in TOPICS}
-    unlabeled_videos = []
-    for path, words in TOPICS.items():
-        for index in range(per_topic + unlabeled):
-            video = make_video(
-                project,
-                title=_text(rng, words),
-                description=_text(rng, words),
-                status=VideoStatus.READY,
-            )
-            if index < per_topic:
-                ConfirmedLabel.objects.create(
-                    video=video, tag=tags[path], source=LabelSource.IMPORT
-                )
-            else:
-                unlabeled_videos.append(video)
-    return unlabeled_videos
-
-
 def _train(project: Project, run_on_commit: Callable[..., Any]) -> ModelVersion:
     with run_on_commit(execute=True):
         version = training_request(project=project)
@@ -80,22 +46,39 @@ def _train(project: Project, run_on_commit: Callable[..., Any]) -> ModelVersion:
     return version
 
 
+def _scores_on_held_out(
+    candidate: ModelVersion, current: ModelVersion, metric: str
+) -> tuple[float, float, int]:
+    """Both versions' ``metric`` on all the candidate's held-out videos, and their number."""
+    held_out = candidate.training_data["split"]["holdout"]
+    unseen = set(held_out) - set(current.training_data["split"]["train"])
+    # Too few that the current model never saw: the gate compares on all of them.
+    assert len(unseen) < MIN_GATE_VIDEOS
+    examples = examples_for_videos(
+        Video.objects.filter(pk__in=[int(pk) for pk in held_out]).order_by("id"), with_tags=True
+    )
+    return (
+        score_model(model_for(candidate), examples, metric),
+        score_model(model_for(current), examples, metric),
+        len(examples),
+    )
+
+
 def test_first_model_learns_the_planted_topics_is_promoted_and_refreshes_suggestions(
     project: Project, django_capture_on_commit_callbacks: Callable[..., Any]
 ) -> None:
-    unlabeled = _labeled_project(project)
+    planted = make_planted_project(project, per_tag=12, unlabeled_per_tag=3)
     version = _train(project, django_capture_on_commit_callbacks)
     assert version.state == ModelVersion.State.PROMOTED, version.note
     assert version.metrics["holdout"]["hierarchical_iou"] > 0.7
     assert len(version.training_data["videos"]) == 36
     assert Path(version.artifact_path, "manifest.json").exists()
-    assert "scikit-learn" in version.library_versions or "sklearn" in version.library_versions
-    football = next(
-        v for v in unlabeled if "мяч" in v.title or "гол" in v.title or "футбол" in v.title
-    )
-    top = Suggestion.objects.filter(video=football).order_by("rank").first()
-    assert top is not None and top.model_version == version
-    assert top.tag.path == "Спорт: Футбол"
+    assert version.library_versions["sklearn"] == sklearn.__version__
+    for tag, videos in planted.unlabeled.items():
+        for video in videos:
+            top = Suggestion.objects.filter(video=video).order_by("rank").first()
+            assert top is not None and top.model_version == version
+            assert top.tag.path == tag
 
 
 def test_too_few_labeled_videos_fail_the_version_with_a_readable_reason(
@@ -118,32 +101,43 @@ def test_two_retrain_requests_at_once_start_one_training(project: Project) -> No
 def test_a_candidate_that_does_not_beat_the_current_model_is_not_promoted(
     project: Project, settings: Settings, django_capture_on_commit_callbacks: Callable[..., Any]
 ) -> None:
-    _labeled_project(project)
+    make_planted_project(project)
     first = _train(project, django_capture_on_commit_callbacks)
     settings.PROMOTION_MARGIN = 0.5  # no model can be this much better
     second = _train(project, django_capture_on_commit_callbacks)
     first.refresh_from_db()
     assert first.state == ModelVersion.State.PROMOTED
     assert second.state == ModelVersion.State.CANDIDATE
-    assert "kept as a candidate" in second.note
-    assert "same" in second.note
+    metric = settings.PROMOTION_METRIC
+    candidate_score, current_score, count = _scores_on_held_out(second, first, metric)
+    assert second.note == (
+        f"kept as a candidate: {metric} {candidate_score:.3f} is below v1's {current_score:.3f} "
+        f"(+ margin 0.5) on the same {count} held-out videos (v1 had trained on some of them)"
+    )
 
 
 def test_a_candidate_at_least_as_good_replaces_the_current_model(
-    project: Project, django_capture_on_commit_callbacks: Callable[..., Any]
+    project: Project, settings: Settings, django_capture_on_commit_callbacks: Callable[..., Any]
 ) -> None:
-    _labeled_project(project)
+    make_planted_project(project)
     first = _train(project, django_capture_on_commit_callbacks)
     second = _train(project, django_capture_on_commit_callbacks)
     first.refresh_from_db()
     assert second.state == ModelVersion.State.PROMOTED, second.note
     assert first.state == ModelVersion.State.RETIRED
+    metric = settings.PROMOTION_METRIC
+    candidate_score, current_score, count = _scores_on_held_out(second, first, metric)
+    assert candidate_score >= current_score
+    assert second.note == (
+        f"promoted: {metric} {candidate_score:.3f} vs v1's {current_score:.3f} "
+        f"on the same {count} held-out videos (v1 had trained on some of them)"
+    )
 
 
 def test_admins_can_roll_back_and_promote_by_hand(
     project: Project, django_capture_on_commit_callbacks: Callable[..., Any]
 ) -> None:
-    _labeled_project(project)
+    make_planted_project(project)
     first = _train(project, django_capture_on_commit_callbacks)
     second = _train(project, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
@@ -171,20 +165,21 @@ def test_cold_start_suggestions_are_zero_shot_and_labelled_as_such(project: Proj
 def test_prediction_uses_the_promoted_model(
     project: Project, django_capture_on_commit_callbacks: Callable[..., Any]
 ) -> None:
-    _labeled_project(project)
+    planted = make_planted_project(project)
     version = _train(project, django_capture_on_commit_callbacks)
+    about_cooking = planted.probe(COOKING)
     prediction = predict_for_text(
-        project=project, title="рецепт супа", description="тесто духовка повар"
+        project=project, title=about_cooking.title, description=about_cooking.description
     )
     assert prediction.model_version == version
     assert not prediction.zero_shot
-    assert prediction.tags[0][0] == "Еда и напитки: Кулинария"
+    assert prediction.tags[0][0] == COOKING
 
 
 def test_scheduled_retraining_waits_for_enough_new_labels(
     project: Project, settings: Settings
 ) -> None:
-    _labeled_project(project, per_topic=4, unlabeled=0)
+    make_planted_project(project, per_tag=4)
     settings.RETRAIN_MIN_NEW_LABELS = 100
     assert "not needed" in scheduled_retraining()
     assert not ModelVersion.objects.exists()
@@ -203,32 +198,47 @@ def test_schedule_command_is_idempotent(db: None, settings: Settings) -> None:
 
 
 def test_model_pages_are_for_experts_and_retraining_for_admins(
-    project: Project, admin_user: User, expert: User, crowd: User
+    project: Project,
+    admin_user: User,
+    expert: User,
+    crowd: User,
+    django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
+    make_planted_project(project)
     url = f"/projects/{project.pk}/models/"
     assert client_for(crowd).get(url).status_code in (403, 404)
     assert client_for(expert).get(url).status_code == 200
     assert client_for(expert).post(f"/projects/{project.pk}/models/retrain/").status_code == 403
-    response = client_for(admin_user).post(f"/projects/{project.pk}/models/retrain/")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(admin_user).post(f"/projects/{project.pk}/models/retrain/")
     assert response.status_code == 302
     version = ModelVersion.objects.get(project=project)
     assert version.requested_by == admin_user
+    assert version.state == ModelVersion.State.PROMOTED, version.note
     page = client_for(admin_user).get(url).content.decode()
-    assert "Training version 1" in page or "v1" in page
+    row = next(row for row in page.split("<tr>") if ">v1</a>" in row)
+    assert '<span class="status status-promoted">Promoted</span>' in row
+    for name in ("hierarchical_iou", "f1_micro", "f1_macro", "precision_at_1", "precision_at_3"):
+        assert f'<td class="num">{version.metrics["holdout"][name]:.3f}</td>' in row
+    assert f"<td>{version.note}</td>" in row
 
 
 def test_a_training_job_delivered_twice_trains_once(
-    project: Project, django_capture_on_commit_callbacks: Callable[..., Any]
+    project: Project, settings: Settings, django_capture_on_commit_callbacks: Callable[..., Any]
 ) -> None:
     from annotations.services.learning.training import model_train
 
-    _labeled_project(project)
+    make_planted_project(project)
     version = _train(project, django_capture_on_commit_callbacks)
     finished = version.finished_at
     again = model_train(version_id=version.pk)
     assert again.state == ModelVersion.State.PROMOTED
     assert again.finished_at == finished
-    assert "v1's" not in again.note  # never compared with itself
+    metric = settings.PROMOTION_METRIC
+    # The first model's note: it was never compared with itself.
+    assert (
+        again.note == f"first model: promoted ({metric} {version.metrics['holdout'][metric]:.3f})"
+    )
 
 
 def test_changes_of_the_promoted_model_that_the_states_refuse_are_shown_with_409(

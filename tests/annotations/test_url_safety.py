@@ -347,9 +347,50 @@ def _download(
     )
 
 
-def test_download_from_a_private_address_is_refused(local_server: str, download_dir: Path) -> None:
-    with pytest.raises(SourceRejected, match="private or local address"):
-        _download(f"{local_server}/clip.mp4", download_dir)
+LOCAL = ("127.0.0.1",)
+
+
+@pytest.mark.parametrize(
+    ("name", "allowlist", "max_bytes", "message"),
+    [
+        pytest.param(
+            "clip.mp4", (), 1_000_000, "private or local address", id="from a private address"
+        ),
+        pytest.param(
+            "clip.mp4",
+            LOCAL,
+            1000,
+            f"{len(BODY)} bytes, over the limit of 1000",
+            id="over the limit by its declared length",
+        ),
+        pytest.param(
+            "undeclared.mp4",
+            LOCAL,
+            1000,
+            "over the limit of 1000 bytes",
+            id="over the limit while reading",
+        ),
+        pytest.param(
+            "to-localhost",
+            LOCAL,
+            1_000_000,
+            "private or local address",
+            id="redirected to a host not in the allowlist",
+        ),
+        pytest.param("to-file", LOCAL, 1_000_000, None, id="redirected to a file URL"),
+        pytest.param("nothing.mp4", LOCAL, 1_000_000, "404", id="a missing file, its status"),
+    ],
+)
+def test_a_refused_download_says_why_and_leaves_no_file(
+    local_server: str,
+    download_dir: Path,
+    name: str,
+    allowlist: tuple[str, ...],
+    max_bytes: int,
+    message: str | None,
+) -> None:
+    with pytest.raises(SourceRejected, match=message):
+        _download(f"{local_server}/{name}", download_dir, allowlist=allowlist, max_bytes=max_bytes)
 
     assert os.listdir(download_dir) == []
 
@@ -357,7 +398,7 @@ def test_download_from_a_private_address_is_refused(local_server: str, download_
 def test_download_from_an_allowlisted_host_fetches_the_file(
     local_server: str, download_dir: Path
 ) -> None:
-    path = _download(f"{local_server}/clip.mp4", download_dir, allowlist=("127.0.0.1",))
+    path = _download(f"{local_server}/clip.mp4", download_dir, allowlist=LOCAL)
 
     assert path.parent == download_dir
     assert path.suffix == ".mp4"
@@ -367,47 +408,9 @@ def test_download_from_an_allowlisted_host_fetches_the_file(
 def test_download_without_content_length_is_read_whole(
     local_server: str, download_dir: Path
 ) -> None:
-    path = _download(f"{local_server}/undeclared.mp4", download_dir, allowlist=("127.0.0.1",))
+    path = _download(f"{local_server}/undeclared.mp4", download_dir, allowlist=LOCAL)
 
     assert path.read_bytes() == BODY
-
-
-def test_download_over_the_limit_is_refused_by_its_declared_length(
-    local_server: str, download_dir: Path
-) -> None:
-    with pytest.raises(SourceRejected, match=f"{len(BODY)} bytes, over the limit of 1000"):
-        _download(
-            f"{local_server}/clip.mp4", download_dir, allowlist=("127.0.0.1",), max_bytes=1000
-        )
-
-    assert os.listdir(download_dir) == []
-
-
-def test_download_over_the_limit_is_refused_while_reading(
-    local_server: str, download_dir: Path
-) -> None:
-    with pytest.raises(SourceRejected, match="over the limit of 1000 bytes"):
-        _download(
-            f"{local_server}/undeclared.mp4", download_dir, allowlist=("127.0.0.1",), max_bytes=1000
-        )
-
-    assert os.listdir(download_dir) == []
-
-
-def test_redirect_to_a_host_not_in_the_allowlist_is_refused(
-    local_server: str, download_dir: Path
-) -> None:
-    with pytest.raises(SourceRejected, match="private or local address"):
-        _download(f"{local_server}/to-localhost", download_dir, allowlist=("127.0.0.1",))
-
-    assert os.listdir(download_dir) == []
-
-
-def test_redirect_to_a_file_url_is_refused(local_server: str, download_dir: Path) -> None:
-    with pytest.raises(SourceRejected):
-        _download(f"{local_server}/to-file", download_dir, allowlist=("127.0.0.1",))
-
-    assert os.listdir(download_dir) == []
 
 
 def test_dns_answer_that_changes_after_the_check_is_caught_at_connect(
@@ -433,21 +436,12 @@ def test_dns_answer_that_changes_after_the_check_is_caught_at_connect(
     assert os.listdir(download_dir) == []
 
 
-def test_download_of_a_missing_file_reports_the_status(
-    local_server: str, download_dir: Path
-) -> None:
-    with pytest.raises(SourceRejected, match="404"):
-        _download(f"{local_server}/nothing.mp4", download_dir, allowlist=("127.0.0.1",))
-
-    assert os.listdir(download_dir) == []
-
-
 def test_download_from_a_closed_port_says_it_could_not_fetch(download_dir: Path) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     port = server.server_port
     server.server_close()  # nothing listens there any more
 
     with pytest.raises(SourceRejected, match="could not be fetched"):
-        _download(f"http://127.0.0.1:{port}/clip.mp4", download_dir, allowlist=("127.0.0.1",))
+        _download(f"http://127.0.0.1:{port}/clip.mp4", download_dir, allowlist=LOCAL)
 
     assert os.listdir(download_dir) == []

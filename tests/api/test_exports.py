@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -83,37 +84,49 @@ def _dataset(project: Project, count: int) -> dict[int, dict[str, Any]]:
     return expected
 
 
-def _export(
-    client: APIClient,
+@dataclass(frozen=True)
+class AdminExports:
+    """Exports of one project built and downloaded by the admin, through the API."""
+
+    client: APIClient
+    project: Project
+    run_on_commit: Callable[..., Any]
+
+    def build(self, **body: Any) -> dict[str, Any]:
+        """A snapshot built from ``body``'s options, its job run to the end."""
+        with self.run_on_commit(execute=True):
+            response = self.client.post(
+                f"/api/v1/projects/{self.project.pk}/exports/", body, format="json"
+            )
+        assert response.status_code == 202, response.content
+        job = self.client.get(f"/api/v1/jobs/{response.json()['job']}/").json()
+        assert job["state"] == "done", job
+        return self.client.get(f"/api/v1/exports/{response.json()['id']}/").json()
+
+    def download(self, snapshot: dict[str, Any]) -> tuple[bytes, Any]:
+        response = self.client.get(snapshot["download_url"])
+        assert response.status_code == 200
+        content = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+        return content, response
+
+
+@pytest.fixture
+def exports(
     project: Project,
-    run_on_commit: Callable[..., Any],
-    **body: Any,
-) -> dict[str, Any]:
-    with run_on_commit(execute=True):
-        response = client.post(f"/api/v1/projects/{project.pk}/exports/", body, format="json")
-    assert response.status_code == 202, response.content
-    job = client.get(f"/api/v1/jobs/{response.json()['job']}/").json()
-    assert job["state"] == "done", job
-    return client.get(f"/api/v1/exports/{response.json()['id']}/").json()
-
-
-def _download(client: APIClient, snapshot: dict[str, Any]) -> tuple[bytes, Any]:
-    response = client.get(snapshot["download_url"])
-    assert response.status_code == 200
-    content = b"".join(response.streaming_content)  # type: ignore[attr-defined]
-    return content, response
+    clients: dict[str, APIClient],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> AdminExports:
+    return AdminExports(clients["admin_user"], project, django_capture_on_commit_callbacks)
 
 
 def test_a_jsonl_export_of_thousands_of_videos_is_right_line_by_line(
     project: Project,
-    clients: dict[str, APIClient],
+    exports: AdminExports,
     admin_user: User,
-    django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     expected = _dataset(project, 3000)
-    admin = clients["admin_user"]
-    snapshot = _export(admin, project, django_capture_on_commit_callbacks, format="jsonl")
-    content, response = _download(admin, snapshot)
+    snapshot = exports.build(format="jsonl")
+    content, response = exports.download(snapshot)
     lines = content.decode("utf-8").splitlines()
     assert len(lines) == snapshot["row_count"] == len(expected) == 2700
     assert [json.loads(line) for line in lines] == [expected[pk] for pk in sorted(expected)]
@@ -126,35 +139,27 @@ def test_a_jsonl_export_of_thousands_of_videos_is_right_line_by_line(
 
 
 def test_a_snapshot_downloads_byte_identical_and_never_changes(
-    project: Project,
-    clients: dict[str, APIClient],
-    django_capture_on_commit_callbacks: Callable[..., Any],
+    project: Project, exports: AdminExports
 ) -> None:
     _dataset(project, 60)
-    admin = clients["admin_user"]
-    snapshot = _export(admin, project, django_capture_on_commit_callbacks, format="labelstudio")
-    first, _response = _download(admin, snapshot)
+    snapshot = exports.build(format="labelstudio")
+    first, _response = exports.download(snapshot)
     video = Video.objects.filter(project=project, confirmed_labels__isnull=True).first()
     assert video is not None
     ConfirmedLabel.objects.create(
         video=video, tag=project.tags.get(path="Музыка"), source=LabelSource.REVIEW
     )
-    second, _response = _download(admin, snapshot)
+    second, _response = exports.download(snapshot)
     assert first == second
-    newer = _export(admin, project, django_capture_on_commit_callbacks, format="labelstudio")
+    newer = exports.build(format="labelstudio")
     assert newer["row_count"] == snapshot["row_count"] + 1
     assert newer["sha256"] != snapshot["sha256"]
 
 
-def test_the_csv_export_has_the_rutube_layout(
-    project: Project,
-    clients: dict[str, APIClient],
-    django_capture_on_commit_callbacks: Callable[..., Any],
-) -> None:
+def test_the_csv_export_has_the_rutube_layout(project: Project, exports: AdminExports) -> None:
     expected = _dataset(project, 40)
-    admin = clients["admin_user"]
-    snapshot = _export(admin, project, django_capture_on_commit_callbacks, format="csv")
-    content, response = _download(admin, snapshot)
+    snapshot = exports.build(format="csv")
+    content, response = exports.download(snapshot)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(content.decode("utf-8"))))
     assert rows[0] == ["video_id", "title", "description", "tags"]
@@ -225,16 +230,12 @@ def history(project: Project, crowd: User, other_crowd: User, expert: User) -> d
 def test_export_filters_choose_the_videos(
     project: Project,
     history: dict[str, Video],
-    clients: dict[str, APIClient],
-    django_capture_on_commit_callbacks: Callable[..., Any],
+    exports: AdminExports,
     filters: dict[str, Any],
     expected: list[str],
 ) -> None:
-    admin = clients["admin_user"]
-    snapshot = _export(
-        admin, project, django_capture_on_commit_callbacks, format="jsonl", **filters
-    )
-    content, _response = _download(admin, snapshot)
+    snapshot = exports.build(format="jsonl", **filters)
+    content, _response = exports.download(snapshot)
     titles = [json.loads(line)["title"] for line in content.decode().splitlines()]
     assert titles == [history[key].title for key in expected]
     assert snapshot["model_version"] == 3
@@ -243,21 +244,16 @@ def test_export_filters_choose_the_videos(
 def test_decisions_and_majority_tags_when_asked_for(
     project: Project,
     history: dict[str, Video],
-    clients: dict[str, APIClient],
+    exports: AdminExports,
     crowd: User,
     other_crowd: User,
-    django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    admin = clients["admin_user"]
-    detailed = _export(
-        admin,
-        project,
-        django_capture_on_commit_callbacks,
+    detailed = exports.build(
         format="jsonl",
         include_decisions=True,
         tags=["Спорт: Футбол"],
     )
-    content, _response = _download(admin, detailed)
+    content, _response = exports.download(detailed)
     split = [json.loads(line) for line in content.decode().splitlines()][1]
     assert split["title"] == "Разногласие"
     assert split["agreement"] == pytest.approx(1 / 3, abs=1e-4)
@@ -274,10 +270,8 @@ def test_decisions_and_majority_tags_when_asked_for(
             "model_version": "v3",
         }
     ]
-    everything = _export(
-        admin, project, django_capture_on_commit_callbacks, format="csv", scope="all"
-    )
-    rows = list(csv.DictReader(io.StringIO(_download(admin, everything)[0].decode())))
+    everything = exports.build(format="csv", scope="all")
+    rows = list(csv.DictReader(io.StringIO(exports.download(everything)[0].decode())))
     # With no confirmed tags, a row carries the tags at least half of its annotators chose.
     assert rows[-1]["title"] == "Не подтверждено"
     assert rows[-1]["tags"] == "Еда и напитки"
@@ -286,15 +280,12 @@ def test_decisions_and_majority_tags_when_asked_for(
 def test_a_label_studio_export_matches_its_labeling_config(
     project: Project,
     history: dict[str, Video],
-    clients: dict[str, APIClient],
-    django_capture_on_commit_callbacks: Callable[..., Any],
+    exports: AdminExports,
 ) -> None:
-    admin = clients["admin_user"]
-    snapshot = _export(
-        admin, project, django_capture_on_commit_callbacks, format="labelstudio", scope="all"
-    )
-    tasks = json.loads(_download(admin, snapshot)[0])
-    config = admin.get(f"/api/v1/projects/{project.pk}/labelstudio-config/").json()["config"]
+    snapshot = exports.build(format="labelstudio", scope="all")
+    tasks = json.loads(exports.download(snapshot)[0])
+    config_url = f"/api/v1/projects/{project.pk}/labelstudio-config/"
+    config = exports.client.get(config_url).json()["config"]
     assert '<Choices name="tags" toName="text" choice="multiple"' in config
     for task in tasks:
         assert task["data"]["text"].startswith(task["data"]["title"])

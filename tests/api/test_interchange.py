@@ -99,10 +99,52 @@ def _import(client: APIClient, project: Project, content: bytes, fmt: str) -> di
     return response.json()
 
 
+def _round_trip(
+    client: APIClient, source: Project, run: Callable[..., Any], fmt: str, target_name: str
+) -> tuple[Project, bytes, dict[str, Any], bytes]:
+    """Export everything of ``source``, import it into a new project, export that again.
+
+    Returns the new project, the first export, the import's report and the second export.
+    """
+    body = {"format": fmt, "scope": "all", "include_decisions": True}
+    exported = _export(client, source, run, **body)
+    target = make_project(target_name)
+    report = _import(client, target, exported, fmt)
+    return target, exported, report, _export(client, target, run, **body)
+
+
 def _without_ids(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for task in tasks:
         task.pop("id")
     return tasks
+
+
+def _comparable_jsonl(text: str) -> list[dict[str, Any]]:
+    """JSONL rows without what differs between projects: ids, decisions' model versions."""
+    rows = [json.loads(line) for line in text.splitlines()]
+    for row in rows:
+        row.pop("id")
+        for annotation in row["annotations"]:
+            for decision in annotation["decisions"]:
+                # A decision's model version names a model of the source project only.
+                decision.pop("model_version")
+    return rows
+
+
+def _export_jsonl_command(project: Project, path: Path, out: io.StringIO) -> None:
+    call_command(
+        "export_dataset",
+        "--project",
+        project.name,
+        "--format",
+        "jsonl",
+        "--scope",
+        "all",
+        "--decisions",
+        "-o",
+        str(path),
+        stdout=out,
+    )
 
 
 def test_a_label_studio_export_round_trips_without_loss(
@@ -111,12 +153,10 @@ def test_a_label_studio_export_round_trips_without_loss(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     admin = clients["admin_user"]
-    body = {"format": "labelstudio", "scope": "all", "include_decisions": True}
-    exported = _export(admin, source, django_capture_on_commit_callbacks, **body)
-    target = make_project("Копия")
-    report = _import(admin, target, exported, "labelstudio")
+    target, exported, report, again = _round_trip(
+        admin, source, django_capture_on_commit_callbacks, "labelstudio", "Копия"
+    )
     assert (report["created"], report["failed"], report["tags_created"]) == (6, 0, 4)
-    again = _export(admin, target, django_capture_on_commit_callbacks, **body)
     original = _without_ids(json.loads(exported))
     assert _without_ids(json.loads(again)) == original
     assert any(task["predictions"] for task in original)
@@ -130,26 +170,12 @@ def test_a_jsonl_export_round_trips_without_loss(
     clients: dict[str, APIClient],
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    admin = clients["admin_user"]
-    body = {"format": "jsonl", "scope": "all", "include_decisions": True}
-    exported = _export(admin, source, django_capture_on_commit_callbacks, **body)
-    target = make_project("Копия JSONL")
-    report = _import(admin, target, exported, "jsonl")
+    _target, exported, report, again = _round_trip(
+        clients["admin_user"], source, django_capture_on_commit_callbacks, "jsonl", "Копия JSONL"
+    )
     assert (report["created"], report["failed"]) == (6, 0), report
-    again = _export(admin, target, django_capture_on_commit_callbacks, **body)
-
-    def comparable(content: bytes) -> list[dict[str, Any]]:
-        rows = [json.loads(line) for line in content.decode().splitlines()]
-        for row in rows:
-            row.pop("id")
-            for annotation in row["annotations"]:
-                for decision in annotation["decisions"]:
-                    # A decision's model version names a model of the source project only.
-                    decision.pop("model_version")
-        return rows
-
-    assert comparable(again) == comparable(exported)
-    assert comparable(exported)[1]["labels"][0]["confirmed_by"] == "eve_expert"
+    assert _comparable_jsonl(again.decode()) == _comparable_jsonl(exported.decode())
+    assert _comparable_jsonl(exported.decode())[1]["labels"][0]["confirmed_by"] == "eve_expert"
 
 
 def test_a_label_studio_file_from_label_studio_itself_imports(
@@ -248,49 +274,15 @@ def test_an_unreadable_dataset_is_a_400_naming_the_problem(
 def test_the_commands_export_and_import_the_same_rows(source: Project, tmp_path: Path) -> None:
     first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
     out = io.StringIO()
-    call_command(
-        "export_dataset",
-        "--project",
-        source.name,
-        "--format",
-        "jsonl",
-        "--scope",
-        "all",
-        "--decisions",
-        "-o",
-        str(first),
-        stdout=out,
-    )
+    _export_jsonl_command(source, first, out)
     assert "6 rows" in out.getvalue()
     target = make_project("Из файла")
     call_command(
         "import_dataset", "--project", target.name, "--create-tags", str(first), stdout=out
     )
     assert "6 imported, 0 skipped, 0 failed" in out.getvalue()
-    call_command(
-        "export_dataset",
-        "--project",
-        target.name,
-        "--format",
-        "jsonl",
-        "--scope",
-        "all",
-        "--decisions",
-        "-o",
-        str(second),
-        stdout=out,
-    )
-
-    def rows(path: Path) -> list[dict[str, Any]]:
-        found = [json.loads(line) for line in path.read_text().splitlines()]
-        for row in found:
-            row.pop("id")
-            for annotation in row["annotations"]:
-                for decision in annotation["decisions"]:
-                    decision.pop("model_version")
-        return found
-
-    assert rows(second) == rows(first)
+    _export_jsonl_command(target, second, out)
+    assert _comparable_jsonl(second.read_text()) == _comparable_jsonl(first.read_text())
     with pytest.raises(CommandError, match="date_from must be a date"):
         call_command(
             "export_dataset", "--project", target.name, "--format", "csv", "--from", "soon"

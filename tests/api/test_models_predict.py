@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,42 +11,23 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
-from annotations.models import (
-    ConfirmedLabel,
-    LabelSource,
-    ModelVersion,
-    PredictionJob,
-    Project,
-    Video,
-    VideoStatus,
-)
-from tests.factories import make_tag, make_video
+from annotations.models import ModelVersion, PredictionJob, Project, Video, VideoStatus
+from tests.factories import PLANTED_TAGS, PlantedProject, make_planted_project
 
-TOPICS = {
-    "Спорт: Футбол": ["футбол", "мяч", "гол", "вратарь", "матч", "пенальти"],
-    "Еда и напитки: Кулинария": ["рецепт", "тесто", "духовка", "суп", "повар", "салат"],
-    "Транспорт: Автомобили": ["автомобиль", "двигатель", "седан", "колесо", "дорога", "руль"],
-}
-FILLER = ["сегодня", "видео", "новый", "выпуск", "друзья", "смотрите", "канал", "большой"]
+FOOTBALL = PLANTED_TAGS[0]
 
 
 @pytest.fixture
-def trainable(project: Project, settings: Settings, zero_shot_model: None) -> Project:
-    """Twelve labeled videos per topic, text only, so a model trains in seconds."""
+def planted(project: Project, settings: Settings, zero_shot_model: None) -> PlantedProject:
+    """Twelve labeled videos per planted tag, text only, so a model trains in seconds."""
     settings.MODEL_SEARCH = "none"
     settings.MIN_TRAINING_VIDEOS = 10
-    rng = random.Random(11)
-    for path, words in TOPICS.items():
-        tag = make_tag(project, path)
-        for _ in range(12):
-            video = make_video(
-                project,
-                title=" ".join(rng.sample(words, 3) + rng.sample(FILLER, 3)),
-                description=" ".join(rng.sample(words, 2) + rng.sample(FILLER, 4)),
-                status=VideoStatus.READY,
-            )
-            ConfirmedLabel.objects.create(video=video, tag=tag, source=LabelSource.IMPORT)
-    return project
+    return make_planted_project(project, per_tag=12)
+
+
+@pytest.fixture
+def trainable(planted: PlantedProject) -> Project:
+    return planted.project
 
 
 def _retrain(
@@ -61,12 +41,23 @@ def _retrain(
     return client.get(f"/api/v1/models/{response.json()['id']}/").json()
 
 
+def _predicted_in_background(
+    client: APIClient, run_on_commit: Callable[..., Any], data: dict[str, Any], fmt: str
+) -> dict[str, Any]:
+    """The status of a prediction job for a file or URL, after its job has run."""
+    with run_on_commit(execute=True):
+        response = client.post("/api/v1/predict/", data, format=fmt)
+    assert response.status_code == 202, response.content
+    return client.get(response.json()["status_url"]).json()
+
+
 def test_retrain_promote_predict_and_roll_back_through_the_api(
-    trainable: Project,
+    planted: PlantedProject,
     clients: dict[str, APIClient],
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     admin = clients["admin_user"]
+    trainable = planted.project
     before = admin.post(
         "/api/v1/predict/",
         {"project": trainable.pk, "title": "Вратарь отбил пенальти в финальном матче"},
@@ -79,15 +70,20 @@ def test_retrain_promote_predict_and_roll_back_through_the_api(
     assert first["metrics"]["holdout"]["hierarchical_iou"] > 0.6
     assert first["training_data_size"]["videos"] == 36
 
+    about_football = planted.probe(FOOTBALL)
     predicted = admin.post(
         "/api/v1/predict",  # as other services call it, without the slash
-        {"project": trainable.pk, "title": "Вратарь отбил пенальти", "description": "гол"},
+        {
+            "project": trainable.pk,
+            "title": about_football.title,
+            "description": about_football.description,
+        },
         format="json",
     )
     assert predicted.status_code == 200, predicted.content
     body = predicted.json()
     assert body["zero_shot"] is False and body["model_version"] == first["number"]
-    assert body["tags"][0]["tag"] == "Спорт: Футбол"
+    assert body["tags"][0]["tag"] == FOOTBALL
     assert 0.0 <= body["tags"][0]["score"] <= 1.0
 
     second = _retrain(admin, trainable, django_capture_on_commit_callbacks)
@@ -146,25 +142,23 @@ def test_a_video_file_is_predicted_in_the_background_and_can_be_left_out(
 ) -> None:
     upload = SimpleUploadedFile("match.mp4", tiny_clip.read_bytes(), content_type="video/mp4")
     videos_before = Video.objects.count()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = clients["expert"].post(
-            "/api/v1/predict/",
-            {
-                "project": trainable.pk,
-                "file": upload,
-                "title": "Футбол и спорт: лучшие голы",
-                "keep_video": "false",
-            },
-            format="multipart",
-        )
-    assert response.status_code == 202, response.content
-    job = clients["expert"].get(response.json()["status_url"]).json()
+    job = _predicted_in_background(
+        clients["expert"],
+        django_capture_on_commit_callbacks,
+        {
+            "project": trainable.pk,
+            "file": upload,
+            "title": "Футбол и спорт: лучшие голы",
+            "keep_video": "false",
+        },
+        "multipart",
+    )
     assert job["state"] == "done", job
     assert job["progress"] == 1.0
     assert job["result"]["zero_shot"] is True
     assert job["result"]["duration_seconds"] == pytest.approx(1.0, abs=0.2)
     assert job["result"]["video_id"] is None
-    assert job["result"]["tags"][0]["tag"] == "Спорт: Футбол"
+    assert job["result"]["tags"][0]["tag"] == FOOTBALL
     assert Video.objects.count() == videos_before
     stored = PredictionJob.objects.get()
     assert not stored.upload  # the uploaded copy is removed once used
@@ -177,14 +171,12 @@ def test_a_video_url_is_predicted_and_kept_as_a_video(
     tiny_clip: Path,
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        response = clients["admin_user"].post(
-            "/api/v1/predict/",
-            {"project": trainable.pk, "url": f"{media_server}/{tiny_clip.name}", "title": "Суп"},
-            format="json",
-        )
-    assert response.status_code == 202, response.content
-    job = clients["admin_user"].get(response.json()["status_url"]).json()
+    job = _predicted_in_background(
+        clients["admin_user"],
+        django_capture_on_commit_callbacks,
+        {"project": trainable.pk, "url": f"{media_server}/{tiny_clip.name}", "title": "Суп"},
+        "json",
+    )
     assert job["state"] == "done", job
     video = Video.objects.get(pk=job["result"]["video_id"])
     assert video.metadata["origin"] == "prediction"
@@ -198,11 +190,12 @@ def test_a_prediction_job_reports_a_file_that_is_not_media(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     upload = SimpleUploadedFile("fake.mp4", b"not a video" * 100, content_type="video/mp4")
-    with django_capture_on_commit_callbacks(execute=True):
-        response = clients["admin_user"].post(
-            "/api/v1/predict/", {"project": project.pk, "file": upload}, format="multipart"
-        )
-    job = clients["admin_user"].get(response.json()["status_url"]).json()
+    job = _predicted_in_background(
+        clients["admin_user"],
+        django_capture_on_commit_callbacks,
+        {"project": project.pk, "file": upload},
+        "multipart",
+    )
     assert job["state"] == "failed"
     assert "not a video or audio file" in job["error"]
 

@@ -19,32 +19,7 @@ from ml.taxonomy import (
     read_taxonomy_file,
     split_tag_list,
 )
-
-# The IAB layout: a header naming the tiers, a parent row before its children,
-# one repeated row, rows with trailing empty cells (one with an extra empty
-# column), a blank row in the middle.
-IAB_CSV = (
-    "Tier 1,Tier 2,Tier 3\n"
-    "Спорт,,\n"
-    "Спорт,Футбол,\n"
-    "Спорт,Футбол,Премьер-лига\n"
-    "Спорт,Футбол,\n"
-    "Спорт,Хоккей,,\n"
-    "\n"
-    "Транспорт,,\n"
-    "Транспорт,Автомобили,\n"
-    "  Транспорт , Автомобили ,  Электро   мобили \n"
-)
-
-IAB_PATHS = {
-    "Спорт",
-    "Спорт: Футбол",
-    "Спорт: Футбол: Премьер-лига",
-    "Спорт: Хоккей",
-    "Транспорт",
-    "Транспорт: Автомобили",
-    "Транспорт: Автомобили: Электро мобили",
-}
+from tests.taxonomy_samples import IAB_CSV, IAB_PATHS
 
 
 def _error(text: str, fmt: str) -> TaxonomyFormatError:
@@ -93,35 +68,6 @@ def test_byte_order_mark_is_ignored() -> None:
     assert set(paths_of(parse_taxonomy("\ufeff" + IAB_CSV, "csv"))) == IAB_PATHS
 
 
-def test_csv_gap_between_levels_names_its_line() -> None:
-    text = "Tier 1,Tier 2,Tier 3\nA,,\nA,B,\n\nA,,C\n"
-
-    error = _error(text, "csv")
-
-    assert error.line == 5
-    assert "line 5" in str(error)
-    assert "level 2 is empty" in str(error)
-
-
-def test_csv_name_containing_the_separator_names_its_line() -> None:
-    text = "\n".join(["Tier 1,Tier 2", "Спорт,", "Спорт,Футбол: Премьер-лига"])
-
-    error = _error(text, "csv")
-
-    assert error.line == 3
-    assert "':'" in str(error)
-
-
-def test_csv_path_deeper_than_the_limit_names_its_line() -> None:
-    too_deep = ",".join(f"L{level}" for level in range(MAX_DEPTH + 1))
-    text = "header\nok\n" + too_deep + "\n"
-
-    error = _error(text, "csv")
-
-    assert error.line == 3
-    assert f"{MAX_DEPTH + 1} levels deep" in str(error)
-
-
 def test_csv_path_at_the_depth_limit_is_accepted() -> None:
     deepest = ",".join(f"L{level}" for level in range(MAX_DEPTH))
 
@@ -150,31 +96,6 @@ def test_lines_layout_skips_comments_and_blank_lines() -> None:
 
     assert paths_of(entries) == ["Музыка", "Спорт", "Спорт: Футбол", "Спорт: Хоккей"]
     _assert_parents_first(entries)
-
-
-def test_lines_layout_empty_level_names_its_line() -> None:
-    text = "# comment\nA: B\n\nA: : C\nD\n"
-
-    error = _error(text, "lines")
-
-    assert error.line == 4
-    assert "line 4: level 2 is empty" in str(error)
-
-
-def test_lines_layout_trailing_separator_is_an_empty_level() -> None:
-    error = _error("A\nA: B:\n", "lines")
-
-    assert error.line == 2
-    assert "level 3 is empty" in str(error)
-
-
-def test_lines_layout_too_deep_path_names_its_line() -> None:
-    text = "A\n" + ": ".join(f"L{level}" for level in range(MAX_DEPTH + 1)) + "\n"
-
-    error = _error(text, "lines")
-
-    assert error.line == 2
-    assert "levels deep" in str(error)
 
 
 # --- JSON -----------------------------------------------------------------------------
@@ -219,61 +140,82 @@ def test_json_list_of_paths_is_normalised_and_gets_its_parents() -> None:
     assert paths_of(entries) == ["Музыка", "Спорт", "Спорт: Футбол"]
 
 
-def test_invalid_json_names_its_line() -> None:
-    text = '[\n  "A",\n  "B"\n  "C"\n]\n'
+def test_unknown_format_is_refused() -> None:
+    error = _error("A\n", "xml")
 
-    error = _error(text, "json")
-
-    assert error.line == 4
-    assert "not valid JSON" in str(error)
+    assert "unknown taxonomy format" in str(error)
 
 
-def test_json_path_with_an_empty_level_names_its_line() -> None:
-    text = '[\n  "A",\n  "A: B",\n  "A: : C"\n]\n'
+# --- errors that name their line -----------------------------------------------------
 
-    error = _error(text, "json")
+_DEEPER_THAN_THE_LIMIT = [f"L{level}" for level in range(MAX_DEPTH + 1)]
+_HOTKEY_TWICE = '[\n  {"name": "Спорт", "hotkey": "s"},\n  {"name": "Сериалы", "hotkey": "s"}\n]\n'
 
-    assert error.line == 4
-    assert "level 2 is empty" in str(error)
-
-
-def test_json_bad_hotkey_names_its_line() -> None:
-    text = '[\n  {"name": "A"},\n  {"name": "B", "hotkey": "Shift"}\n]\n'
-
-    error = _error(text, "json")
-
-    assert error.line == 3
-    assert "hotkey" in str(error)
-
-
-def test_json_that_is_not_a_list_is_refused() -> None:
-    error = _error('{"name": "A"}', "json")
-
-    assert error.line == 1
-    assert "expected a list" in str(error)
-
-
-def test_duplicated_hotkey_is_refused_naming_both_tags() -> None:
-    text = '[\n  {"name": "Спорт", "hotkey": "s"},\n  {"name": "Сериалы", "hotkey": "s"}\n]\n'
-
-    error = _error(text, "json")
-
-    assert "'s'" in str(error)
-    assert "Спорт" in str(error)
-    assert "Сериалы" in str(error)
-
-
-def test_duplicated_hotkey_names_the_line_of_the_second_use() -> None:
-    text = '[\n  {"name": "Спорт", "hotkey": "s"},\n  {"name": "Сериалы", "hotkey": "s"}\n]\n'
-
-    error = _error(text, "json")
-
-    assert error.line == 3
-    assert "line 3" in str(error)
-
-
-def test_json_error_in_a_repeated_name_names_the_line_of_the_bad_one() -> None:
-    text = (
+# (text, format, the line named, fragments of the message)
+BAD_TAXONOMIES: dict[str, tuple[str, str, int, tuple[str, ...]]] = {
+    "csv: a gap between levels": (
+        "Tier 1,Tier 2,Tier 3\nA,,\nA,B,\n\nA,,C\n",
+        "csv",
+        5,
+        ("line 5", "level 2 is empty"),
+    ),
+    "csv: a name containing the separator": (
+        "\n".join(["Tier 1,Tier 2", "Спорт,", "Спорт,Футбол: Премьер-лига"]),
+        "csv",
+        3,
+        ("':'",),
+    ),
+    "csv: a path deeper than the limit": (
+        "header\nok\n" + ",".join(_DEEPER_THAN_THE_LIMIT) + "\n",
+        "csv",
+        3,
+        (f"{MAX_DEPTH + 1} levels deep",),
+    ),
+    "lines: an empty level": (
+        "# comment\nA: B\n\nA: : C\nD\n",
+        "lines",
+        4,
+        ("line 4: level 2 is empty",),
+    ),
+    "lines: a trailing separator is an empty level": (
+        "A\nA: B:\n",
+        "lines",
+        2,
+        ("level 3 is empty",),
+    ),
+    "lines: a path deeper than the limit": (
+        "A\n" + ": ".join(_DEEPER_THAN_THE_LIMIT) + "\n",
+        "lines",
+        2,
+        ("levels deep",),
+    ),
+    "json: invalid JSON": ('[\n  "A",\n  "B"\n  "C"\n]\n', "json", 4, ("not valid JSON",)),
+    "json: a path with an empty level": (
+        '[\n  "A",\n  "A: B",\n  "A: : C"\n]\n',
+        "json",
+        4,
+        ("level 2 is empty",),
+    ),
+    "json: a bad hotkey": (
+        '[\n  {"name": "A"},\n  {"name": "B", "hotkey": "Shift"}\n]\n',
+        "json",
+        3,
+        ("hotkey",),
+    ),
+    "json: not a list": ('{"name": "A"}', "json", 1, ("expected a list",)),
+    "json: a hotkey used twice names both tags": (
+        _HOTKEY_TWICE,
+        "json",
+        3,
+        ("'s'", "Спорт", "Сериалы"),
+    ),
+    "json: a hotkey used twice names the line of the second use": (
+        _HOTKEY_TWICE,
+        "json",
+        3,
+        ("line 3",),
+    ),
+    "json: an error in a repeated name names the line of the bad one": (
         "[\n"
         '  {"name": "Спорт", "children": [\n'
         '    {"name": "Другое", "hotkey": "d"}\n'
@@ -281,18 +223,23 @@ def test_json_error_in_a_repeated_name_names_the_line_of_the_bad_one() -> None:
         '  {"name": "Музыка", "children": [\n'
         '    {"name": "Другое", "hotkey": "D"}\n'
         "  ]}\n"
-        "]\n"
-    )
+        "]\n",
+        "json",
+        6,
+        (),
+    ),
+}
 
-    error = _error(text, "json")
 
-    assert error.line == 6
+@pytest.mark.parametrize("case", list(BAD_TAXONOMIES), ids=list(BAD_TAXONOMIES))
+def test_a_bad_taxonomy_is_refused_naming_its_line(case: str) -> None:
+    text, fmt, line, fragments = BAD_TAXONOMIES[case]
 
+    error = _error(text, fmt)
 
-def test_unknown_format_is_refused() -> None:
-    error = _error("A\n", "xml")
-
-    assert "unknown taxonomy format" in str(error)
+    assert error.line == line
+    for fragment in fragments:
+        assert fragment in str(error)
 
 
 # --- normalisation, tag lists, format detection --------------------------------------

@@ -1,0 +1,101 @@
+"""What the benchmark scripts share: timing runs, spreads and percentiles, memory, tables.
+
+Each script puts the project folder first on sys.path before importing this module, so it
+runs as a file (`python bench/api.py`) as well as a module (`python -m bench.api`), and
+always against the code next to it.
+"""
+
+from __future__ import annotations
+
+import gc
+import resource
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+ROOT = Path(__file__).resolve().parent.parent
+
+T = TypeVar("T")
+
+
+def timed(run: Callable[[], T]) -> tuple[T, float]:
+    """What one run returns, and its wall-clock seconds (garbage collected first)."""
+    gc.collect()
+    started = time.perf_counter()
+    value = run()
+    return value, time.perf_counter() - started
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (ffmpeg), all threads."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed_with_cpu(run: Callable[[], object]) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of one run; CPU time barely moves when the machine is busy."""
+    gc.collect()
+    cpu = cpu_seconds()
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started, cpu_seconds() - cpu
+
+
+def samples(
+    run: Callable[[], object], repeat: int, *, before: Callable[[], object] | None = None
+) -> list[float]:
+    """Wall-clock seconds of ``repeat`` runs; ``before``, if given, runs untimed ahead of each."""
+    seconds = []
+    for _ in range(repeat):
+        if before is not None:
+            before()
+        started = time.perf_counter()
+        run()
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def traced_peak_mb(run: Callable[[], object]) -> float:
+    """Peak of Python and NumPy allocations during one run, in MiB (native code not included).
+
+    Tracing slows the code down: measure it in a run of its own, not a timed one.
+    """
+    gc.collect()
+    tracemalloc.start()
+    try:
+        run()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def peak_rss_mb() -> float:
+    """The most resident memory this process has held so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """The value ``fraction`` of the way up the sorted values (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def min_max(values: Sequence[float]) -> str:
+    """The range as "min-max" with two decimals, or "-" for fewer than two values."""
+    if len(values) < 2:
+        return "-"
+    return f"{min(values):.2f}-{max(values):.2f}"
+
+
+def markdown_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], align: str | Sequence[str] = "---"
+) -> None:
+    """Print a Markdown table; ``align`` is one marker for every column or one per column."""
+    markers = [align] * len(headers) if isinstance(align, str) else list(align)
+    print("| " + " | ".join(headers) + " |")
+    print("|" + "|".join(markers) + "|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
