@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotations.api.exceptions import PreconditionRequired
 from annotations.api.pagination import PAGE_PARAMETERS, page_response
 from annotations.api.permissions import HasRole, acting_user, require_perm
 from annotations.api.serializers import cursor_page, errors
@@ -86,11 +87,15 @@ class MyAnnotationApi(APIView):
             help_text="save keeps a draft; submit hands it in; skip gives the video back.",
         )
         revision = serializers.IntegerField(
-            min_value=1,
+            min_value=0,
             required=False,
             allow_null=True,
             default=None,
-            help_text="The revision the change was made on; a stale one is refused with 409.",
+            help_text=(
+                "The revision of your annotation this change was based on (from GET, or 0 "
+                "when you have not started the video). Required: without it the answer is "
+                "428, and a stale one is refused with 409."
+            ),
         )
         skip_reason = serializers.CharField(
             max_length=500, required=False, allow_blank=True, default=""
@@ -113,7 +118,7 @@ class MyAnnotationApi(APIView):
 
     @extend_schema(
         request=AnnotationInput,
-        responses={200: AnnotationOutput, **errors(400, 404, 409)},
+        responses={200: AnnotationOutput, **errors(400, 404, 409, 428)},
         summary="Set the caller's decisions on a video, and save, submit or skip",
         description=(
             "`decisions` is the whole set, as a list of `{tag, decision}`: tags not named "
@@ -128,6 +133,12 @@ class MyAnnotationApi(APIView):
         given = self.AnnotationInput(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
+        if data["revision"] is None:
+            raise PreconditionRequired(
+                "Send the revision this change was based on: the annotation's `revision` "
+                "from GET, or 0 if you have not started this video; the whole set of "
+                "decisions replaces what is there."
+            )
         decisions: dict[str, str] = {}
         for position, raw in enumerate(data["decisions"]):
             item = self.DecisionInput(data=raw)

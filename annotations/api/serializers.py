@@ -31,6 +31,7 @@ _ERROR_TEXTS = {
     404: "No such object, or not one you may see.",
     409: "Conflicts with the current state (a newer revision, a job already running...).",
     413: "The request body is too large.",
+    428: "Say which revision the change was based on (the `revision` field).",
     429: "Too many requests; retry after the number of seconds in `Retry-After`.",
     503: "A model this needs is not available on the server.",
 }

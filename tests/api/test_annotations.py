@@ -29,6 +29,7 @@ def test_an_annotator_saves_a_draft_then_submits_it(
             {"tag": "Спорт: Футбол", "decision": "add"},
             {"tag": "Музыка", "decision": "add"},
         ],
+        revision=0,
     )
     assert status == 200, draft
     assert draft["state"] == "draft"
@@ -53,8 +54,15 @@ def test_a_stale_revision_is_refused_and_changes_nothing(
     labeled: Labeled, clients: dict[str, APIClient]
 ) -> None:
     video = labeled.assigned.pk
-    _status, first = _put(clients["crowd"], video, decisions=[{"tag": "Музыка", "decision": "add"}])
-    _put(clients["crowd"], video, decisions=[{"tag": "Спорт", "decision": "add"}])
+    _status, first = _put(
+        clients["crowd"], video, decisions=[{"tag": "Музыка", "decision": "add"}], revision=0
+    )
+    _put(
+        clients["crowd"],
+        video,
+        decisions=[{"tag": "Спорт", "decision": "add"}],
+        revision=first["revision"],
+    )
     status, body = _put(
         clients["crowd"],
         video,
@@ -67,12 +75,42 @@ def test_a_stale_revision_is_refused_and_changes_nothing(
     assert list(annotation.decisions.values_list("tag__path", flat=True)) == ["Спорт"]
 
 
+def test_replacing_the_decisions_without_a_revision_is_refused_with_428(
+    labeled: Labeled, clients: dict[str, APIClient]
+) -> None:
+    video = labeled.assigned.pk
+    status, body = _put(clients["crowd"], video, decisions=[{"tag": "Музыка", "decision": "add"}])
+    assert (status, body["code"]) == (428, "revision_required")
+    assert "revision" in body["detail"]
+    assert not Annotation.objects.filter(video=video).exists()
+
+
+def test_revision_zero_means_not_started_and_is_stale_once_another_tab_started(
+    labeled: Labeled, clients: dict[str, APIClient]
+) -> None:
+    video = labeled.assigned.pk
+    first = _put(
+        clients["crowd"], video, decisions=[{"tag": "Музыка", "decision": "add"}], revision=0
+    )
+    assert first[0] == 200
+    status, body = _put(
+        clients["crowd"], video, decisions=[{"tag": "Спорт", "decision": "add"}], revision=0
+    )
+    assert status == 409 and "current revision is" in body["detail"]
+    annotation = Annotation.objects.get(video=video)
+    assert list(annotation.decisions.values_list("tag__path", flat=True)) == ["Музыка"]
+
+
 def test_a_refused_submit_keeps_the_draft_as_it_was(
     labeled: Labeled, clients: dict[str, APIClient]
 ) -> None:
     video = labeled.assigned.pk
-    _put(clients["crowd"], video, decisions=[{"tag": "Музыка", "decision": "add"}])
-    status, body = _put(clients["crowd"], video, decisions=[], action="submit")
+    _status, draft = _put(
+        clients["crowd"], video, decisions=[{"tag": "Музыка", "decision": "add"}], revision=0
+    )
+    status, body = _put(
+        clients["crowd"], video, decisions=[], action="submit", revision=draft["revision"]
+    )
     assert status == 400
     assert "at least one tag" in str(body["detail"])
     annotation = Annotation.objects.get(video=video)
@@ -84,9 +122,13 @@ def test_unknown_tags_and_bad_decisions_are_named_in_the_error(
     labeled: Labeled, clients: dict[str, APIClient]
 ) -> None:
     video = labeled.assigned.pk
-    status, body = _put(clients["crowd"], video, decisions=[{"tag": "Кино", "decision": "add"}])
+    status, body = _put(
+        clients["crowd"], video, decisions=[{"tag": "Кино", "decision": "add"}], revision=0
+    )
     assert status == 400 and "Кино" in str(body["detail"])
-    status, body = _put(clients["crowd"], video, decisions=[{"tag": "Музыка", "decision": "maybe"}])
+    status, body = _put(
+        clients["crowd"], video, decisions=[{"tag": "Музыка", "decision": "maybe"}], revision=0
+    )
     assert status == 400 and body["errors"]["decisions"]["0"]["decision"]
     assert not Annotation.objects.filter(video=video).exists()
 
@@ -95,8 +137,8 @@ def test_annotators_see_their_own_annotations_experts_see_all(
     labeled: Labeled, clients: dict[str, APIClient], crowd: User, expert: User
 ) -> None:
     video = labeled.assigned
-    _put(clients["crowd"], video.pk, decisions=[{"tag": "Музыка", "decision": "add"}])
-    _put(clients["expert"], video.pk, decisions=[{"tag": "Спорт", "decision": "add"}])
+    _put(clients["crowd"], video.pk, decisions=[{"tag": "Музыка", "decision": "add"}], revision=0)
+    _put(clients["expert"], video.pk, decisions=[{"tag": "Спорт", "decision": "add"}], revision=0)
     own = clients["crowd"].get(f"/api/v1/videos/{video.pk}/annotations/").json()["results"]
     assert [a["annotator"] for a in own] == [crowd.username]
     everyone = clients["expert"].get(f"/api/v1/videos/{video.pk}/annotations/").json()["results"]
@@ -122,14 +164,26 @@ def test_a_disagreement_is_reviewed_and_confirmed_by_an_expert(
     from tests.api.conftest import token_client
 
     other = token_client(other_crowd)
-    _put(clients["crowd"], video.pk, decisions=[{"tag": "Спорт: Футбол", "decision": "add"}])
+    _status, draft = _put(
+        clients["crowd"],
+        video.pk,
+        decisions=[{"tag": "Спорт: Футбол", "decision": "add"}],
+        revision=0,
+    )
     _put(
         clients["crowd"],
         video.pk,
         action="submit",
         decisions=[{"tag": "Спорт: Футбол", "decision": "add"}],
+        revision=draft["revision"],
     )
-    _put(other, video.pk, action="submit", decisions=[{"tag": "Спорт: Хоккей", "decision": "add"}])
+    _put(
+        other,
+        video.pk,
+        action="submit",
+        decisions=[{"tag": "Спорт: Хоккей", "decision": "add"}],
+        revision=0,
+    )
     queue = clients["expert"].get(f"/api/v1/projects/{project.pk}/reviews/").json()
     assert [item["id"] for item in queue["results"]] == [video.pk]
     assert queue["results"][0]["agreed"] is False

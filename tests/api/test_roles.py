@@ -54,13 +54,13 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int, int, int]]] = [
     (
         "put",
         "/api/v1/videos/{assigned}/annotations/mine/",
-        {"decisions": [{"tag": "Спорт: Футбол", "decision": "add"}]},
+        {"decisions": [{"tag": "Спорт: Футбол", "decision": "add"}], "revision": 0},
         (200, 200, 200, 403, 401),
     ),
     (
         "put",
         "/api/v1/videos/{unassigned}/annotations/mine/",
-        {"decisions": [{"tag": "Музыка", "decision": "add"}]},
+        {"decisions": [{"tag": "Музыка", "decision": "add"}], "revision": 0},
         (200, 200, 404, 403, 401),
     ),
     ("get", "/api/v1/videos/{assigned}/annotations/mine/", None, (200, 200, 200, 403, 401)),

@@ -73,7 +73,7 @@ def test_a_script_can_run_the_whole_loop_through_the_api(
 
     saved = api.put(
         f"/api/v1/videos/{video_id}/annotations/mine/",
-        {"decisions": [{"tag": FOOTBALL, "decision": "add"}], "action": "submit"},
+        {"decisions": [{"tag": FOOTBALL, "decision": "add"}], "action": "submit", "revision": 0},
         format="json",
     )
     assert saved.status_code == 200, saved.content

@@ -34,14 +34,16 @@ def annotation_save(
     annotator: User,
     decisions: Mapping[str, str],
     action: str = "save",
-    revision: int | None = None,
+    revision: int,
     skip_reason: str = "",
     active_seconds: float = 0.0,
 ) -> Annotation:
     """Make ``decisions`` (tag path -> accept/reject/add) the annotator's, then act.
 
-    Tags not named lose their decision. ``revision``, when given, must be the
-    annotation's current one, or AnnotationConflict is raised and nothing changes.
+    Tags not named lose their decision. The whole set replaces what is there, so it
+    must name the ``revision`` it was based on: the annotation's current one, or 0
+    when the annotator has none yet. Otherwise AnnotationConflict is raised and
+    nothing changes (another tab's decisions are never silently replaced).
     """
     if action not in ACTIONS:
         raise ValidationError(f"action must be one of {', '.join(ACTIONS)}")
@@ -49,8 +51,9 @@ def annotation_save(
     tags = {tag.path: tag for tag in by_path.values()}
     wanted = {by_path[path].path: decision for path, decision in decisions.items()}
     with transaction.atomic():
+        existed = Annotation.objects.filter(video=video, annotator=annotator).exists()
         annotation = annotation_start(video=video, annotator=annotator)
-        if revision is not None and revision != annotation.revision:
+        if revision != (annotation.revision if existed else 0):
             raise AnnotationConflict(annotation)
         current = {
             d.tag.path: (d.tag, d.decision) for d in annotation.decisions.select_related("tag")
