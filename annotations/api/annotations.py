@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from annotations.api.exceptions import PreconditionRequired
 from annotations.api.pagination import PAGE_PARAMETERS, page_response
-from annotations.api.permissions import HasRole, acting_user, require_perm
+from annotations.api.permissions import HasRole, acting_user
 from annotations.api.serializers import cursor_page, errors
 from annotations.models import Annotation, Decision
 from annotations.roles import P_LABEL
@@ -109,8 +109,7 @@ class MyAnnotationApi(APIView):
         summary="The caller's annotation of a video",
     )
     def get(self, request: Request, video_id: int) -> Response:
-        user = acting_user(request)
-        require_perm(user, P_LABEL)
+        user = acting_user(request, P_LABEL)
         annotation = own_annotation(user, get_video_for_user(user, video_id))
         if annotation is None:
             raise NotFound("You have not started this video yet.")
@@ -127,8 +126,7 @@ class MyAnnotationApi(APIView):
         ),
     )
     def put(self, request: Request, video_id: int) -> Response:
-        user = acting_user(request)
-        require_perm(user, P_LABEL)
+        user = acting_user(request, P_LABEL)
         video = get_video_for_user(user, video_id)
         given = self.AnnotationInput(data=request.data)
         given.is_valid(raise_exception=True)

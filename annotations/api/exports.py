@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from annotations.api.exceptions import Conflict
 from annotations.api.pagination import PAGE_PARAMETERS, page_response
-from annotations.api.permissions import HasRole, acting_user, require_perm
+from annotations.api.permissions import HasRole, acting_user
 from annotations.api.serializers import ExportOutput, cursor_page, errors
 from annotations.api.throttles import ExportThrottle, UploadThrottle
 from annotations.models import ExportSnapshot
@@ -35,8 +35,7 @@ MAX_IMPORT_BYTES = 512 * 1024**2
 
 
 def _snapshot_for(request: Request, snapshot_id: int) -> ExportSnapshot:
-    user = acting_user(request)
-    require_perm(user, P_EXPORT)
+    user = acting_user(request, P_EXPORT)
     return get_export_for_user(user, snapshot_id)
 
 
@@ -85,8 +84,7 @@ class ProjectExportsApi(APIView):
         summary="A project's export snapshots, the newest first (admins)",
     )
     def get(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request)
-        require_perm(user, P_EXPORT)
+        user = acting_user(request, P_EXPORT)
         project = get_project_for_user(user, project_id)
         snapshots = exports_for_user(user, project)
         return page_response(request, self, snapshots, ExportOutput, newest_first=True)
@@ -98,8 +96,7 @@ class ProjectExportsApi(APIView):
         description="Poll `GET /api/v1/jobs/export-<id>/`, then download the file.",
     )
     def post(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request)
-        require_perm(user, P_EXPORT)
+        user = acting_user(request, P_EXPORT)
         project = get_project_for_user(user, project_id)
         given = self.ExportInput(data=request.data, context={"project": project})
         given.is_valid(raise_exception=True)
@@ -167,8 +164,7 @@ class LabelStudioConfigApi(APIView):
         summary="The Label Studio labeling config matching this project's exports (admins)",
     )
     def get(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request)
-        require_perm(user, P_EXPORT)
+        user = acting_user(request, P_EXPORT)
         project = get_project_for_user(user, project_id)
         return Response(self.ConfigOutput({"config": labelstudio_config(project)}).data)
 
@@ -199,8 +195,7 @@ class DatasetImportApi(APIView):
         summary="Import a dataset: Label Studio tasks or this app's JSONL export (admins)",
     )
     def post(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request)
-        require_perm(user, P_EXPORT)
+        user = acting_user(request, P_EXPORT)
         project = get_project_for_user(user, project_id)
         given = self.ImportInput(data=request.data)
         given.is_valid(raise_exception=True)

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.api.pagination import PAGE_PARAMETERS, page_response
-from annotations.api.permissions import HasRole, acting_user, require_perm
+from annotations.api.permissions import HasRole, acting_user
 from annotations.api.serializers import (
     ModelVersionDetailOutput,
     ModelVersionOutput,
@@ -43,8 +43,7 @@ class ProjectModelsApi(APIView):
         summary="A project's model versions, the newest first (experts, admins)",
     )
     def get(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request)
-        require_perm(user, P_REVIEW)
+        user = acting_user(request, P_REVIEW)
         project = get_project_for_user(user, project_id)
         versions = versions_for_user(user, project)
         return page_response(request, self, versions, ModelVersionOutput, newest_first=True)
@@ -58,38 +57,57 @@ class ModelDetailApi(APIView):
         summary="A model version with its metrics and parameters (experts, admins)",
     )
     def get(self, request: Request, version_id: int) -> Response:
-        user = acting_user(request)
-        require_perm(user, P_REVIEW)
+        user = acting_user(request, P_REVIEW)
         return Response(ModelVersionDetailOutput(get_version_for_user(user, version_id)).data)
+
+
+class RegistryChangeInput(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why; kept with the change in the model's history.",
+    )
+
+
+def _reason(request: Request) -> str:
+    given = RegistryChangeInput(data=request.data)
+    given.is_valid(raise_exception=True)
+    return str(given.validated_data["reason"]).strip()
 
 
 class ModelPromoteApi(APIView):
     permission_classes = [HasRole]
 
     @extend_schema(
-        request=None,
-        responses={200: ModelVersionOutput, **errors(404, 409)},
-        summary="Promote a trained version by hand (admins)",
+        request=RegistryChangeInput,
+        responses={200: ModelVersionOutput, **errors(400, 404, 409)},
+        summary="Promote a trained version by hand (admins); recorded with who and why",
     )
     def post(self, request: Request, version_id: int) -> Response:
-        user = acting_user(request)
-        require_perm(user, P_RETRAIN)
-        version = model_promote(version=get_version_for_user(user, version_id), user=user)
-        return Response(ModelVersionOutput(version).data)
+        user = acting_user(request, P_RETRAIN)
+        version = get_version_for_user(user, version_id)
+        return Response(
+            ModelVersionOutput(
+                model_promote(version=version, user=user, reason=_reason(request))
+            ).data
+        )
 
 
 class ProjectRollbackApi(APIView):
     permission_classes = [HasRole]
 
     @extend_schema(
-        request=None,
-        responses={200: ModelVersionOutput, **errors(404, 409)},
+        request=RegistryChangeInput,
+        responses={200: ModelVersionOutput, **errors(400, 404, 409)},
         summary="Promote again the version promoted before the current one (admins)",
+        description="Each rollback walks one step back through the promotion history.",
     )
     def post(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request)
-        require_perm(user, P_RETRAIN)
-        version = model_rollback(project=get_project_for_user(user, project_id), user=user)
+        user = acting_user(request, P_RETRAIN)
+        project = get_project_for_user(user, project_id)
+        version = model_rollback(project=project, user=user, reason=_reason(request))
         return Response(ModelVersionOutput(version).data)
 
 
@@ -103,7 +121,6 @@ class ProjectRetrainApi(APIView):
         description="Poll `GET /api/v1/jobs/training-<id>/`; one training per project at a time.",
     )
     def post(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request)
-        require_perm(user, P_RETRAIN)
+        user = acting_user(request, P_RETRAIN)
         version = training_request(project=get_project_for_user(user, project_id), user=user)
         return Response(TrainingStartedOutput(version).data, status=status.HTTP_202_ACCEPTED)

@@ -43,9 +43,14 @@ def require_perm(user: User | AnonymousUser, permission: str) -> None:
         raise PermissionDenied(_REFUSALS.get(permission, "Your role does not allow this."))
 
 
-def acting_user(request: Request) -> User:
-    """The user a request acts for; anonymous requests are refused with 401."""
+def acting_user(request: Request, permission: str | None = None) -> User:
+    """The user a request acts for, holding ``permission`` when one is named.
+
+    Anonymous requests are refused with 401, a role without the permission with 403.
+    """
     user = request.user
     if not isinstance(user, User):
         raise NotAuthenticated()
+    if permission is not None:
+        require_perm(user, permission)
     return user

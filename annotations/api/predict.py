@@ -107,8 +107,7 @@ class PredictApi(APIView):
         ),
     )
     def post(self, request: Request) -> Response:
-        user = acting_user(request)
-        require_perm(user, P_VIEW_SUGGESTIONS)
+        user = acting_user(request, P_VIEW_SUGGESTIONS)
         if "file" in request.FILES:
             given: serializers.Serializer = self.FileInput(data=request.data)
         else:

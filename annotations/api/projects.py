@@ -103,8 +103,7 @@ class ProjectDetailApi(APIView):
         summary="Change a project's settings (admins)",
     )
     def patch(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request)
-        require_perm(user, P_MANAGE_TAXONOMY)
+        user = acting_user(request, P_MANAGE_TAXONOMY)
         project = get_project_for_user(user, project_id)
         given = self.ProjectUpdateInput(data=request.data, partial=True)
         given.is_valid(raise_exception=True)
@@ -161,8 +160,7 @@ class TagListApi(APIView):
         summary="Add tags from a taxonomy file (admins); existing tags stay as they are",
     )
     def post(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request)
-        require_perm(user, P_MANAGE_TAXONOMY)
+        user = acting_user(request, P_MANAGE_TAXONOMY)
         project = get_project_for_user(user, project_id)
         given = self.TaxonomyImportInput(data=request.data)
         given.is_valid(raise_exception=True)

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.api.pagination import PAGE_PARAMETERS, page_response
-from annotations.api.permissions import HasRole, acting_user, require_perm
+from annotations.api.permissions import HasRole, acting_user
 from annotations.api.serializers import cursor_page, errors
 from annotations.models import Tag
 from annotations.roles import P_REVIEW
@@ -62,8 +62,7 @@ class ReviewQueueApi(APIView):
         summary="Videos waiting for review (experts, admins)",
     )
     def get(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request)
-        require_perm(user, P_REVIEW)
+        user = acting_user(request, P_REVIEW)
         project = get_project_for_user(user, project_id)
         return page_response(
             request, self, videos_needing_review(project, user), ReviewQueueItemOutput
@@ -100,8 +99,7 @@ class VideoReviewApi(APIView):
         summary="A video's submitted annotations side by side (experts, admins)",
     )
     def get(self, request: Request, video_id: int) -> Response:
-        user = acting_user(request)
-        require_perm(user, P_REVIEW)
+        user = acting_user(request, P_REVIEW)
         video = get_video_for_user(user, video_id)
         return Response(ReviewSheetOutput(review_sheet(video)).data)
 
@@ -111,8 +109,7 @@ class VideoReviewApi(APIView):
         summary="Confirm a video's tags (experts, admins); the change is kept in its history",
     )
     def post(self, request: Request, video_id: int) -> Response:
-        user = acting_user(request)
-        require_perm(user, P_REVIEW)
+        user = acting_user(request, P_REVIEW)
         video = get_video_for_user(user, video_id)
         given = self.ConfirmInput(data=request.data, context={"video": video})
         given.is_valid(raise_exception=True)

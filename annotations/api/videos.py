@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.api.pagination import PAGE_PARAMETERS, page_response
-from annotations.api.permissions import HasRole, acting_user, require_perm
+from annotations.api.permissions import HasRole, acting_user
 from annotations.api.serializers import cursor_page, errors
 from annotations.api.throttles import UploadThrottle
 from annotations.api.video_outputs import VideoCreatedOutput, VideoDetailOutput, VideoListOutput
@@ -160,8 +160,7 @@ class ProjectVideosApi(APIView):
         ),
     )
     def post(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request)
-        require_perm(user, P_IMPORT_VIDEOS)
+        user = acting_user(request, P_IMPORT_VIDEOS)
         project = get_project_for_user(user, project_id)
         if "file" in request.FILES:
             upload = self.UploadInput(data=request.data)
@@ -239,8 +238,7 @@ class VideoBulkApi(APIView):
         summary="Import manifest rows (experts, admins); rows already there are skipped",
     )
     def post(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request)
-        require_perm(user, P_IMPORT_VIDEOS)
+        user = acting_user(request, P_IMPORT_VIDEOS)
         project = get_project_for_user(user, project_id)
         given = self.BulkInput(data=request.data)
         given.is_valid(raise_exception=True)

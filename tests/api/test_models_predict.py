@@ -11,7 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
-from annotations.models import ModelVersion, PredictionJob, Project, Video, VideoStatus
+from annotations.models import ModelEvent, ModelVersion, PredictionJob, Project, Video, VideoStatus
+from annotations.services.learning.registry import model_promote
 from tests.factories import PLANTED_TAGS, PlantedProject, make_planted_project
 
 FOOTBALL = PLANTED_TAGS[0]
@@ -236,3 +237,25 @@ def test_any_background_task_can_be_followed_by_its_id(
     assert (job["state"], job["result"]) == ("done", {"result": "2"})
     assert clients["expert"].get(f"/api/v1/jobs/task-{task_id}/").status_code == 403
     assert clients["admin_user"].get("/api/v1/jobs/task-nope/").status_code == 404
+
+
+def test_rollbacks_through_the_api_walk_back_and_keep_the_reason(
+    project: Project, clients: dict[str, APIClient]
+) -> None:
+    for number in (1, 2, 3):
+        version = ModelVersion.objects.create(
+            project=project, number=number, state="candidate", artifact_path=f"v{number}"
+        )
+        model_promote(version=version)
+    url = f"/api/v1/projects/{project.pk}/models/rollback/"
+    first = clients["admin_user"].post(url, {"reason": "v3 confuses sports"}, format="json")
+    second = clients["admin_user"].post(url, {}, format="json")
+    assert (first.json()["number"], second.json()["number"]) == (2, 1)
+    latest = ModelEvent.objects.filter(project=project).order_by("-id")[1]
+    assert (latest.action, latest.reason, latest.by.username) == (
+        "rolled_back",
+        "v3 confuses sports",
+        "alice_admin",
+    )
+    third = clients["admin_user"].post(url, {}, format="json")
+    assert third.status_code == 409 and "no earlier promoted version" in third.json()["detail"]
