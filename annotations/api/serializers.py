@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
 from annotations.models import ExportSnapshot, ModelVersion, Project, Tag
+from annotations.services.projects import EDITABLE_FIELDS
 
 
 class ErrorOutput(serializers.Serializer):
@@ -48,17 +49,7 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
 class ProjectOutput(serializers.ModelSerializer):
     class Meta:
         model = Project
-        fields = [
-            "id",
-            "name",
-            "taxonomy_name",
-            "labeling_mode",
-            "annotators_per_video",
-            "queue_order",
-            "auto_confirm_agreement",
-            "guidelines",
-            "created_at",
-        ]
+        fields = ["id", *EDITABLE_FIELDS, "created_at"]
 
 
 class TagOutput(serializers.ModelSerializer):

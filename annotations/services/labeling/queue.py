@@ -111,18 +111,23 @@ def _skipped_by_holder() -> Exists:
     )
 
 
-def slots_taken_by_others(user: User, now: dt.datetime) -> Coalesce:
-    """How many slots of the outer video are held by annotators other than ``user``."""
+def _slots_counted(assignments: QuerySet[Assignment]) -> Coalesce:
+    """How many of ``assignments`` (of the outer video) hold a slot: skippers hold none."""
     held = (
-        Assignment.objects.filter(_holding(now), video=OuterRef("pk"))
-        .exclude(annotator=user)
-        .exclude(_skipped_by_holder())
+        assignments.exclude(_skipped_by_holder())
         .order_by()
         .values("video")
         .annotate(n=Count("*"))
         .values("n")
     )
     return Coalesce(Subquery(held, output_field=IntegerField()), Value(0))
+
+
+def slots_taken_by_others(user: User, now: dt.datetime) -> Coalesce:
+    """How many slots of the outer video are held by annotators other than ``user``."""
+    return _slots_counted(
+        Assignment.objects.filter(_holding(now), video=OuterRef("pk")).exclude(annotator=user)
+    )
 
 
 def _submitted_by_others(user: User) -> Coalesce:
@@ -218,15 +223,9 @@ def _next_assigned(user: User, project: Project) -> Video | None:
 
 def _standing_taken() -> Coalesce:
     """Slots of the outer video used for good: standing assignments of those who did not skip."""
-    held = (
+    return _slots_counted(
         Assignment.objects.filter(video=OuterRef("pk"), lease_expires_at__isnull=True)
-        .exclude(_skipped_by_holder())
-        .order_by()
-        .values("video")
-        .annotate(n=Count("*"))
-        .values("n")
     )
-    return Coalesce(Subquery(held, output_field=IntegerField()), Value(0))
 
 
 def queue_mark(project: Project, *, now: dt.datetime | None = None) -> QueueMark | None:
