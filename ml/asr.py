@@ -19,7 +19,7 @@ import av
 import av.error
 
 from ml.errors import ModelUnavailable
-from ml.media import MediaError
+from ml.media import MediaError, open_container
 from ml.subtitles import Segment
 
 if TYPE_CHECKING:
@@ -151,15 +151,10 @@ def _reason(exc: BaseException, settings: AsrSettings) -> str:
 
 def _require_audio(path: Path) -> float:
     """The container's duration in seconds; MediaError if there is no audio to transcribe."""
-    try:
-        with av.open(str(path), metadata_errors="ignore") as container:
-            if not container.streams.audio:
-                raise MediaError("no audio stream")
-            return (container.duration or 0) / av.time_base
-    except av.error.InvalidDataError:
-        raise MediaError("not a video or audio file") from None
-    except (av.error.FFmpegError, OSError) as exc:
-        raise MediaError(f"the file could not be opened as media: {exc}") from None
+    with open_container(path) as container:
+        if not container.streams.audio:
+            raise MediaError("no audio stream")
+        return (container.duration or 0) / av.time_base
 
 
 def transcribe(
@@ -249,13 +244,7 @@ def embedded_subtitles(path: Path, *, language: str | None = None) -> list[Segme
     A stream tagged with `language` (ISO 639-1 or 639-2, "ru" or "rus") is preferred.
     Picture subtitles (DVD, Blu-ray) carry no text and are passed over.
     """
-    try:
-        container = av.open(str(path), metadata_errors="ignore")
-    except av.error.InvalidDataError:
-        raise MediaError("not a video or audio file") from None
-    except (av.error.FFmpegError, OSError) as exc:
-        raise MediaError(f"the file could not be opened as media: {exc}") from None
-    with container:
+    with open_container(path) as container:
         streams = list(container.streams.subtitles)
         if language:
             wanted = language.lower()

@@ -18,7 +18,7 @@ import av.error
 import numpy as np
 import numpy.typing as npt
 
-from ml.media import MediaError
+from ml.media import MediaError, open_container
 
 __all__ = ["SAMPLE_RATE", "audio_feature_keys", "audio_features"]
 
@@ -148,20 +148,6 @@ class _Accumulator:
         return {key: round(values[key], 6) for key in audio_feature_keys()}
 
 
-def _open_audio(path: PathLike) -> tuple[Any, Any, float]:
-    try:
-        container = av.open(str(path), metadata_errors="ignore")
-    except av.error.InvalidDataError:
-        raise MediaError("not a video or audio file") from None
-    except (av.error.FFmpegError, OSError) as exc:
-        raise MediaError(f"the file could not be opened as media: {exc}") from None
-    if not container.streams.audio:
-        container.close()
-        raise MediaError("no audio stream")
-    stream = container.streams.audio[0]
-    return container, stream, (container.duration or 0) / av.time_base
-
-
 def _decoded_chunks(container: Any, stream: Any) -> Iterator[Samples]:
     """16 kHz mono float samples in chunks of `_CHUNK_SAMPLES` (the last one shorter).
 
@@ -202,9 +188,12 @@ def audio_features(
     Keys are those of `audio_feature_keys()`. Raises MediaError for a file without an
     audio stream or with no decodable audio.
     """
-    container, stream, duration = _open_audio(path)
     totals = _Accumulator()
-    with container:
+    with open_container(path) as container:
+        if not container.streams.audio:
+            raise MediaError("no audio stream")
+        stream = container.streams.audio[0]
+        duration = (container.duration or 0) / av.time_base
         try:
             for chunk in _decoded_chunks(container, stream):
                 totals.add(chunk)

@@ -149,6 +149,7 @@ def _run_train(args: argparse.Namespace) -> int:
         "tags": len(result.model.tags),
         "videos": result.metrics["data"]["videos_used"],
         "params": result.params,
+        "convergence_warnings": result.metrics["convergence_warnings"],
         "embedding_skipped_reason": reason,
     }
     if "holdout" in result.metrics:

@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import av
-import av.error
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from ml.media import MediaError
+from ml.media import MediaError, open_container
 
 __all__ = [
     "FrameAnalysis",
@@ -129,13 +128,7 @@ class _VideoFacts:
 
 
 def _video_facts(path: PathLike) -> _VideoFacts:
-    try:
-        container = av.open(str(path), metadata_errors="ignore")
-    except av.error.InvalidDataError:
-        raise MediaError("not a video or audio file") from None
-    except (av.error.FFmpegError, OSError) as exc:
-        raise MediaError(f"the file could not be opened as media: {exc}") from None
-    with container:
+    with open_container(path) as container:
         if not container.streams.video:
             raise MediaError("no video stream")
         stream = container.streams.video[0]

@@ -1,19 +1,25 @@
-"""Probing media files with PyAV before they are accepted.
+"""Opening and probing media files with PyAV.
 
-``probe_media`` opens the container, reads its streams and decodes the first
-frame of the video stream (or of the audio stream for audio-only files), so a
-file that merely has a plausible header but cannot be played is refused here
-rather than failing later in the pipeline.
+``open_container`` is the one way the pipeline opens a media file: PyAV's errors
+become a ``MediaError`` whose message a person can act on. ``probe_media`` opens
+the container, reads its streams and decodes the first frame of the video stream
+(or of the audio stream for audio-only files), so a file that merely has a
+plausible header but cannot be played is refused here rather than failing later
+in the pipeline.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 import av
+import av.container
 import av.error
 
 _CHUNK = 1024 * 1024
@@ -21,6 +27,29 @@ _CHUNK = 1024 * 1024
 
 class MediaError(ValueError):
     """A file that is not usable media; the message says why in plain words."""
+
+
+@contextmanager
+def open_container(
+    path: str | os.PathLike[str], *, timeout: float | None = None
+) -> Iterator[av.container.InputContainer]:
+    """The file opened for reading, closed on leaving the block.
+
+    Only opening is translated into MediaError: errors while reading inside the block
+    are the caller's to word, since only it knows what it was reading. Metadata that is
+    not valid UTF-8 is read leniently, as a bad title tag does not make a file unusable.
+    `timeout` (seconds) bounds each blocking read, for files on slow or network storage.
+    """
+    try:
+        container = av.open(str(path), mode="r", metadata_errors="ignore", timeout=timeout)
+    except av.error.InvalidDataError:
+        raise MediaError(
+            "not a video or audio file (its contents are not a known media format)"
+        ) from None
+    except (av.error.FFmpegError, OSError) as exc:
+        raise MediaError(f"the file could not be opened as media: {exc}") from None
+    with container:
+        yield container
 
 
 @dataclass(frozen=True)
@@ -99,15 +128,7 @@ def probe_media(path: Path, *, max_bytes: int | None = None) -> MediaInfo:
         raise MediaError(
             f"the file is {_human_size(size)}, over the limit of {_human_size(max_bytes)}"
         )
-    try:
-        container = av.open(str(path), mode="r", timeout=30)
-    except av.error.InvalidDataError:
-        raise MediaError(
-            "not a video or audio file (its contents are not a known media format)"
-        ) from None
-    except (av.error.FFmpegError, OSError) as exc:
-        raise MediaError(f"the file could not be opened as media: {exc}") from None
-    with container:
+    with open_container(path, timeout=30) as container:
         video = container.streams.video[0] if container.streams.video else None
         audio = container.streams.audio[0] if container.streams.audio else None
         if video is None and audio is None:

@@ -231,6 +231,9 @@ MODEL_CLASSIFIER = env_choice("MODEL_CLASSIFIER", "logreg", ("logreg", "linear_s
 MODEL_SEARCH = env_choice("MODEL_SEARCH", "random", ("none", "grid", "random"))
 MODEL_SEARCH_BUDGET = env_int("MODEL_SEARCH_BUDGET", 6, minimum=1)
 MODEL_CV_FOLDS = env_int("MODEL_CV_FOLDS", 3, minimum=2)
+# One-vs-rest classifiers fitted at once while training, each in a process of its own; the
+# model is the same whatever the number, only the time changes.
+MODEL_N_JOBS = env_int("MODEL_N_JOBS", 1, minimum=1)
 # A candidate is promoted only if PROMOTION_METRIC >= the current model's + PROMOTION_MARGIN
 # on the same evaluation data.
 PROMOTION_METRIC = env_choice(
@@ -265,6 +268,9 @@ Q_CLUSTER: dict[str, object] = {
     "save_limit": 1000,
     "catch_up": False,
     "label": "Background jobs",
+    # A daemonic worker may not start processes, and training would fit one classifier at
+    # a time whatever MODEL_N_JOBS says.
+    "daemonize_workers": MODEL_N_JOBS == 1,
 }
 if TASK_BROKER == "redis":
     Q_CLUSTER["redis"] = REDIS_URL

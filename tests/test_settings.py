@@ -90,3 +90,21 @@ def test_redis_broker_needs_a_url(tmp_path: Path) -> None:
     result = _manage("check", TASK_BROKER="redis", VAR_DIR=str(tmp_path), REDIS_URL="")
     assert result.returncode != 0
     assert "REDIS_URL" in result.stderr
+
+
+def test_parallel_training_fits_are_configured_and_bad_values_refused(tmp_path: Path) -> None:
+    refused = _manage("check", MODEL_N_JOBS="0", VAR_DIR=str(tmp_path))
+    shown = _manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; "
+        "print(settings.MODEL_N_JOBS, settings.Q_CLUSTER['daemonize_workers'])",
+        MODEL_N_JOBS="2",
+        VAR_DIR=str(tmp_path),
+    )
+
+    assert refused.returncode != 0
+    assert "MODEL_N_JOBS must be at least 1" in refused.stderr
+    # Fits in processes of their own need workers that are allowed to start processes.
+    assert shown.stdout.split() == ["2", "False"], shown.stderr

@@ -1,10 +1,15 @@
-"""Fitting the linear classifiers and reducing each to weights of one linear layer."""
+"""Fitting the linear classifiers and reducing each to weights of one linear layer.
+
+Every fit says whether it converged: a fit that stops at its iteration limit is counted
+in `LinearWeights` instead of being silenced, so that training can report it.
+"""
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +20,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
+from ml.train.params import ClassifierParams
+
 __all__ = ["LinearWeights", "fit_multinomial", "fit_one_vs_rest"]
 
 # A tag that is always absent (or always present) in the training data gets a constant
@@ -22,40 +29,71 @@ __all__ = ["LinearWeights", "fit_multinomial", "fit_one_vs_rest"]
 _CONSTANT_LOGIT = 8.0
 _CALIBRATION_FOLDS = 3
 
+FloatArray = npt.NDArray[np.float64]
+_T = TypeVar("_T")
+
 
 @dataclass
 class LinearWeights:
     coef: npt.NDArray[np.float32]  # features x tags
     intercept: npt.NDArray[np.float64]
     link: Literal["sigmoid", "softmax"]
+    # How many fits stopped at their iteration limit before converging, and the columns
+    # they were for (a multinomial fit learns every class at once: all it learned).
+    unconverged_fits: int = 0
+    unconverged: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class _TagFit:
+    coef: FloatArray | None  # None: a constant score, no weights
+    intercept: float
+    converged: bool = True
+
+
+def _converging(fit: Callable[[], _T]) -> tuple[_T, bool]:
+    """`fit()`'s result, and whether it ran without a ConvergenceWarning; other warnings
+    are passed on as they came."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        result = fit()
+    converged = True
+    for warning in caught:
+        if issubclass(warning.category, ConvergenceWarning):
+            converged = False
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return result, converged
 
 
 def _fit_logreg(
-    X: sp.csr_matrix, y: npt.NDArray[Any], params: dict[str, Any]
-) -> tuple[npt.NDArray[np.float64], float]:
+    X: sp.csr_matrix, y: npt.NDArray[Any], params: ClassifierParams
+) -> tuple[FloatArray, float]:
     # On sparse text, liblinear's dual coordinate descent was 4-30 times faster than its
     # primal Newton method, whether videos or features were the more numerous.
-    dual = params["solver"] == "liblinear"
+    dual = params.solver == "liblinear"
     model = LogisticRegression(
-        C=params["C"],
-        class_weight=params["class_weight"],
-        solver=params["solver"],
+        C=params.C,
+        class_weight=params.class_weight,
+        solver=params.solver,
         dual=dual,
-        max_iter=params["max_iter"],
-        random_state=params["seed"],
+        max_iter=params.max_iter,
+        random_state=params.seed,
     )
     model.fit(X, y)
     return model.coef_[0], float(model.intercept_[0])
 
 
 def _fit_calibrated_svm(
-    X: sp.csr_matrix, y: npt.NDArray[Any], params: dict[str, Any]
-) -> tuple[npt.NDArray[np.float64], float]:
+    X: sp.csr_matrix, y: npt.NDArray[Any], params: ClassifierParams
+) -> tuple[FloatArray, float]:
     svm = LinearSVC(
-        C=params["C"],
-        class_weight=params["class_weight"],
-        max_iter=max(params["max_iter"], 1000),
-        random_state=params["seed"],
+        C=params.C,
+        class_weight=params.class_weight,
+        max_iter=max(params.max_iter, 1000),
+        random_state=params.seed,
     )
     folds = min(_CALIBRATION_FOLDS, int(y.sum()), int(len(y) - y.sum()))
     if folds < 2:
@@ -71,60 +109,59 @@ def _fit_calibrated_svm(
     return -a * estimator.coef_[0], -(a * float(estimator.intercept_[0]) + b)
 
 
-def _fit_tag(
-    X: sp.csr_matrix, y: npt.NDArray[Any], params: dict[str, Any]
-) -> tuple[npt.NDArray[np.float64] | None, float]:
+def _fit_tag(X: sp.csr_matrix, y: npt.NDArray[Any], params: ClassifierParams) -> _TagFit:
     positives = int(y.sum())
     if positives == 0:
-        return None, -_CONSTANT_LOGIT
+        return _TagFit(None, -_CONSTANT_LOGIT)
     if positives == len(y):
-        return None, _CONSTANT_LOGIT
-    if params["classifier"] == "linear_svm":
-        return _fit_calibrated_svm(X, y, params)
-    return _fit_logreg(X, y, params)
+        return _TagFit(None, _CONSTANT_LOGIT)
+    fit = _fit_calibrated_svm if params.classifier == "linear_svm" else _fit_logreg
+    (coef, intercept), converged = _converging(lambda: fit(X, y, params))
+    return _TagFit(coef, intercept, converged)
 
 
-def _fit_chunk(
-    X: sp.csr_matrix, Y: npt.NDArray[Any], columns: list[int], params: dict[str, Any]
-) -> list[tuple[npt.NDArray[np.float64] | None, float]]:
-    return [_fit_tag(X, np.ascontiguousarray(Y[:, j]), params) for j in columns]
+def _fit_columns(X: sp.csr_matrix, Y: npt.NDArray[Any], params: ClassifierParams) -> list[_TagFit]:
+    return [_fit_tag(X, np.ascontiguousarray(Y[:, j]), params) for j in range(Y.shape[1])]
 
 
 def fit_one_vs_rest(
-    X: sp.csr_matrix, Y: npt.NDArray[Any], params: dict[str, Any], *, n_jobs: int = 1
+    X: sp.csr_matrix, Y: npt.NDArray[Any], params: ClassifierParams, *, n_jobs: int = 1
 ) -> LinearWeights:
-    """One binary classifier per column of Y; `params` holds classifier, C, class_weight,
-    solver, max_iter and seed."""
+    """One binary classifier per column of Y, up to `n_jobs` of them fitted at once; the
+    weights are the same whatever `n_jobs` is."""
     X = sp.csr_matrix(X, dtype=np.float64)
     X.sum_duplicates()  # canonical once here, so no fit rearranges it in place
-    columns = range(Y.shape[1])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        if n_jobs <= 1:
-            fitted = [_fit_tag(X, np.ascontiguousarray(Y[:, j]), params) for j in columns]
-        else:
-            # One copy of X per thread: fits sharing one matrix across threads corrupted it.
-            chunks = [list(columns)[i::n_jobs] for i in range(n_jobs)]
-            parts = Parallel(n_jobs=n_jobs, prefer="threads")(
-                delayed(_fit_chunk)(X.copy(), Y, chunk, params) for chunk in chunks
-            )
-            by_column = {
-                j: fit
-                for chunk, part in zip(chunks, parts, strict=True)
-                for j, fit in zip(chunk, part, strict=True)
-            }
-            fitted = [by_column[j] for j in columns]
-    coef = np.zeros((X.shape[1], Y.shape[1]), dtype=np.float32)
-    intercept = np.zeros(Y.shape[1])
-    for j, (weights, bias) in enumerate(fitted):
-        if weights is not None:
-            coef[:, j] = weights
-        intercept[j] = bias
-    return LinearWeights(coef, intercept, "sigmoid")
+    n_columns = Y.shape[1]
+    workers = max(1, min(n_jobs, n_columns))
+    if workers == 1:
+        fitted = _fit_columns(X, Y, params)
+    else:
+        # Processes, not threads: liblinear draws the order of its coordinate steps from
+        # one random generator per process, which each fit reseeds, so fits on threads of
+        # one process take draws from each other and their weights depend on scheduling.
+        # In a process of its own, a fit draws exactly what it draws when fitted alone.
+        chunks = [list(range(n_columns))[i::workers] for i in range(workers)]
+        parts = Parallel(n_jobs=workers, backend="loky")(
+            delayed(_fit_columns)(X, Y[:, chunk], params) for chunk in chunks
+        )
+        by_column = {
+            j: fit
+            for chunk, part in zip(chunks, parts, strict=True)
+            for j, fit in zip(chunk, part, strict=True)
+        }
+        fitted = [by_column[j] for j in range(n_columns)]
+    coef = np.zeros((X.shape[1], n_columns), dtype=np.float32)
+    intercept = np.zeros(n_columns)
+    for j, fit in enumerate(fitted):
+        if fit.coef is not None:
+            coef[:, j] = fit.coef
+        intercept[j] = fit.intercept
+    unconverged = tuple(j for j, fit in enumerate(fitted) if not fit.converged)
+    return LinearWeights(coef, intercept, "sigmoid", len(unconverged), unconverged)
 
 
 def fit_multinomial(
-    X: sp.csr_matrix, y: npt.NDArray[np.intp], n_classes: int, params: dict[str, Any]
+    X: sp.csr_matrix, y: npt.NDArray[np.intp], n_classes: int, params: ClassifierParams
 ) -> LinearWeights:
     """A multinomial logistic regression (cross-entropy over all classes); classes absent
     from `y` get a constant, very low score."""
@@ -135,16 +172,14 @@ def fit_multinomial(
         intercept[present[0]] = 0.0
         return LinearWeights(coef, intercept, "softmax")
     model = LogisticRegression(
-        C=params["C"],
-        class_weight=params["class_weight"],
+        C=params.C,
+        class_weight=params.class_weight,
         # newton-cg needs far fewer passes than lbfgs over many classes of sparse text.
         solver="newton-cg",
-        max_iter=params["max_iter"],
-        random_state=params["seed"],
+        max_iter=params.max_iter,
+        random_state=params.seed,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X, y)
+    _, converged = _converging(lambda: model.fit(X, y))
     if present.size == 2:
         # A two-class problem is fitted as one logit for the second class.
         coef[:, present[1]] = model.coef_[0]
@@ -153,4 +188,6 @@ def fit_multinomial(
     else:
         coef[:, present] = model.coef_.T
         intercept[present] = model.intercept_
-    return LinearWeights(coef, intercept, "softmax")
+    if converged:
+        return LinearWeights(coef, intercept, "softmax")
+    return LinearWeights(coef, intercept, "softmax", 1, tuple(int(c) for c in present))

@@ -6,6 +6,13 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 from ml.text import TextMode
+from ml.train.params import (
+    ClassifierKind,
+    ClassifierParams,
+    ClassWeight,
+    Solver,
+    classifier_problems,
+)
 
 __all__ = ["DEFAULT_EMBEDDING_MODEL", "SEARCH_METRICS", "SearchKind", "TrainConfig"]
 
@@ -26,7 +33,6 @@ SEARCH_METRICS = frozenset(
         "roc_auc_macro",
     }
 )
-ClassifierKind = Literal["logreg", "linear_svm"]
 
 
 @dataclass
@@ -34,11 +40,11 @@ class TrainConfig:
     # Any number of tags per video (one-vs-rest), or exactly one (multinomial).
     multi_label: bool = True
     classifier: ClassifierKind = "logreg"
-    class_weight: Literal["balanced"] | None = "balanced"
+    class_weight: ClassWeight = "balanced"
     # The regularisation strength used when there is no search, and the search's first try.
     C: float = 8.0
     # "liblinear" suits most sizes; "saga" can be faster on very many videos.
-    solver: Literal["liblinear", "saga"] = "liblinear"
+    solver: Solver = "liblinear"
     max_iter: int = 200
     embedding_model: str | None = None
     search: SearchKind = "random"
@@ -69,19 +75,21 @@ class TrainConfig:
     min_predicted_tags: int = 1
     # After evaluation, train the final model on all videos, held-out ones included.
     refit_full: bool = False
-    # Parallel fits of one-vs-rest classifiers (threads).
+    # One-vs-rest classifiers fitted at once, each in a process of its own; the model is
+    # the same whatever the number.
     n_jobs: int = 1
 
     def __post_init__(self) -> None:
-        problems = []
-        if self.classifier not in ("logreg", "linear_svm"):
-            problems.append(f"classifier must be 'logreg' or 'linear_svm', not {self.classifier!r}")
+        problems = classifier_problems(
+            classifier=self.classifier,
+            C=self.C,
+            class_weight=self.class_weight,
+            solver=self.solver,
+            max_iter=self.max_iter,
+            seed=self.seed,
+        )
         if self.search not in ("none", "grid", "random"):
             problems.append(f"search must be 'none', 'grid' or 'random', not {self.search!r}")
-        if self.class_weight not in ("balanced", None):
-            problems.append("class_weight must be 'balanced' or None")
-        if self.solver not in ("liblinear", "saga"):
-            problems.append("solver must be 'liblinear' or 'saga'")
         if self.text_mode not in ("lemma", "stem", "none"):
             problems.append("text_mode must be 'lemma', 'stem' or 'none'")
         if not 0.0 <= self.test_size < 1.0:
@@ -92,16 +100,27 @@ class TrainConfig:
             problems.append("search_budget must be at least 1")
         if self.cv_folds < 0 or self.cv_folds == 1:
             problems.append("cv_folds must be 0 (no cross-validation) or at least 2")
-        if self.C <= 0:
-            problems.append("C must be positive")
         if self.min_tag_examples < 1:
             problems.append("min_tag_examples must be at least 1")
         if not 0.0 <= self.threshold_floor < 1.0:
             problems.append("threshold_floor must be in [0, 1)")
         if self.search != "none" and self.cv_folds < 2:
             problems.append("a hyperparameter search needs cv_folds of at least 2")
+        if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or self.n_jobs < 1:
+            problems.append(f"n_jobs must be a whole number of at least 1, not {self.n_jobs!r}")
         if problems:
             raise ValueError("; ".join(problems))
+
+    def classifier_params(self) -> ClassifierParams:
+        """The classifier settings as configured, before any search changes them."""
+        return ClassifierParams(
+            classifier=self.classifier,
+            C=self.C,
+            class_weight=self.class_weight,
+            solver=self.solver,
+            max_iter=self.max_iter,
+            seed=self.seed,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -128,6 +128,7 @@ def cross_validate(
             truth, predicted, scores=scores, score_tags=model.tags, per_tag=False
         )
         figures["params"] = result.params
+        figures["convergence_warnings"] = result.metrics["convergence_warnings"]
         model_folds.append(figures)
         model_pool.add(truth, predicted, scores, model.tags)
         if baseline:
@@ -135,15 +136,11 @@ def cross_validate(
             plain = BaselineModel(multi_label=config.multi_label).fit(train_part)
             plain_scores = plain.predict_scores(test_part)
             plain_predicted = [[tag for tag, _ in row] for row in plain.predict(test_part)]
-            baseline_folds.append(
-                evaluate_predictions(
-                    truth,
-                    plain_predicted,
-                    scores=plain_scores,
-                    score_tags=plain.tags,
-                    per_tag=False,
-                )
+            plain_figures = evaluate_predictions(
+                truth, plain_predicted, scores=plain_scores, score_tags=plain.tags, per_tag=False
             )
+            plain_figures["convergence_warnings"] = plain.convergence_warnings
+            baseline_folds.append(plain_figures)
             baseline_pool.add(truth, plain_predicted, plain_scores, plain.tags)
     report: dict[str, Any] = {
         "videos": len(labelled),
@@ -155,6 +152,7 @@ def cross_validate(
             "summary": summarize_folds(model_folds),
             "per_fold": model_folds,
             "per_tag": model_pool.figures()["per_tag"],
+            "convergence_warnings": sum(f["convergence_warnings"] for f in model_folds),
         },
     }
     if baseline:
@@ -162,6 +160,7 @@ def cross_validate(
             "summary": summarize_folds(baseline_folds),
             "per_fold": baseline_folds,
             "per_tag": baseline_pool.figures()["per_tag"],
+            "convergence_warnings": sum(f["convergence_warnings"] for f in baseline_folds),
         }
     report["seconds"] = round(time.perf_counter() - started, 1)
     return report

@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import time
+import warnings
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,19 +21,22 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
 
-from ml.dataset import Example, canonical_tags
+from ml.dataset import Example
 from ml.embed import EmbeddingStore, MemoryEmbeddingCache
-from ml.evaluate import evaluate_predictions, hierarchical_iou, summarize_folds
+from ml.evaluate import summarize_folds
 from ml.features import FeatureBuilder, FeatureConfig
 from ml.text import protected_words
 from ml.train.classifiers import LinearWeights, fit_multinomial, fit_one_vs_rest
 from ml.train.config import TrainConfig
-from ml.train.labels import Hierarchy, LabelSpace, build_label_space
-from ml.train.model import TagModel, choose_tags
-from ml.train.search import Candidate, candidates, describe_candidate
-from ml.train.splits import Fold, stratified_folds, stratified_holdout
-from ml.train.thresholds import DEFAULT_THRESHOLD, MAX_THRESHOLD, tune_thresholds
+from ml.train.data import TrainingData, TrainingError, prepare
+from ml.train.deciding import Decider, Thresholding, tune
+from ml.train.model import TagModel
+from ml.train.params import ClassifierParams
+from ml.train.search import Candidate, candidates
+from ml.train.splits import stratified_folds, stratified_holdout
+from ml.train.thresholds import DEFAULT_THRESHOLD
 
 __all__ = ["Progress", "TrainResult", "TrainingError", "train"]
 
@@ -39,10 +44,6 @@ Progress = Callable[[str, float], None]
 FloatArray = npt.NDArray[np.float64]
 # Fewer videos than this are not split for held-out figures.
 _MIN_VIDEOS_FOR_HOLDOUT = 10
-
-
-class TrainingError(ValueError):
-    """Data that no model can be trained on; the message says what is missing."""
 
 
 @dataclass
@@ -70,75 +71,34 @@ class _Stages:
 
 
 @dataclass
-class _Data:
-    examples: list[Example]
-    truth: list[tuple[str, ...]]
-    labels: LabelSpace
-    Y: npt.NDArray[np.int8]  # videos x tags indicator (single-label: one-hot)
-    y: npt.NDArray[np.intp] | None  # single-label classes
+class _Convergence:
+    """The fits of one training run that stopped at their iteration limit before
+    converging, and how often each tag's fit did."""
 
-    def subset(self, rows: npt.NDArray[np.intp]) -> _Data:
-        return _Data(
-            [self.examples[i] for i in rows],
-            [self.truth[i] for i in rows],
-            self.labels,
-            self.Y[rows],
-            self.y[rows] if self.y is not None else None,
-        )
+    fits: int = 0
+    tags: Counter[str] = field(default_factory=Counter)
 
-
-def _prepare(
-    examples: Sequence[Example], taxonomy_paths: Sequence[str] | None, config: TrainConfig
-) -> tuple[_Data, dict[str, Any], list[str]]:
-    info: dict[str, Any] = {"videos_given": len(examples)}
-    if taxonomy_paths is not None:
-        examples, unknown = canonical_tags(examples, taxonomy_paths)
-        info["tags_not_in_taxonomy"] = dict(unknown.most_common())
-    labelled = [example for example in examples if example.tags]
-    info["videos_without_tags"] = len(examples) - len(labelled)
-    tag_lists = [example.tags for example in labelled]
-    labels = build_label_space(
-        tag_lists,
-        multi_label=config.multi_label,
-        hierarchy=config.hierarchy and config.multi_label,
-        min_examples=config.min_tag_examples,
-    )
-    info["tags_dropped_as_rare"] = dict(sorted(labels.dropped.items()))
-    needed = 1 if config.multi_label else 2
-    if len(labels.tags) < needed:
-        raise TrainingError(
-            f"no model can be trained: {len(labelled)} tagged videos give "
-            f"{len(labels.tags)} tag(s) with at least {config.min_tag_examples} videos each; "
-            f"at least {needed} such tag(s) are needed"
-        )
-    unused: list[str] = [example.video_id for example in examples if not example.tags]
-    if config.multi_label:
-        Y = labels.indicator(tag_lists)
-        data = _Data(labelled, [tuple(t) for t in tag_lists], labels, Y, None)
-    else:
-        y = labels.targets(tag_lists)
-        keep = np.flatnonzero(y >= 0)
-        unused += [labelled[i].video_id for i in np.flatnonzero(y < 0)]
-        one_hot = np.zeros((len(keep), len(labels.tags)), dtype=np.int8)
-        one_hot[np.arange(len(keep)), y[keep]] = 1
-        data = _Data(
-            [labelled[i] for i in keep],
-            [(labelled[i].tags[0],) for i in keep],
-            labels,
-            one_hot,
-            y[keep],
-        )
-    info["videos_used"] = len(data.examples)
-    info["tags_learned"] = len(labels.tags)
-    return data, info, unused
+    def metrics(self) -> dict[str, Any]:
+        return {
+            "convergence_warnings": self.fits,
+            "convergence_warning_tags": dict(self.tags.most_common()),
+        }
 
 
 def _fit_weights(
-    X: sp.csr_matrix, data: _Data, params: dict[str, Any], n_jobs: int
+    X: sp.csr_matrix,
+    data: TrainingData,
+    params: ClassifierParams,
+    n_jobs: int,
+    convergence: _Convergence,
 ) -> LinearWeights:
     if data.y is not None:
-        return fit_multinomial(X, data.y, len(data.labels.tags), params)
-    return fit_one_vs_rest(X, data.Y, params, n_jobs=n_jobs)
+        weights = fit_multinomial(X, data.y, len(data.labels.tags), params)
+    else:
+        weights = fit_one_vs_rest(X, data.Y, params, n_jobs=n_jobs)
+    convergence.fits += weights.unconverged_fits
+    convergence.tags.update(data.labels.tags[j] for j in weights.unconverged)
+    return weights
 
 
 def _scores(X: sp.csr_matrix, weights: LinearWeights) -> FloatArray:
@@ -148,115 +108,6 @@ def _scores(X: sp.csr_matrix, weights: LinearWeights) -> FloatArray:
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
     return 1.0 / (1.0 + np.exp(-logits))
-
-
-def _classifier_params(config: TrainConfig, candidate: Candidate) -> dict[str, Any]:
-    return {
-        "classifier": config.classifier,
-        "C": candidate["C"],
-        "class_weight": candidate["class_weight"],
-        "solver": config.solver,
-        "max_iter": config.max_iter,
-        "seed": config.seed,
-    }
-
-
-class _Decider:
-    """Turns scores into tag sets exactly as the finished model will."""
-
-    def __init__(self, data: _Data, config: TrainConfig) -> None:
-        self.tags = data.labels.tags
-        self.single = data.y is not None
-        self.hierarchy = Hierarchy(self.tags) if data.labels.hierarchy else None
-        self.min_tags = config.min_predicted_tags
-
-    def tag_sets(self, scores: FloatArray, thresholds: FloatArray) -> list[list[str]]:
-        if self.single:
-            return [[self.tags[j]] for j in scores.argmax(axis=1)]
-        chosen = choose_tags(scores, thresholds, self.hierarchy, min_tags=self.min_tags)
-        return [[self.tags[j] for j in np.flatnonzero(row)] for row in chosen]
-
-    def shown(self, scores: FloatArray) -> FloatArray:
-        return self.hierarchy.propagate_max(scores) if self.hierarchy is not None else scores
-
-    def score(
-        self, data: _Data, scores: FloatArray, thresholds: FloatArray, config: TrainConfig
-    ) -> float:
-        return self.score_sets(
-            data, self.tag_sets(scores, thresholds), scores, config.search_metric
-        )
-
-    def score_sets(
-        self, data: _Data, predicted: list[list[str]], scores: FloatArray, metric: str
-    ) -> float:
-        """One figure; hierarchical IoU is computed directly, as it is needed most often."""
-        if metric == "hierarchical_iou":
-            return hierarchical_iou(data.truth, predicted)
-        figures = evaluate_predictions(
-            data.truth, predicted, scores=self.shown(scores), score_tags=self.tags, per_tag=False
-        )
-        return float(figures[metric])
-
-    def evaluate(
-        self, data: _Data, scores: FloatArray, thresholds: FloatArray, *, per_tag: bool = False
-    ) -> dict[str, Any]:
-        return evaluate_predictions(
-            data.truth,
-            self.tag_sets(scores, thresholds),
-            scores=self.shown(scores),
-            score_tags=self.tags,
-            per_tag=per_tag,
-        )
-
-
-# Multipliers of the per-tag thresholds tried on out-of-fold scores; 1 first, so it wins ties.
-THRESHOLD_SCALES = (1.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.1, 1.2, 1.35, 1.5, 1.75)
-
-
-@dataclass
-class _Thresholding:
-    thresholds: FloatArray  # per tag, tuned on all out-of-fold scores, then scaled
-    scale: float
-    # The search metric over all videos, each fold decided with thresholds tuned on the
-    # other folds: how the thresholds can be expected to do on new videos.
-    score: float
-    crossed: list[tuple[npt.NDArray[np.intp], FloatArray]]  # (fold rows, their thresholds)
-
-
-def _tune(
-    data: _Data, scores: FloatArray, folds: list[Fold], config: TrainConfig, decider: _Decider
-) -> _Thresholding:
-    """Per-tag thresholds for F1, and one multiplier for all of them chosen for the search
-    metric (per-tag F1 ignores how the chosen tags add up per video). The multiplier is
-    judged on thresholds tuned on other folds: in-sample, the per-tag optimum always wins."""
-    if data.y is not None:
-        zeros = np.zeros(len(data.labels.tags))
-        crossed = [(valid, zeros) for _, valid in folds]
-        return _Thresholding(zeros, 1.0, decider.score(data, scores, zeros, config), crossed)
-    floor = config.threshold_floor
-    per_tag = tune_thresholds(data.Y, scores, floor=floor)
-    fold_thresholds = [
-        (valid, tune_thresholds(data.Y[train], scores[train], floor=floor))
-        for train, valid in folds
-    ]
-    scales = THRESHOLD_SCALES if config.tune_threshold_scale else (1.0,)
-    best_scale, best_score = 1.0, -np.inf
-    for scale in scales:
-        predicted: list[list[str]] = [[] for _ in data.examples]
-        for valid, thresholds in fold_thresholds:
-            for row, tags in zip(
-                valid, decider.tag_sets(scores[valid], _scaled(thresholds, scale)), strict=True
-            ):
-                predicted[row] = tags
-        figure = decider.score_sets(data, predicted, scores, config.search_metric)
-        if figure > best_score + 1e-9:
-            best_scale, best_score = scale, figure
-    crossed = [(valid, _scaled(thresholds, best_scale)) for valid, thresholds in fold_thresholds]
-    return _Thresholding(_scaled(per_tag, best_scale), best_scale, best_score, crossed)
-
-
-def _scaled(thresholds: FloatArray, scale: float) -> FloatArray:
-    return np.clip(thresholds * scale, 0.01, MAX_THRESHOLD)
 
 
 def _feature_config(config: TrainConfig) -> FeatureConfig:
@@ -281,11 +132,12 @@ class _SearchOutcome:
 
 
 def _search(
-    data: _Data,
+    data: TrainingData,
     config: TrainConfig,
     protected: frozenset[str],
     cache: EmbeddingStore,
     stages: _Stages,
+    convergence: _Convergence,
 ) -> _SearchOutcome:
     first = _default_candidate(config)
     if config.cv_folds < 2 or len(data.examples) < 2 * config.cv_folds:
@@ -314,22 +166,25 @@ def _search(
                 f"fold {f + 1}/{len(folds)}, candidate {c + 1}/{len(tried)}",
                 start + step / 3 + step * 2 / 3 * c / len(tried),
             )
-            params = _classifier_params(config, candidate)
             weights = _fit_weights(
-                builder.combine(blocks, candidate["weights"]), part, params, config.n_jobs
+                builder.combine(blocks, candidate.weights),
+                part,
+                candidate.params,
+                config.n_jobs,
+                convergence,
             )
-            oof[c][valid_rows] = _scores(
-                builder.combine(valid_blocks, candidate["weights"]), weights
-            )
-    decider = _Decider(data, config)
+            oof[c][valid_rows] = _scores(builder.combine(valid_blocks, candidate.weights), weights)
+    decider = Decider(data, config)
     table = []
     tuned = []
     for candidate, scores in zip(tried, oof, strict=True):
-        tuning = _tune(data, scores, folds, config, decider)
+        tuning = tune(data, scores, folds, config, decider)
         tuned.append(tuning)
-        table.append({"params": candidate, "score": tuning.score, "threshold_scale": tuning.scale})
+        table.append(
+            {"params": candidate.as_dict(), "score": tuning.score, "threshold_scale": tuning.scale}
+        )
     best = max(range(len(tried)), key=lambda i: (table[i]["score"], -i))
-    stages.report(f"best of {len(tried)}: {describe_candidate(tried[best])}", 0.7)
+    stages.report(f"best of {len(tried)}: {tried[best].describe()}", 0.7)
     return _SearchOutcome(
         tried[best],
         tuned[best].thresholds,
@@ -340,15 +195,11 @@ def _search(
 
 
 def _default_candidate(config: TrainConfig) -> Candidate:
-    return {
-        "C": config.C,
-        "class_weight": config.class_weight,
-        "weights": dict(config.feature_weights),
-    }
+    return Candidate(config.classifier_params(), dict(config.feature_weights))
 
 
 def _cross_validation_figures(
-    data: _Data, oof: FloatArray, tuning: _Thresholding, decider: _Decider
+    data: TrainingData, oof: FloatArray, tuning: Thresholding, decider: Decider
 ) -> dict[str, Any]:
     """Per-fold figures, each fold decided with thresholds tuned on the other folds."""
     per_fold = [
@@ -364,20 +215,22 @@ def _cross_validation_figures(
 
 
 def _fit_model(
-    data: _Data,
+    data: TrainingData,
     config: TrainConfig,
     candidate: Candidate,
     thresholds: FloatArray,
     protected: frozenset[str],
     cache: EmbeddingStore,
     progress: Progress,
+    convergence: _Convergence,
 ) -> TagModel:
     feature_config = _feature_config(config)
-    feature_config.weights = {**feature_config.weights, **candidate["weights"]}
+    feature_config.weights = {**feature_config.weights, **candidate.weights}
     builder = FeatureBuilder(feature_config, protected=protected, embedding_cache=cache)
     blocks = builder.fit_transform_blocks(data.examples, progress)
-    params = _classifier_params(config, candidate)
-    weights = _fit_weights(builder.combine(blocks), data, params, config.n_jobs)
+    weights = _fit_weights(
+        builder.combine(blocks), data, candidate.params, config.n_jobs, convergence
+    )
     return TagModel(
         features=builder,
         tags=data.labels.tags,
@@ -388,7 +241,7 @@ def _fit_model(
         hierarchy=data.labels.hierarchy,
         min_predicted_tags=config.min_predicted_tags,
         config=config.as_dict(),
-        params={**params, "weights": dict(feature_config.weights)},
+        params=Candidate(candidate.params, dict(feature_config.weights)).as_dict(),
     )
 
 
@@ -405,15 +258,16 @@ def train(
     stages = _Stages(progress)
     started = time.perf_counter()
     stages.report("reading labels", 0.0)
-    data, info, unused = _prepare(examples, taxonomy_paths, config)
+    data, info, unused = prepare(examples, taxonomy_paths, config)
     cache = embedding_cache if embedding_cache is not None else MemoryEmbeddingCache()
     protected = protected_words(taxonomy_paths if taxonomy_paths is not None else data.labels.tags)
-    holdout: _Data | None = None
+    holdout: TrainingData | None = None
     training = data
     if config.test_size > 0 and len(data.examples) >= _MIN_VIDEOS_FOR_HOLDOUT:
         train_rows, test_rows = stratified_holdout(data.Y, config.test_size, config.seed)
         training, holdout = data.subset(train_rows), data.subset(test_rows)
-    outcome = _search(training, config, protected, cache, stages)
+    convergence = _Convergence()
+    outcome = _search(training, config, protected, cache, stages, convergence)
     model = _fit_model(
         training,
         config,
@@ -422,6 +276,7 @@ def train(
         protected,
         cache,
         stages.within(0.7, 0.85, "final model"),
+        convergence,
     )
     metrics: dict[str, Any] = {
         "data": info,
@@ -433,7 +288,7 @@ def train(
     if holdout is not None:
         stages.report("held-out evaluation", 0.87)
         raw = model.raw_scores(holdout.examples)
-        metrics["holdout"] = _Decider(holdout, config).evaluate(
+        metrics["holdout"] = Decider(holdout, config).evaluate(
             holdout, raw, model.threshold_array, per_tag=True
         )
         # The truth includes tags the model never learned (too rare), so misses count.
@@ -446,9 +301,19 @@ def train(
                 protected,
                 cache,
                 stages.within(0.9, 1.0, "refit on all videos"),
+                convergence,
             )
     metrics["features"] = model.features.describe()
     metrics["embedding_skipped_reason"] = model.features.embedding_skipped_reason
+    metrics.update(convergence.metrics())
+    if convergence.fits:
+        warnings.warn(
+            f"{convergence.fits} classifier fit(s) for {len(convergence.tags)} tag(s) stopped "
+            f"at their iteration limit (max_iter={config.max_iter}) before converging; "
+            "their weights are less reliable. Raise max_iter, or lower C.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     metrics["seconds"] = round(time.perf_counter() - started, 3)
     stages.report("done", 1.0)
     trained_on = data if config.refit_full or holdout is None else training

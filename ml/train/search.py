@@ -9,25 +9,42 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from ml.train.config import TrainConfig
+from ml.train.params import ClassifierParams, ClassWeight
 
-__all__ = ["Candidate", "candidates", "describe_candidate"]
+__all__ = ["Candidate", "candidates"]
 
-Candidate = dict[str, Any]
+
+@dataclass(frozen=True)
+class Candidate:
+    params: ClassifierParams
+    # Multipliers of the feature blocks ("word", "char", "embedding", "media").
+    weights: dict[str, float]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form stored with the model and in the search table: the classifier
+        settings and, under "weights", the block weights."""
+        return {**self.params.as_dict(), "weights": dict(self.weights)}
+
+    def describe(self) -> str:
+        weights = ", ".join(f"{name}={w:g}" for name, w in self.weights.items())
+        return f"C={self.params.C:g}, class_weight={self.params.class_weight}, weights: {weights}"
+
 
 _C_RANGE = {"logreg": (0.5, 64.0), "linear_svm": (0.02, 4.0)}
 _C_GRID = {"logreg": (1.0, 4.0, 16.0, 64.0), "linear_svm": (0.03, 0.1, 0.3, 1.0)}
-_CLASS_WEIGHTS: tuple[str | None, ...] = ("balanced", None)
+_CLASS_WEIGHTS: tuple[ClassWeight, ...] = ("balanced", None)
 _BLOCK_WEIGHTS = {"char": (0.5, 1.0, 1.5), "embedding": (0.5, 1.0, 2.0), "media": (0.25, 0.5, 1.0)}
 
 
 def _default(config: TrainConfig, blocks: set[str]) -> Candidate:
     weights = {name: w for name, w in config.feature_weights.items() if name in blocks}
-    return {"C": config.C, "class_weight": config.class_weight, "weights": weights}
+    return Candidate(config.classifier_params(), weights)
 
 
 def candidates(config: TrainConfig, blocks: set[str]) -> list[Candidate]:
@@ -40,7 +57,7 @@ def candidates(config: TrainConfig, blocks: set[str]) -> list[Candidate]:
     if config.search == "grid":
         block_grid = itertools.product(*(_BLOCK_WEIGHTS[name] for name in searched))
         pool = [
-            _candidate(c, class_weight, dict(zip(searched, ws, strict=True)), first["weights"])
+            _candidate(first, c, class_weight, dict(zip(searched, ws, strict=True)))
             for c, class_weight, ws in itertools.product(
                 _C_GRID[config.classifier], _CLASS_WEIGHTS, list(block_grid)
             )
@@ -57,18 +74,14 @@ def candidates(config: TrainConfig, blocks: set[str]) -> list[Candidate]:
         c = float(math.exp(rng.uniform(math.log(low), math.log(high))))
         weights = {name: float(rng.choice(_BLOCK_WEIGHTS[name])) for name in searched}
         class_weight = _CLASS_WEIGHTS[int(rng.integers(len(_CLASS_WEIGHTS)))]
-        candidate = _candidate(round(c, 4), class_weight, weights, first["weights"])
+        candidate = _candidate(first, round(c, 4), class_weight, weights)
         if candidate not in drawn:
             drawn.append(candidate)
     return drawn
 
 
 def _candidate(
-    c: float, class_weight: str | None, searched: dict[str, float], base: dict[str, float]
+    first: Candidate, c: float, class_weight: ClassWeight, searched: dict[str, float]
 ) -> Candidate:
-    return {"C": c, "class_weight": class_weight, "weights": {**base, **searched}}
-
-
-def describe_candidate(candidate: Candidate) -> str:
-    weights = ", ".join(f"{name}={w:g}" for name, w in candidate["weights"].items())
-    return f"C={candidate['C']:g}, class_weight={candidate['class_weight']}, weights: {weights}"
+    params = replace(first.params, C=c, class_weight=class_weight)
+    return Candidate(params, {**first.weights, **searched})

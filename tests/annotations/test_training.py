@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,21 @@ def test_first_model_learns_the_planted_topics_is_promoted_and_refreshes_suggest
             top = Suggestion.objects.filter(video=video).order_by("rank").first()
             assert top is not None and top.model_version == version
             assert top.tag.path == tag
+
+
+def test_training_fits_in_parallel_as_configured_and_stores_convergence_counts(
+    project: Project, settings: Settings, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    settings.MODEL_N_JOBS = 2
+    make_planted_project(project)
+
+    version = _train(project, django_capture_on_commit_callbacks)
+
+    assert version.state == ModelVersion.State.PROMOTED, version.note
+    manifest = json.loads(Path(version.artifact_path, "manifest.json").read_text("utf-8"))
+    assert manifest["config"]["n_jobs"] == 2
+    assert version.metrics["convergence_warnings"] == 0
+    assert version.metrics["convergence_warning_tags"] == {}
 
 
 def test_too_few_labeled_videos_fail_the_version_with_a_readable_reason(

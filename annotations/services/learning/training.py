@@ -149,6 +149,7 @@ def _train(version: ModelVersion) -> ModelVersion:
             "search": settings.MODEL_SEARCH,
             "search_budget": settings.MODEL_SEARCH_BUDGET,
             "cv_folds": settings.MODEL_CV_FOLDS,
+            "n_jobs": settings.MODEL_N_JOBS,
             "seed": version.number,
             "text_mode": settings.TEXT_MODE,
         }
