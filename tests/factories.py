@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.test import Client
 from annotations.models import (
     Assignment,
     ConfirmedLabel,
+    LabelChange,
     LabelSource,
     Project,
     Tag,
@@ -61,6 +63,31 @@ def make_video(project: Project, **fields: Any) -> Video:
     n = next(_counter)
     fields.setdefault("title", f"Video {n}")
     return Video.objects.create(project=project, **fields)
+
+
+def confirm_labels(
+    labels: Iterable[ConfirmedLabel],
+) -> list[ConfirmedLabel]:
+    """Save confirmed labels with the history entry each one needs, as the importers write them."""
+    saved = ConfirmedLabel.objects.bulk_create(labels)
+    LabelChange.objects.bulk_create(
+        LabelChange(
+            video_id=label.video_id,
+            tag_id=label.tag_id,
+            action=LabelChange.Action.ADDED,
+            source=label.source,
+            changed_by_id=label.confirmed_by_id,
+        )
+        for label in saved
+    )
+    return saved
+
+
+def confirm_label(
+    video: Video, tag: Tag, *, source: str = LabelSource.IMPORT, by: User | None = None
+) -> ConfirmedLabel:
+    """A confirmed tag with its history entry."""
+    return confirm_labels([ConfirmedLabel(video=video, tag=tag, source=source, confirmed_by=by)])[0]
 
 
 def assign(video: Video, user: User) -> Assignment:
@@ -149,9 +176,7 @@ def make_planted_project(
     labeled = []
     for text in catalogue.labeled:
         labeled.append(video(text))
-        ConfirmedLabel.objects.create(
-            video=labeled[-1], tag=by_path[text.tags[0]], source=LabelSource.IMPORT
-        )
+        confirm_label(labeled[-1], by_path[text.tags[0]])
     unlabeled = {
         tag: [video(text) for text in catalogue.unseen[tag][:unlabeled_per_tag]] for tag in tags
     }

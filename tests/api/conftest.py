@@ -17,8 +17,8 @@ from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from annotations.models import ConfirmedLabel, LabelSource, Project, Tag, Video
-from tests.factories import assign, make_tag, make_video
+from annotations.models import LabelSource, Project, Tag, Video
+from tests.factories import assign, confirm_label, make_tag, make_video
 
 ROLES = ("admin_user", "expert", "crowd", "no_role_user")
 
@@ -73,9 +73,7 @@ def labeled(project: Project, crowd: User, other_crowd: User, expert: User) -> L
     unassigned = make_video(project, title="Концерт", description="Живая музыка")
     assign(unassigned, other_crowd)
     confirmed = make_video(project, title="Рецепт борща", external_id="ext-borsch")
-    ConfirmedLabel.objects.create(
-        video=confirmed, tag=tags["Еда и напитки"], source=LabelSource.REVIEW, confirmed_by=expert
-    )
+    confirm_label(confirmed, tags["Еда и напитки"], source=LabelSource.REVIEW, by=expert)
     return Labeled(project, tags, assigned, unassigned, confirmed)
 
 

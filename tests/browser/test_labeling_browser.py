@@ -29,7 +29,7 @@ from tests.annotations.labeling_fixtures import ready_video, submitted, suggest
 from tests.browser.conftest import log_in
 from tests.factories import PASSWORD, assign, make_tag
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.label_audit]
 
 
 @pytest.fixture
