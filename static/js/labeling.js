@@ -139,6 +139,8 @@
   function submit() {
     const root = main();
     if (!root || !root.dataset.submitUrl) return;
+    const button = $("#submit-button");
+    if (button && button.disabled) return; // a locked answer: nothing to hand in
     const id = annotationId();
     htmx
       .ajax("POST", root.dataset.submitUrl, {
@@ -263,7 +265,8 @@
   // --- Dialogs.
   function openSkip() {
     const dialog = $("#skip-dialog");
-    if (!dialog) return;
+    const button = $("#skip-button");
+    if (!dialog || (button && button.disabled)) return;
     dialog.showModal();
     draftRestore();
     $("#skip-reason").focus();
