@@ -374,9 +374,10 @@ if not DEBUG:
 # Login throttling (django-axes) on the login page, the admin login and the API token
 # endpoint. LOGIN_FAILURE_LIMIT wrong passwords for one account, or from one address, within
 # LOGIN_LOCKOUT_MINUTES lock that account or address until enough of them are older than
-# that to leave fewer than the limit; the answer (429) says until when. Attempts while locked are refused without being counted,
-# so the time shown holds. Admins see attempts and lockouts in the admin ("Axes") and unlock
-# with `manage.py axes_reset_username NAME` or `axes_reset_ip ADDRESS`.
+# that to leave fewer than the limit; the answer (429) says until when. Attempts while
+# locked are refused without being counted, so the time shown holds. Admins see attempts
+# and lockouts in the admin ("Axes") and unlock with `manage.py axes_reset_username NAME`
+# or `axes_reset_ip ADDRESS`.
 AXES_ENABLED = env_bool("LOGIN_THROTTLING", True)
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
