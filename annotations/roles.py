@@ -54,14 +54,18 @@ def roles_bootstrap() -> dict[Role, int]:
     """Create or repair the role groups; returns how many permissions each holds.
 
     Running it again changes nothing. The admin group also gets every model
-    permission of this app, so admins can use Django's admin site.
+    permission of this app, so admins can use Django's admin site, and may see the
+    failed logins and lockouts and delete them (which lifts a lock).
     """
     counts: dict[Role, int] = {}
-    app_model_permissions = list(
-        Permission.objects.filter(
+    app_model_permissions = [
+        *Permission.objects.filter(
             content_type__in=ContentType.objects.filter(app_label="annotations")
-        )
-    )
+        ),
+        *Permission.objects.filter(
+            content_type__app_label="axes", codename__regex=r"^(view|delete)_"
+        ),
+    ]
     for role, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role.value)
         wanted = {_permission(name) for name in codenames}

@@ -3,7 +3,7 @@
 projects: Project and its Tag taxonomy. videos: Video and what the media
 pipeline derives from it. labels: assignments, annotations, per-tag decisions,
 confirmed labels and their history. learning: model versions, suggestions and
-export snapshots.
+export snapshots. limits: the shared request counts of the rate limits.
 """
 
 from annotations.models.jobs import PredictionJob
@@ -24,6 +24,7 @@ from annotations.models.learning import (
     ModelVersion,
     Suggestion,
 )
+from annotations.models.limits import RateCount
 from annotations.models.projects import LabelingMode, Project, QueueOrder, Tag
 from annotations.models.videos import (
     Keyframe,
@@ -52,6 +53,7 @@ __all__ = [
     "ProcessingStep",
     "Project",
     "QueueOrder",
+    "RateCount",
     "Suggestion",
     "Tag",
     "TagDecision",
