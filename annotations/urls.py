@@ -11,6 +11,7 @@ from annotations.views import (
     models,
     pages,
     processing,
+    projects,
     review,
     team,
 )
@@ -26,6 +27,12 @@ urlpatterns = [
     path("models/<int:version_id>/", models.model_detail, name="model_detail"),
     path("models/<int:version_id>/promote/", models.model_promote_view, name="model_promote"),
     path("", pages.home, name="home"),
+    path("projects/new/", projects.project_new, name="project_new"),
+    path("projects/guidelines/preview/", projects.guidelines_preview, name="guidelines_preview"),
+    path("projects/<int:project_id>/settings/", projects.project_settings, name="project_settings"),
+    path(
+        "projects/<int:project_id>/archive/", projects.project_archive_view, name="project_archive"
+    ),
     path("projects/<int:project_id>/", pages.project_detail, name="project_detail"),
     path("projects/<int:project_id>/taxonomy/", pages.taxonomy, name="taxonomy"),
     path(

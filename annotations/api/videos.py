@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.api.pagination import PAGE_PARAMETERS, page_response
-from annotations.api.permissions import HasRole, acting_user
+from annotations.api.permissions import HasRole, acting_user, require_in_project
 from annotations.api.serializers import cursor_page, errors
 from annotations.api.throttles import UploadThrottle
 from annotations.api.video_outputs import VideoCreatedOutput, VideoDetailOutput, VideoListOutput
@@ -162,6 +162,7 @@ class ProjectVideosApi(APIView):
     def post(self, request: Request, project_id: int) -> Response:
         user = acting_user(request, P_IMPORT_VIDEOS)
         project = get_project_for_user(user, project_id)
+        require_in_project(user, project, P_IMPORT_VIDEOS)
         if "file" in request.FILES:
             upload = self.UploadInput(data=request.data)
             upload.is_valid(raise_exception=True)
@@ -240,6 +241,7 @@ class VideoBulkApi(APIView):
     def post(self, request: Request, project_id: int) -> Response:
         user = acting_user(request, P_IMPORT_VIDEOS)
         project = get_project_for_user(user, project_id)
+        require_in_project(user, project, P_IMPORT_VIDEOS)
         given = self.BulkInput(data=request.data)
         given.is_valid(raise_exception=True)
         rows = []

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
-import markdown
-import nh3
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -39,6 +36,7 @@ from annotations.services.labeling.annotation import (
 )
 from annotations.services.labeling.queue import REMAINING_CAP, next_video_for, queue_remaining
 from annotations.views.errors import refused_with
+from annotations.views.markup import markdown_html
 from annotations.views.requests import (
     AuthenticatedHttpRequest,
     clean_text,
@@ -49,10 +47,6 @@ from annotations.views.requests import (
 from ml.taxonomy import PATH_SEPARATOR
 
 TAG_OPTIONS = 10
-GUIDELINE_TAGS = {
-    "a", "blockquote", "br", "code", "em", "h1", "h2", "h3", "h4", "hr", "li", "ol", "p",
-    "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
-}  # fmt: skip
 
 
 @dataclass
@@ -82,16 +76,7 @@ class TagOption:
 
 def guidelines_html(project: Project) -> str:
     """The project's Markdown guidelines as HTML with anything active stripped."""
-    return _markdown_to_safe_html(project.guidelines)
-
-
-@lru_cache(maxsize=64)
-def _markdown_to_safe_html(text: str) -> str:
-    # Cached by the text itself: guidelines change rarely and are shown on every page.
-    if not text.strip():
-        return ""
-    html = markdown.markdown(text, extensions=["tables", "sane_lists"])
-    return nh3.clean(html, tags=GUIDELINE_TAGS, attributes={"a": {"href", "title"}})
+    return markdown_html(project.guidelines)
 
 
 def _active_seconds(request: AuthenticatedHttpRequest) -> float:

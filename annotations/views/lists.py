@@ -26,6 +26,7 @@ from annotations.selectors import (
     get_project_for_user,
     videos_filtered,
 )
+from annotations.selectors.access import may
 from annotations.views.requests import AuthenticatedHttpRequest, wants_partial
 
 VIDEOS_PER_PAGE = 50
@@ -70,7 +71,7 @@ class VideoFilterForm(forms.Form):
         ]
         annotator_field = self.fields["annotator"]
         assert isinstance(annotator_field, forms.ChoiceField)
-        if user.has_perm(P_VIEW_ALL_ANNOTATIONS):
+        if may(user, project, P_VIEW_ALL_ANNOTATIONS):
             # Everyone with a role: finding who worked on this project would read all of
             # its annotations on every page view.
             annotators = User.objects.filter(groups__isnull=False).distinct().order_by("username")
@@ -81,7 +82,7 @@ class VideoFilterForm(forms.Form):
         else:
             del self.fields["annotator"]
             del self.fields["confirmed"]
-        if not user.has_perm(P_VIEW_SUGGESTIONS):
+        if not may(user, project, P_VIEW_SUGGESTIONS):
             del self.fields["suggested"]
 
     def filters(self) -> VideoFilters:

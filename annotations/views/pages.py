@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from annotations.forms import TaxonomyUploadForm, VideoUploadForm
-from annotations.models import VideoStatus
+from annotations.models import Membership, ProjectRole, VideoStatus
 from annotations.roles import (
     P_IMPORT_VIDEOS,
     P_MANAGE_TAXONOMY,
@@ -30,6 +30,7 @@ from annotations.selectors import (
     tag_tree,
     videos_for_user,
 )
+from annotations.selectors.access import may, require_project_perm
 from annotations.services.media.video_import import VideoImportError, video_import_upload
 from annotations.services.taxonomy import taxonomy_import_text
 from annotations.views.processing import media_feature_rows, processing_context
@@ -51,7 +52,17 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     projects = projects_for_user(request.user).annotate(
         video_count=Count("videos", distinct=True), tag_count=Count("tags", distinct=True)
     )
-    return render(request, "annotations/home.html", {"projects": projects})
+    roles = dict(Membership.objects.filter(user=request.user).values_list("project_id", "role"))
+    role_names = dict(ProjectRole.choices)
+    rows = [(project, role_names.get(roles.get(project.pk, ""), "")) for project in projects]
+    return render(
+        request,
+        "annotations/home.html",
+        {
+            "rows": [row for row in rows if not row[0].is_archived],
+            "archived": [row for row in rows if row[0].is_archived],
+        },
+    )
 
 
 @login_required
@@ -87,7 +98,7 @@ def project_detail(request: AuthenticatedHttpRequest, project_id: int) -> HttpRe
 @login_required
 def taxonomy(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     project = get_project_for_user(request.user, project_id)
-    can_manage = request.user.has_perm(P_MANAGE_TAXONOMY)
+    can_manage = may(request.user, project, P_MANAGE_TAXONOMY)
     context = {
         "project": project,
         "roots": tag_tree(request.user, project),
@@ -100,8 +111,10 @@ def taxonomy(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse
 @login_required
 @require_POST
 def taxonomy_upload(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
-    require_perm(request, P_MANAGE_TAXONOMY, _("Your role does not allow this."))
+    refusal = _("Your role does not allow this.")
+    require_perm(request, P_MANAGE_TAXONOMY, refusal)
     project = get_project_for_user(request.user, project_id)
+    require_project_perm(request.user, project, P_MANAGE_TAXONOMY, refusal)
     form = TaxonomyUploadForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -128,8 +141,10 @@ def taxonomy_upload(request: AuthenticatedHttpRequest, project_id: int) -> HttpR
 @login_required
 @require_http_methods(["GET", "POST"])
 def video_upload(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
-    require_perm(request, P_IMPORT_VIDEOS, _("Your role does not allow this."))
+    refusal = _("Your role does not allow this.")
+    require_perm(request, P_IMPORT_VIDEOS, refusal)
     project = get_project_for_user(request.user, project_id)
+    require_project_perm(request.user, project, P_IMPORT_VIDEOS, refusal)
     form = VideoUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -163,12 +178,12 @@ def video_detail(request: AuthenticatedHttpRequest, video_id: int) -> HttpRespon
         "metadata": shown_metadata(request.user, video),
         "confirmed": (
             video.confirmed_labels.select_related("tag")
-            if request.user.has_perm(P_VIEW_ALL_ANNOTATIONS)
+            if may(request.user, video.project, P_VIEW_ALL_ANNOTATIONS)
             else None
         ),
         "suggestions": (
             video.suggestions.select_related("tag", "model_version")
-            if request.user.has_perm(P_VIEW_SUGGESTIONS)
+            if may(request.user, video.project, P_VIEW_SUGGESTIONS)
             else None
         ),
     }
