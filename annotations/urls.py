@@ -13,6 +13,7 @@ from annotations.views import (
     processing,
     projects,
     review,
+    taxonomy,
     team,
 )
 
@@ -34,9 +35,27 @@ urlpatterns = [
         "projects/<int:project_id>/archive/", projects.project_archive_view, name="project_archive"
     ),
     path("projects/<int:project_id>/", pages.project_detail, name="project_detail"),
-    path("projects/<int:project_id>/taxonomy/", pages.taxonomy, name="taxonomy"),
+    path("projects/<int:project_id>/taxonomy/", taxonomy.taxonomy, name="taxonomy"),
     path(
-        "projects/<int:project_id>/taxonomy/import/", pages.taxonomy_upload, name="taxonomy_upload"
+        "projects/<int:project_id>/taxonomy/import/",
+        taxonomy.taxonomy_upload,
+        name="taxonomy_upload",
+    ),
+    path(
+        "projects/<int:project_id>/taxonomy/download/",
+        taxonomy.taxonomy_download,
+        name="taxonomy_download",
+    ),
+    path(
+        "projects/<int:project_id>/taxonomy/history/",
+        taxonomy.taxonomy_history,
+        name="taxonomy_history",
+    ),
+    path("projects/<int:project_id>/taxonomy/tags/", taxonomy.tag_create, name="tag_create"),
+    path(
+        "projects/<int:project_id>/taxonomy/tags/<int:tag_id>/<slug:action>/",
+        taxonomy.tag_edit,
+        name="tag_edit",
     ),
     path("projects/<int:project_id>/videos/new/", pages.video_upload, name="video_upload"),
     path("videos/<int:video_id>/", pages.video_detail, name="video_detail"),

@@ -124,7 +124,9 @@ def decision_rows(annotation: Annotation, *, with_suggestions: bool) -> tuple[li
     suggestion_rows = []
     seen: set[int] = set()
     if with_suggestions:
-        suggestions = annotation.video.suggestions.select_related("tag", "model_version")
+        suggestions = annotation.video.suggestions.filter(tag__active=True).select_related(
+            "tag", "model_version"
+        )
         for suggestion in suggestions.order_by("rank", "id"):
             seen.add(suggestion.tag_id)
             version = suggestion.model_version

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
-from annotations.forms import TaxonomyUploadForm, VideoUploadForm
+from annotations.forms import VideoUploadForm
 from annotations.models import Membership, ProjectRole, VideoStatus
 from annotations.roles import (
     P_IMPORT_VIDEOS,
-    P_MANAGE_TAXONOMY,
     P_VIEW_ALL_ANNOTATIONS,
     P_VIEW_SUGGESTIONS,
     role_of,
@@ -27,12 +25,10 @@ from annotations.selectors import (
     projects_for_user,
     shown_metadata,
     status_counts,
-    tag_tree,
     videos_for_user,
 )
 from annotations.selectors.access import may, require_project_perm
 from annotations.services.media.video_import import VideoImportError, video_import_upload
-from annotations.services.taxonomy import taxonomy_import_text
 from annotations.views.processing import media_feature_rows, processing_context
 from annotations.views.requests import (
     AuthenticatedHttpRequest,
@@ -40,7 +36,6 @@ from annotations.views.requests import (
     require_perm,
     wants_partial,
 )
-from ml.taxonomy import TaxonomyFormatError, detect_format
 
 VIDEOS_PER_PAGE = 50
 
@@ -93,49 +88,6 @@ def project_detail(request: AuthenticatedHttpRequest, project_id: int) -> HttpRe
     if wants_partial(request):
         return render(request, "annotations/partials/video_table.html", context)
     return render(request, "annotations/project_detail.html", context)
-
-
-@login_required
-def taxonomy(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
-    project = get_project_for_user(request.user, project_id)
-    can_manage = may(request.user, project, P_MANAGE_TAXONOMY)
-    context = {
-        "project": project,
-        "roots": tag_tree(request.user, project),
-        "tag_count": project.tags.count(),
-        "form": TaxonomyUploadForm() if can_manage else None,
-    }
-    return render(request, "annotations/taxonomy.html", context)
-
-
-@login_required
-@require_POST
-def taxonomy_upload(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
-    refusal = _("Your role does not allow this.")
-    require_perm(request, P_MANAGE_TAXONOMY, refusal)
-    project = get_project_for_user(request.user, project_id)
-    require_project_perm(request.user, project, P_MANAGE_TAXONOMY, refusal)
-    form = TaxonomyUploadForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            text = form.text()
-            fmt = form.cleaned_data["format"]
-            if fmt == "auto":
-                fmt = detect_format(form.cleaned_data["file"].name or "", text)
-            result = taxonomy_import_text(project=project, text=text, fmt=fmt)
-        except (TaxonomyFormatError, ValidationError) as exc:
-            detail = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-            messages.error(request, _("Nothing was imported: %(error)s") % {"error": detail})
-        else:
-            messages.success(
-                request,
-                _("Taxonomy imported: %(created)d new tags, %(unchanged)d already present.")
-                % {"created": result.created, "unchanged": result.unchanged},
-            )
-    else:
-        for errors in form.errors.values():
-            messages.error(request, " ".join(str(error) for error in errors))
-    return redirect("taxonomy", project_id=project.pk)
 
 
 @login_required
