@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from annotations.views import (
+    assign,
     audit,
     keyframes,
     labeling,
@@ -10,6 +11,7 @@ from annotations.views import (
     media,
     models,
     pages,
+    people,
     processing,
     projects,
     review,
@@ -91,6 +93,37 @@ urlpatterns = [
     path("projects/<int:project_id>/review/next/", review.review_next, name="review_next"),
     path("videos/<int:video_id>/review/", review.review_video, name="review_video"),
     path("projects/<int:project_id>/team/", team.team, name="team"),
+    path("projects/<int:project_id>/people/", people.people, name="people"),
+    path("projects/<int:project_id>/people/add/", people.member_add, name="member_add"),
+    path("projects/<int:project_id>/people/new/", people.member_create, name="member_create"),
+    path(
+        "projects/<int:project_id>/people/<int:user_id>/",
+        people.person_queue_view,
+        name="person_queue",
+    ),
+    path(
+        "projects/<int:project_id>/people/<int:user_id>/role/",
+        people.member_role,
+        name="member_role",
+    ),
+    path(
+        "projects/<int:project_id>/people/<int:user_id>/remove/",
+        people.member_remove,
+        name="member_remove",
+    ),
+    path(
+        "projects/<int:project_id>/people/<int:user_id>/reassign/",
+        people.member_reassign,
+        name="member_reassign",
+    ),
+    path("projects/<int:project_id>/invitations/", people.invitation_new, name="invitation_new"),
+    path(
+        "projects/<int:project_id>/invitations/<int:invitation_id>/withdraw/",
+        people.invitation_delete,
+        name="invitation_delete",
+    ),
+    path("join/<str:token>/", people.join, name="join"),
+    path("projects/<int:project_id>/assign/", assign.assign, name="assign"),
     path("projects/<int:project_id>/audit/", audit.label_audit, name="label_audit"),
     path("projects/<int:project_id>/videos/", lists.video_list, name="video_list"),
 ]
