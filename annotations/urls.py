@@ -5,6 +5,7 @@ from django.urls import path
 from annotations.views import (
     assign,
     audit,
+    dashboard,
     keyframes,
     labeling,
     lists,
@@ -124,6 +125,11 @@ urlpatterns = [
     ),
     path("join/<str:token>/", people.join, name="join"),
     path("projects/<int:project_id>/assign/", assign.assign, name="assign"),
+    path(
+        "projects/<int:project_id>/dashboard/",
+        dashboard.project_dashboard,
+        name="project_dashboard",
+    ),
     path("projects/<int:project_id>/audit/", audit.label_audit, name="label_audit"),
     path("projects/<int:project_id>/videos/", lists.video_list, name="video_list"),
 ]
