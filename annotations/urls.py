@@ -6,6 +6,7 @@ from annotations.views import (
     assign,
     audit,
     dashboard,
+    exports,
     keyframes,
     labeling,
     lists,
@@ -125,6 +126,7 @@ urlpatterns = [
     ),
     path("join/<str:token>/", people.join, name="join"),
     path("projects/<int:project_id>/assign/", assign.assign, name="assign"),
+    path("projects/<int:project_id>/exports/", exports.exports, name="exports"),
     path(
         "projects/<int:project_id>/dashboard/",
         dashboard.project_dashboard,
