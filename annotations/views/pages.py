@@ -29,6 +29,7 @@ from annotations.selectors import (
 )
 from annotations.selectors.access import may, require_project_perm
 from annotations.services.media.video_import import VideoImportError, video_import_upload
+from annotations.views.display import metadata_rows
 from annotations.views.processing import media_feature_rows, processing_context
 from annotations.views.requests import (
     AuthenticatedHttpRequest,
@@ -127,14 +128,17 @@ def video_detail(request: AuthenticatedHttpRequest, video_id: int) -> HttpRespon
         "segments": video.transcript_segments.all(),
         "keyframes": video.keyframes.all(),
         "media_features": media_feature_rows(video),
-        "metadata": shown_metadata(request.user, video),
+        "metadata": metadata_rows(shown_metadata(request.user, video)),
         "confirmed": (
             video.confirmed_labels.select_related("tag")
             if may(request.user, video.project, P_VIEW_ALL_ANNOTATIONS)
             else None
         ),
+        # Real suggestions first, then the candidates below the model's threshold, each by score.
         "suggestions": (
-            video.suggestions.select_related("tag", "model_version")
+            video.suggestions.filter(tag__active=True)
+            .select_related("tag", "model_version")
+            .order_by("-above_threshold", "-score", "rank")
             if may(request.user, video.project, P_VIEW_SUGGESTIONS)
             else None
         ),
