@@ -1,11 +1,16 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from annotations.roles import Role, role_of
 
-ROLE_LABELS = {Role.ADMIN: _("Admin"), Role.EXPERT: _("Expert"), Role.CROWD: _("Crowd worker")}
+# "Admin" alone is also the link to Django's admin site, which Russian names differently.
+ROLE_LABELS = {
+    Role.ADMIN: pgettext_lazy("role", "Admin"),
+    Role.EXPERT: pgettext_lazy("role", "Expert"),
+    Role.CROWD: pgettext_lazy("role", "Crowd worker"),
+}
 
 
 def role(request: HttpRequest) -> dict[str, object]:

@@ -58,7 +58,10 @@ class AssignForm(forms.Form):
         max_length=200,
     )
     mode = forms.ChoiceField(
-        label=gettext_lazy("How many"), choices=MODES, widget=forms.RadioSelect, initial="each"
+        label=gettext_lazy("Each person gets"),
+        choices=MODES,
+        widget=forms.RadioSelect,
+        initial="each",
     )
     count = forms.IntegerField(
         label=gettext_lazy("Videos each"),
@@ -111,7 +114,13 @@ class AssignForm(forms.Form):
 def assign(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     require_perm(request, P_MANAGE_PROJECTS, str(REFUSAL))
     project = get_project_for_user(request.user, project_id)
-    form = AssignForm(request.POST or None, project=project)
+    if request.method == "GET" and request.GET:
+        # "Count the matching videos" comes back with what was chosen, not yet validated.
+        chosen = {key: request.GET.get(key) for key in request.GET}
+        chosen["annotators"] = request.GET.getlist("annotators")
+        form = AssignForm(initial=chosen, project=project)
+    else:
+        form = AssignForm(request.POST or None, project=project)
     status = 200
     if request.method == "POST":
         if form.is_valid():

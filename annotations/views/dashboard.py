@@ -112,7 +112,7 @@ def _agreement_chart(per_tag: list) -> dict[str, object]:
     worst = per_tag[:WORST_TAGS]
     return {
         "type": "bar",
-        "labels": [row.tag.path for row in worst],
+        "labels": [f"{row.tag.path} ({row.percent:.0f}%)" for row in worst],
         "datasets": [
             {
                 "label": _("Videos on which all annotators agree (%)"),

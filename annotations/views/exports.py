@@ -57,7 +57,8 @@ class ExportForm(forms.Form):
     tags = forms.MultipleChoiceField(
         label=gettext_lazy("Only videos with one of these tags (or a tag under one)"),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=gettext_lazy("Hold Ctrl (⌘ on a Mac) to choose several; none chosen: all."),
     )
     min_agreement = forms.FloatField(
         label=gettext_lazy("Least agreement between annotators (0 to 1)"),
