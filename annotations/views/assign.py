@@ -116,7 +116,7 @@ def assign(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     project = get_project_for_user(request.user, project_id)
     if request.method == "GET" and request.GET:
         # "Count the matching videos" comes back with what was chosen, not yet validated.
-        chosen = {key: request.GET.get(key) for key in request.GET}
+        chosen: dict[str, object] = {key: request.GET.get(key) for key in request.GET}
         chosen["annotators"] = request.GET.getlist("annotators")
         form = AssignForm(initial=chosen, project=project)
     else:
