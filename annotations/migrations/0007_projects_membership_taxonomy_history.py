@@ -41,8 +41,28 @@ def members_from_existing_work(apps, schema_editor):
     )
 
 
+def admins_manage_projects(apps, schema_editor):
+    """Admins kept seeing every project through "label any video"; that is now "manage
+    projects", which the admin group gets here (bootstrap_roles would give it too, but
+    until it runs admins would see no project)."""
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    admins = Group.objects.filter(name="admin").first()
+    if admins is None:
+        return
+    project_type, _ = ContentType.objects.get_or_create(app_label="annotations", model="project")
+    permission, _ = Permission.objects.get_or_create(
+        content_type=project_type,
+        codename="manage_projects",
+        defaults={"name": "Can create projects, choose their members and see them all"},
+    )
+    admins.permissions.add(permission)
+
+
 class Migration(migrations.Migration):
     dependencies = [
+        ("contenttypes", "0002_remove_content_type_name"),
         ("annotations", "0006_review_rules_locks_registry"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -254,4 +274,5 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(members_from_existing_work, migrations.RunPython.noop),
+        migrations.RunPython(admins_manage_projects, migrations.RunPython.noop),
     ]

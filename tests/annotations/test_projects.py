@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 from django.apps import apps
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, Permission, User
 
 from annotations.models import (
     Annotation,
@@ -220,3 +220,17 @@ def test_existing_work_becomes_membership(roles: None) -> None:
         ("B", "old_expert", "expert"),
         ("A", "old_crowd", "crowd"),
     }
+
+
+def test_the_admin_group_keeps_seeing_every_project_after_the_migration(roles: None) -> None:
+    """The data step gives the admin group "manage projects" before bootstrap_roles runs."""
+    admins = Group.objects.get(name="admin")
+    admins.permissions.remove(Permission.objects.get(codename="manage_projects"))
+    admin = make_user(Role.ADMIN, "old_admin")
+    project = make_project("Старый")
+    assert list(projects_for_user(User.objects.get(pk=admin.pk))) == []
+    migration = importlib.import_module(
+        "annotations.migrations.0007_projects_membership_taxonomy_history"
+    )
+    migration.admins_manage_projects(apps, None)
+    assert list(projects_for_user(User.objects.get(pk=admin.pk))) == [project]
