@@ -20,6 +20,7 @@ class Role(StrEnum):
     CROWD = "crowd"
 
 
+P_MANAGE_PROJECTS = "annotations.manage_projects"
 P_MANAGE_TAXONOMY = "annotations.manage_taxonomy"
 P_IMPORT_VIDEOS = "annotations.import_videos"
 P_PROCESS_VIDEOS = "annotations.process_videos"
@@ -33,7 +34,7 @@ P_EXPORT = "annotations.export_dataset"
 
 _CROWD = [P_LABEL, P_VIEW_SUGGESTIONS]
 _EXPERT = [*_CROWD, P_LABEL_ANY, P_VIEW_ALL_ANNOTATIONS, P_REVIEW, P_IMPORT_VIDEOS]
-_ADMIN = [*_EXPERT, P_MANAGE_TAXONOMY, P_PROCESS_VIDEOS, P_RETRAIN, P_EXPORT]
+_ADMIN = [*_EXPERT, P_MANAGE_PROJECTS, P_MANAGE_TAXONOMY, P_PROCESS_VIDEOS, P_RETRAIN, P_EXPORT]
 
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.ADMIN: _ADMIN,

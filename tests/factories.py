@@ -15,12 +15,14 @@ from annotations.models import (
     ConfirmedLabel,
     LabelChange,
     LabelSource,
+    Membership,
     Project,
+    ProjectRole,
     Tag,
     Video,
     VideoStatus,
 )
-from annotations.roles import Role
+from annotations.roles import Role, role_of
 from ml.dataset import Example
 from ml.synthetic_tags import planted_examples, planted_taxonomy
 from ml.taxonomy import PATH_SEPARATOR
@@ -90,7 +92,22 @@ def confirm_label(
     return confirm_labels([ConfirmedLabel(video=video, tag=tag, source=source, confirmed_by=by)])[0]
 
 
+def make_member(project: Project, user: User, role: str | None = None) -> Membership | None:
+    """``user`` a member of ``project``: as their account's role by default; admins need none."""
+    account = role_of(user)
+    if role is None:
+        if account is Role.ADMIN or account is None:
+            return None
+        role = ProjectRole.EXPERT if account is Role.EXPERT else ProjectRole.CROWD
+    membership, _ = Membership.objects.get_or_create(
+        project=project, user=user, defaults={"role": role}
+    )
+    return membership
+
+
 def assign(video: Video, user: User) -> Assignment:
+    """An assignment made by an admin, who makes the annotator a member of the project too."""
+    make_member(video.project, user)
     return Assignment.objects.create(video=video, annotator=user)
 
 

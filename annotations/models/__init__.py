@@ -25,7 +25,16 @@ from annotations.models.learning import (
     Suggestion,
 )
 from annotations.models.limits import RateCount
-from annotations.models.projects import LabelingMode, Project, QueueOrder, Tag
+from annotations.models.projects import (
+    Invitation,
+    LabelingMode,
+    Membership,
+    Project,
+    ProjectRole,
+    QueueOrder,
+    Tag,
+    TaxonomyChange,
+)
 from annotations.models.videos import (
     Keyframe,
     ProcessingStep,
@@ -43,20 +52,24 @@ __all__ = [
     "ConfirmedLabel",
     "Decision",
     "ExportSnapshot",
+    "Invitation",
     "Keyframe",
     "LabelChange",
     "LabelSource",
     "LabelingMode",
+    "Membership",
     "ModelEvent",
     "ModelVersion",
     "PredictionJob",
     "ProcessingStep",
     "Project",
+    "ProjectRole",
     "QueueOrder",
     "RateCount",
     "Suggestion",
     "Tag",
     "TagDecision",
+    "TaxonomyChange",
     "TranscriptSegment",
     "Video",
     "VideoFeatures",

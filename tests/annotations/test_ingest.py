@@ -262,7 +262,7 @@ def test_polling_a_busy_video_shows_a_progress_bar_that_keeps_polling(
     panel = client_for(expert).get(f"/videos/{video.pk}/processing/", HTTP_HX_REQUEST="true")
     html = panel.content.decode()
     assert 'hx-trigger="every 1s"' in html
-    assert '<progress class="progress" max="100" value="75">' in html
+    assert '<progress class="progress" max="100" value="75"' in html
     Video.objects.filter(pk=video.pk).update(status=VideoStatus.READY)
     done = client_for(expert).get(
         f"/videos/{video.pk}/processing/?was=busy", HTTP_HX_REQUEST="true"

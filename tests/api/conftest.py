@@ -17,8 +17,8 @@ from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from annotations.models import LabelSource, Project, Tag, Video
-from tests.factories import assign, confirm_label, make_tag, make_video
+from annotations.models import LabelSource, Project, ProjectRole, Tag, Video
+from tests.factories import assign, confirm_label, make_member, make_tag, make_video
 
 ROLES = ("admin_user", "expert", "crowd", "no_role_user")
 
@@ -46,9 +46,12 @@ def schema_of(client: APIClient) -> dict[str, Any]:
 
 @pytest.fixture
 def clients(request: pytest.FixtureRequest) -> dict[str, APIClient]:
-    """One token client per role, plus "anonymous"."""
+    """One token client per role, plus "anonymous"; the expert is a member of the test's project."""
     made = {name: token_client(request.getfixturevalue(name)) for name in ROLES}
     made["anonymous"] = APIClient()
+    if "project" in request.fixturenames:
+        project = request.getfixturevalue("project")
+        make_member(project, request.getfixturevalue("expert"), ProjectRole.EXPERT)
     return made
 
 
