@@ -8,6 +8,7 @@ export snapshots.
 
 from annotations.models.jobs import PredictionJob
 from annotations.models.labels import (
+    HUMAN_SOURCES,
     POSITIVE_DECISIONS,
     Annotation,
     Assignment,
@@ -35,6 +36,7 @@ from annotations.models.videos import (
 )
 
 __all__ = [
+    "HUMAN_SOURCES",
     "POSITIVE_DECISIONS",
     "SUGGESTIONS_MODEL_KEY",
     "Annotation",

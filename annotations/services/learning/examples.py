@@ -27,9 +27,10 @@ def media_vector(features: VideoFeatures | None) -> dict[str, float]:
 
 
 def examples_for_videos(
-    videos: QuerySet[Video] | Iterable[Video], *, with_tags: bool
+    videos: QuerySet[Video] | Iterable[Video], *, with_tags: bool, human_only: bool = False
 ) -> list[Example]:
-    """One Example per video, in the given order; tags are the confirmed labels' paths."""
+    """One Example per video, in the given order; tags are the confirmed labels' paths
+    (``human_only``: leaving out the labels the model confirmed itself)."""
     video_list = list(videos)
     ids = [video.pk for video in video_list]
     transcripts: dict[int, list[str]] = defaultdict(list)
@@ -42,9 +43,10 @@ def examples_for_videos(
     features = {row.video_id: row for row in VideoFeatures.objects.filter(video_id__in=ids)}
     tags: dict[int, list[str]] = defaultdict(list)
     if with_tags:
-        for video_id, path in ConfirmedLabel.objects.filter(video_id__in=ids).values_list(
-            "video_id", "tag__path"
-        ):
+        labels = ConfirmedLabel.objects.filter(video_id__in=ids)
+        if human_only:
+            labels = labels.human()
+        for video_id, path in labels.values_list("video_id", "tag__path"):
             tags[video_id].append(path)
     return [
         Example(
