@@ -19,7 +19,7 @@ import numpy.typing as npt
 from ml.dataset import Example
 from ml.evaluate import evaluate_predictions, expand_tags
 
-__all__ = ["Comparison", "Scorer", "compare_scorers"]
+__all__ = ["Comparison", "Scorer", "compare_scorers", "wilson_lower_bound"]
 
 FloatArray = npt.NDArray[np.float64]
 RESAMPLES = 2000
@@ -128,3 +128,15 @@ def compare_scorers(
         spread = np.array(spread_list)
     low, high = np.nanpercentile(spread, [2.5, 97.5])
     return Comparison(metric, n, a, b, a - b, float(low), float(high), resamples)
+
+
+def wilson_lower_bound(right: int, checked: int, *, z: float = 1.645) -> float:
+    """The lower end of the Wilson score interval of a proportion: with z = 1.645 the true
+    share is above it with 95 % confidence. 0 with nothing checked."""
+    if checked <= 0:
+        return 0.0
+    p = right / checked
+    z2 = z * z
+    centre = p + z2 / (2 * checked)
+    margin = z * float(np.sqrt(p * (1 - p) / checked + z2 / (4 * checked * checked)))
+    return max(0.0, (centre - margin) / (1 + z2 / checked))

@@ -12,6 +12,7 @@ from django.test import Client
 from annotations.models import (
     Assignment,
     ConfirmedLabel,
+    LabelChange,
     LabelSource,
     Project,
     Tag,
@@ -151,6 +152,12 @@ def make_planted_project(
         labeled.append(video(text))
         ConfirmedLabel.objects.create(
             video=labeled[-1], tag=by_path[text.tags[0]], source=LabelSource.IMPORT
+        )
+        LabelChange.objects.create(
+            video=labeled[-1],
+            tag=by_path[text.tags[0]],
+            action=LabelChange.Action.ADDED,
+            source=LabelSource.IMPORT,
         )
     unlabeled = {
         tag: [video(text) for text in catalogue.unseen[tag][:unlabeled_per_tag]] for tag in tags

@@ -3,7 +3,7 @@
 projects: Project and its Tag taxonomy. videos: Video and what the media
 pipeline derives from it. labels: assignments, annotations, per-tag decisions,
 confirmed labels and their history. learning: model versions, suggestions and
-export snapshots.
+export snapshots. quality: auto-confirmation trust, gold videos and review requests.
 """
 
 from annotations.models.jobs import PredictionJob
@@ -26,6 +26,7 @@ from annotations.models.learning import (
     Suggestion,
 )
 from annotations.models.projects import LabelingMode, Project, QueueOrder, Tag
+from annotations.models.quality import GoldVideo, ProjectQuality, ReviewRequest, TagTrust
 from annotations.models.videos import (
     Keyframe,
     ProcessingStep,
@@ -44,6 +45,7 @@ __all__ = [
     "ConfirmedLabel",
     "Decision",
     "ExportSnapshot",
+    "GoldVideo",
     "Keyframe",
     "LabelChange",
     "LabelSource",
@@ -53,10 +55,13 @@ __all__ = [
     "PredictionJob",
     "ProcessingStep",
     "Project",
+    "ProjectQuality",
     "QueueOrder",
+    "ReviewRequest",
     "Suggestion",
     "Tag",
     "TagDecision",
+    "TagTrust",
     "TranscriptSegment",
     "Video",
     "VideoFeatures",

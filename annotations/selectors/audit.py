@@ -3,7 +3,9 @@
 - every confirmed tag has a history entry that created it, and the history's last word
   on it is not "removed"; every tag the history says is confirmed is there;
 - every confirmed tag has a human or audited source: a reviewer for "review", the
-  annotators' submitted choices for "agreement", the import for "import";
+  annotators' submitted choices for "agreement", the import for "import", and for
+  "model" (auto-confirmation) the model version of the same project that confirmed it,
+  in the label and in the history entry that added it; no other source names a version;
 - no decision, confirmed label, suggestion or history entry names a tag of another
   project.
 """
@@ -98,6 +100,55 @@ def _source_rules(project: Project | None) -> Iterator[Violation]:
     ):
         yield Violation(
             "agreement without answers", video_id, tag_id, "no submitted answer chose it"
+        )
+    yield from _model_rules(project, labels)
+
+
+def _model_rules(project: Project | None, labels: QuerySet[ConfirmedLabel]) -> Iterator[Violation]:
+    """A label the model confirmed names its version (of the video's project), and so
+    does the history entry that added it; a label people confirmed names none."""
+    by_model = labels.filter(source=LabelSource.MODEL)
+    for video_id, tag_id in by_model.filter(model_version__isnull=True).values_list(
+        "video_id", "tag_id"
+    ):
+        yield Violation(
+            "model label without a version",
+            video_id,
+            tag_id,
+            "confirmed by the model, version unknown",
+        )
+    for video_id, tag_id in (
+        by_model.filter(model_version__isnull=False)
+        .exclude(model_version__project=F("video__project"))
+        .values_list("video_id", "tag_id")
+    ):
+        yield Violation(
+            "version of another project", video_id, tag_id, "confirmed by another project's model"
+        )
+    for video_id, tag_id, source in (
+        labels.exclude(source=LabelSource.MODEL)
+        .filter(model_version__isnull=False)
+        .values_list("video_id", "tag_id", "source")
+    ):
+        yield Violation(
+            "version on a person's label",
+            video_id,
+            tag_id,
+            f"source {source!r} names a model version",
+        )
+    changes = LabelChange.objects.filter(
+        source=LabelSource.MODEL, action=LabelChange.Action.ADDED, model_version__isnull=True
+    )
+    if project is not None:
+        changes = changes.filter(video__project=project)
+    for video_id, tag_id in changes.order_by("video_id", "tag_id").values_list(
+        "video_id", "tag_id"
+    ):
+        yield Violation(
+            "model history without a version",
+            video_id,
+            tag_id,
+            "the model added it, version unknown",
         )
 
 

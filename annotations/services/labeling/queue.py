@@ -46,6 +46,8 @@ from django.utils import timezone
 from annotations.models import (
     Annotation,
     Assignment,
+    ConfirmedLabel,
+    LabelSource,
     Project,
     QueueOrder,
     Suggestion,
@@ -180,6 +182,11 @@ def _lock(videos: QuerySet[Video], *, wait: bool) -> QuerySet[Video]:
     return videos.select_for_update(skip_locked=not wait, of=("self",))
 
 
+def _confirmed_by_model() -> Exists:
+    """The outer video's tags were confirmed by the model: no annotator is needed."""
+    return Exists(ConfirmedLabel.objects.filter(video=OuterRef("pk"), source=LabelSource.MODEL))
+
+
 def _finished_by(user: User) -> Exists:
     return Exists(
         Annotation.objects.filter(video=OuterRef("pk"), annotator=user, state__in=FINISHED)
@@ -207,6 +214,7 @@ def _next_assigned(user: User, project: Project) -> Video | None:
         project.videos.ready()
         .filter(pk__in=mine)
         .exclude(_finished_by(user))
+        .exclude(_confirmed_by_model())
         .annotate(done_by_others=_submitted_by_others(user))
         .filter(done_by_others__lt=project.annotators_per_video)
         .annotate(
@@ -274,6 +282,7 @@ def _pool(
     return (
         videos.exclude(pk__in=mine_held)
         .exclude(_finished_by(user))
+        .exclude(_confirmed_by_model())
         .annotate(taken=slots_taken_by_others(user, now))
         .filter(taken__lt=project.annotators_per_video)
     )
@@ -385,7 +394,12 @@ def queue_remaining(
         videos = _pool(user, project, now, mark)
     elif user.has_perm(P_LABEL):
         mine = Assignment.objects.filter(annotator=user).values("video")
-        videos = project.videos.ready().filter(pk__in=mine).exclude(_finished_by(user))
+        videos = (
+            project.videos.ready()
+            .filter(pk__in=mine)
+            .exclude(_finished_by(user))
+            .exclude(_confirmed_by_model())
+        )
     else:
         return 0
     if besides is not None:

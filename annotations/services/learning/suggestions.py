@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 
 from annotations.models import ConfirmedLabel, ModelVersion, Project, Suggestion, Tag, Video
+from annotations.services.learning.auto_confirm import videos_auto_confirm
 from annotations.services.learning.examples import examples_for_videos
 from annotations.services.learning.model_store import model_for, promoted_version
 from ml.dataset import Example
@@ -35,10 +36,15 @@ class SuggestionRun:
     videos: int
     suggestions: int
     model_version: ModelVersion | None
+    auto_confirmed: int = 0
+    audited: int = 0
 
     def describe(self) -> str:
         source = f"model v{self.model_version.number}" if self.model_version else "zero-shot"
-        return f"{self.suggestions} suggestions ({source})"
+        text = f"{self.suggestions} suggestions ({source})"
+        if self.auto_confirmed:
+            text += f"; {self.auto_confirmed} videos confirmed by the model, {self.audited} audited"
+        return text
 
 
 def zero_shot_model(
@@ -94,7 +100,7 @@ def suggestions_refresh_many(*, project: Project, videos: Sequence[Video]) -> Su
     if not tags or not video_list:
         return SuggestionRun(len(video_list), 0, promoted_version(project))
     scorer, version = scorer_for(project)
-    total = 0
+    total = confirmed = audited = 0
     for start in range(0, len(video_list), BATCH):
         batch = video_list[start : start + BATCH]
         rankings = ranked_tags(
@@ -104,7 +110,12 @@ def suggestions_refresh_many(*, project: Project, videos: Sequence[Video]) -> Su
             extra=settings.SUGGESTIONS_EXTRA,
         )
         total += _store(batch, rankings, tags, version)
-    return SuggestionRun(len(video_list), total, version)
+        run = videos_auto_confirm(
+            project=project, videos=batch, rankings=rankings, version=version, tags=tags
+        )
+        confirmed += run.confirmed
+        audited += run.audited
+    return SuggestionRun(len(video_list), total, version, confirmed, audited)
 
 
 def _store(
