@@ -43,6 +43,7 @@ from annotations.services.interchange.reading import (
     InterchangeError,
     read_items,
 )
+from annotations.services.learning.suggestions import uncertainty_refresh
 from annotations.services.taxonomy import taxonomy_import
 from ml.taxonomy import TaxonomyEntry, ancestors
 
@@ -164,6 +165,7 @@ def _store_item(
         for s in item.suggestions
         if (tag := tags.get(s.tag)) is not None
     )
+    uncertainty_refresh(video_ids=[video.pk])
     for imported in item.annotations:
         annotator = users.get(imported.annotator)
         if annotator is None:

@@ -29,11 +29,8 @@ from django.db import connection, transaction
 from django.db.models import (
     Count,
     Exists,
-    F,
-    FloatField,
     IntegerField,
     Max,
-    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -50,7 +47,6 @@ from annotations.models import (
     LabelSource,
     Project,
     QueueOrder,
-    Suggestion,
     Video,
     VideoStatus,
 )
@@ -145,33 +141,11 @@ def _submitted_by_others(user: User) -> Coalesce:
     return Coalesce(Subquery(submitted, output_field=IntegerField()), Value(0))
 
 
-def uncertainty_margin() -> Subquery:
-    """How close the model came to changing its mind about the outer video.
-
-    The gap between the weakest suggestion it proposes (above its threshold)
-    and the strongest one it holds back: a small gap means a small change of
-    score would change the tags, the video the model learns most from. A
-    video where it proposes nothing gets a negative margin (most uncertain);
-    a video with no suggestions at all, none (queued after the others).
-    """
-    per_video = (
-        Suggestion.objects.filter(video=OuterRef("pk"))
-        .order_by()
-        .values("video")
-        .annotate(
-            margin=Coalesce(Min("score", filter=Q(above_threshold=True)), Value(0.0))
-            - Coalesce(Max("score", filter=Q(above_threshold=False)), Value(0.0))
-        )
-        .values("margin")
-    )
-    return Subquery(per_video, output_field=FloatField())
-
-
 def _ordered(videos: QuerySet[Video], project: Project) -> QuerySet[Video]:
     if project.queue_order == QueueOrder.UNCERTAIN:
-        return videos.annotate(margin=uncertainty_margin()).order_by(
-            F("margin").asc(nulls_last=True), "id"
-        )
+        # Stored with the suggestions and indexed (project, uncertainty, id): the first
+        # open video is found without reading any other video's suggestions.
+        return videos.order_by("uncertainty", "id")
     # Upload order is id order: ids are handed out as videos are created.
     return videos.order_by("id")
 
