@@ -115,7 +115,9 @@ class Video(models.Model):
         ]
         indexes = [
             models.Index(fields=["project", "status"]),
-            models.Index(fields=["project", "uncertainty", "id"], name="video_queue_uncertainty"),
+            models.Index(
+                fields=["project", "status", "uncertainty", "id"], name="video_queue_uncertainty"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -32,6 +32,7 @@ from annotations.services.learning.training import (
     training_request,
 )
 from annotations.views.errors import refused_with
+from annotations.views.quality import auto_confirm_context
 from annotations.views.requests import (
     AuthenticatedHttpRequest,
     clean_text,
@@ -57,6 +58,7 @@ def _models_context(request: AuthenticatedHttpRequest, project: Project) -> dict
         "can_retrain": request.user.has_perm(P_RETRAIN),
         "new_labels": new_labels_since_last_version(project),
         "history": model_history_for_user(request.user, project),
+        **auto_confirm_context(request, project),
     }
 
 

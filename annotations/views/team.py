@@ -7,9 +7,10 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from annotations.roles import P_VIEW_ALL_ANNOTATIONS
+from annotations.roles import P_RETRAIN, P_VIEW_ALL_ANNOTATIONS
 from annotations.selectors import get_project_for_user
 from annotations.selectors.agreement import project_agreement
+from annotations.views.quality import team_quality_context
 from annotations.views.requests import AuthenticatedHttpRequest, require_perm
 
 
@@ -24,5 +25,10 @@ def team(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     return render(
         request,
         "annotations/team.html",
-        {"project": project, "agreement": project_agreement(project)},
+        {
+            "project": project,
+            "agreement": project_agreement(project),
+            **team_quality_context(project),
+            "can_send_to_review": request.user.has_perm(P_RETRAIN),
+        },
     )

@@ -40,7 +40,7 @@ from annotations.services.learning.suggestions import (
 from annotations.services.learning.training import training_request
 from annotations.services.learning.trust import tag_trust_refresh, trust_evidence
 from ml.compare import wilson_lower_bound
-from tests.factories import PLANTED_TAGS, make_planted_project
+from tests.factories import PLANTED_TAGS, client_for, make_planted_project
 
 FOOTBALL, COOKING, CARS = PLANTED_TAGS
 CHECKED = 40
@@ -126,6 +126,7 @@ def test_trusted_tags_are_confirmed_by_the_model_audited_and_trust_stops_when_au
     checked_project: tuple[Project, dict[str, list[Video]], ModelVersion],
     expert: User,
     crowd: User,
+    admin_user: User,
 ) -> None:
     project, unlabeled, version = checked_project
     ProjectQuality.objects.filter(project=project).update(auto_confirm=True)
@@ -179,3 +180,29 @@ def test_trusted_tags_are_confirmed_by_the_model_audited_and_trust_stops_when_au
     assert later.suggestions.filter(tag=football, above_threshold=True).exists()
     # The crowd's queue never hands out a video the model confirmed.
     assert next_video_for(crowd, project) is None
+    # The models page says the model stopped confirming football by itself.
+    page = client_for(admin_user).get(f"/projects/{project.pk}/models/").content.decode()
+    row = page[page.index(f"<td>{FOOTBALL}</td>") :].split("</tr>")[0]
+    assert "the bound fell below the target" in row
+
+
+def test_admins_turn_auto_confirmation_on_from_the_models_page(
+    project: Project, admin_user: User, expert: User
+) -> None:
+    url = f"/projects/{project.pk}/quality/"
+    fields = {
+        "auto_confirm": "on",
+        "target_precision": "0.97",
+        "min_score": "0.6",
+        "audit_share": "0.1",
+        "gold_share": "0.1",
+        "gold_min_accuracy": "0.7",
+        "gold_min_checks": "5",
+    }
+    assert client_for(expert).post(url, fields).status_code == 403
+    assert client_for(admin_user).post(url, fields).status_code == 302
+    quality = ProjectQuality.objects.get(project=project)
+    assert quality.auto_confirm and quality.target_precision == 0.97
+    client_for(admin_user).post(url, {**fields, "target_precision": "2"})
+    quality.refresh_from_db()
+    assert quality.target_precision == 0.97  # refused, with the reason in a message

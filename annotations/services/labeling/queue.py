@@ -51,6 +51,7 @@ from annotations.models import (
     VideoStatus,
 )
 from annotations.roles import P_LABEL, P_LABEL_ANY
+from annotations.services.labeling.gold import gold_for_queue
 
 # How many videos one claim looks at before it gives up (each found full by a
 # claim that committed a moment earlier).
@@ -143,7 +144,7 @@ def _submitted_by_others(user: User) -> Coalesce:
 
 def _ordered(videos: QuerySet[Video], project: Project) -> QuerySet[Video]:
     if project.queue_order == QueueOrder.UNCERTAIN:
-        # Stored with the suggestions and indexed (project, uncertainty, id): the first
+        # Stored with the suggestions and indexed (project, status, uncertainty, id): the first
         # open video is found without reading any other video's suggestions.
         return videos.order_by("uncertainty", "id")
     # Upload order is id order: ids are handed out as videos are created.
@@ -339,7 +340,9 @@ def next_video_for(user: User, project: Project, *, now: dt.datetime | None = No
         return None
     with transaction.atomic():
         if not user.has_perm(P_LABEL_ANY):
-            return _next_assigned(user, project)
+            # A share of a crowd worker's queue checks them against gold.
+            gold = gold_for_queue(user, project)
+            return gold if gold is not None else _next_assigned(user, project)
         resumed = _resume(user, project, now)
         if resumed is not None:
             assignment_hold(video=resumed, annotator=user, now=now)
