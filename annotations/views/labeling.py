@@ -62,6 +62,8 @@ class DecisionRow:
     score: float | None = None
     model_label: str = ""
     suggested: bool = False
+    # Chosen by the model ("likely"), or a candidate below its decision ("possible").
+    likely: bool = False
 
     @property
     def positive(self) -> bool:
@@ -150,6 +152,7 @@ def decision_rows(annotation: Annotation, *, with_suggestions: bool) -> tuple[li
                     score=suggestion.score,
                     model_label=f"v{version.number}" if version else _("zero-shot"),
                     suggested=True,
+                    likely=suggestion.above_threshold,
                 )
             )
     added_ids = [
