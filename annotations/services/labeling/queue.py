@@ -273,6 +273,11 @@ def _first_candidate(
     wait: bool,
 ) -> Video | None:
     """The first video of the pool in queue order, its row locked; None when none is free."""
+    if project.queue_order == QueueOrder.UNCERTAIN:
+        # The uncertainty index already leads to the first open video; a range on ids
+        # (the mark) would make the database sort every video after it instead.
+        pool = _pool(user, project, now, None).exclude(pk__in=passed)
+        return _lock(_ordered(pool, project), wait=wait).first()
     pool = _pool(user, project, now, mark).exclude(pk__in=passed)
     if project.queue_order != QueueOrder.RANDOM:
         return _lock(_ordered(pool, project), wait=wait).first()
