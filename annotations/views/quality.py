@@ -73,7 +73,7 @@ def quality_settings(request: AuthenticatedHttpRequest, project_id: int) -> Http
         form.save()
         messages.success(request, _("Quality control settings saved."))
     else:
-        problems = "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items())
+        problems = "; ".join(f"{f}: {' '.join(str(m) for m in e)}" for f, e in form.errors.items())
         messages.error(request, _("Not saved: %(problems)s") % {"problems": problems})
     return redirect("model_list", project_id=project.pk)
 
