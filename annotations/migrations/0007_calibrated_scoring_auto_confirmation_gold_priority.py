@@ -4,6 +4,30 @@ import django.core.validators
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
+
+
+def _uncertainty_from_stored_suggestions(
+    apps: StateApps, schema_editor: BaseDatabaseSchemaEditor
+) -> None:
+    """Videos that already have suggestions get their queue order from them."""
+    Suggestion = apps.get_model("annotations", "Suggestion")
+    Video = apps.get_model("annotations", "Video")
+    gaps: dict[int, list[float | None]] = {}
+    rows = Suggestion.objects.order_by("video_id").values_list(
+        "video_id", "score", "above_threshold"
+    )
+    for video_id, score, above in rows.iterator(chunk_size=10_000):
+        low_above, high_below = gaps.setdefault(video_id, [None, None])
+        if above:
+            gaps[video_id][0] = score if low_above is None else min(low_above, score)
+        else:
+            gaps[video_id][1] = score if high_below is None else max(high_below, score)
+    for video_id, (low_above, high_below) in gaps.items():
+        Video.objects.filter(pk=video_id).update(
+            uncertainty=round((low_above or 0.0) - (high_below or 0.0), 6)
+        )
 
 
 class Migration(migrations.Migration):
@@ -298,4 +322,5 @@ class Migration(migrations.Migration):
                 name="one_open_review_request_per_reason",
             ),
         ),
+        migrations.RunPython(_uncertainty_from_stored_suggestions, migrations.RunPython.noop),
     ]
