@@ -14,6 +14,7 @@ videos) is averaged with the lexical score. Scores are in [0, 1].
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -130,6 +131,12 @@ def zero_shot_scores(
     return zero_shot(texts, tag_paths, model_name=model_name, cache=cache).scores
 
 
+@functools.lru_cache(maxsize=20_000)
+def _lemmas(text: str, protected: frozenset[str]) -> str:
+    # Cached: the same confirmed videos are read again at every refresh before a model.
+    return process_text(text, mode="lemma", protected=protected).text
+
+
 def example_text(example: Example) -> str:
     """The words of a video that zero-shot matching reads: title, description, and the
     summary (or the transcript's opening)."""
@@ -196,7 +203,7 @@ class ZeroShotModel:
         return True
 
     def _lemmas(self, text: str) -> str:
-        return process_text(text, mode="lemma", protected=self._protected).text
+        return _lemmas(text, self._protected)
 
     def _tag_document(self, path: str, guidelines: str) -> str:
         parts = path.split(PATH_SEPARATOR)
