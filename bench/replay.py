@@ -134,6 +134,14 @@ def replay(
     return result
 
 
+def _best_tag(r: Replay) -> str:
+    if not r.checked:
+        return "–"
+    tag = max(r.checked, key=lambda t: (wilson_lower_bound(r.right[t], r.checked[t]), t))
+    bound = wilson_lower_bound(r.right[tag], r.checked[tag])
+    return f"{tag}: {bound:.3f} ({r.right[tag]} / {r.checked[tag]})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rutube", type=Path, default=RUTUBE)
@@ -178,6 +186,7 @@ def main() -> None:
                 f"{r.decisions + r.decisions_saved} tag decisions "
                 f"({r.decisions_saved / max(1, r.decisions + r.decisions_saved):.1%})",
                 f"{r.trusted_after}",
+                _best_tag(r),
                 f"{time.perf_counter() - started:.0f}",
             ]
         )
@@ -196,10 +205,11 @@ def main() -> None:
             "hier. IoU of those videos",
             "human decisions saved",
             "tags trusted at the end",
+            "best-proven tag at the end: lower bound (right / checked)",
             "seconds",
         ],
         rows,
-        align=["---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"],
+        align=["---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---", "---:"],
     )
 
 
