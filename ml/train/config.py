@@ -85,6 +85,8 @@ class TrainConfig:
     # Points of the learning curve (shares of the training videos, cross-validated);
     # 0 for none.
     learning_curve_points: int = 3
+    # Above this many videos the curve is skipped: it keeps every fold's features in memory.
+    learning_curve_max_videos: int = 20_000
     # One-vs-rest classifiers fitted at once, each in a process of its own; the model is
     # the same whatever the number.
     n_jobs: int = 1

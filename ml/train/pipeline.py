@@ -173,7 +173,7 @@ def _search(
             part.examples, stages.within(start, start + step / 3, f"fold {f + 1} features")
         )
         valid_blocks = builder.transform_blocks(held.examples)
-        if config.learning_curve_points:
+        if config.learning_curve_points and len(data.examples) <= config.learning_curve_max_videos:
             kept.append(_FoldBlocks(train_rows, valid_rows, builder, blocks, valid_blocks))
         if not tried:
             tried = candidates(config, set(blocks))
