@@ -93,7 +93,8 @@ def test_annotators_below_the_gold_threshold_are_flagged_and_their_work_sent_to_
     assert rows[crowd].flagged
     assert rows[other_crowd].gold_accuracy == 1.0 and not rows[other_crowd].flagged
     page = client_for(admin_user).get(f"/projects/{project.pk}/team/").content.decode()
-    assert "below the threshold" in page
+    assert page.count('id="gold-checks"') == 1
+    assert "below the threshold" in page[page.index("</title>") :]
     response = client_for(admin_user).post(f"/projects/{project.pk}/team/{crowd.pk}/to-review/")
     assert response.status_code == 302
     requested = ReviewRequest.objects.filter(reason=ReviewRequest.Reason.ANNOTATOR_FLAGGED)
