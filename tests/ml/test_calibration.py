@@ -147,6 +147,10 @@ def test_a_paired_bootstrap_interval_surrounds_the_difference_and_excludes_zero_
     assert comparison.low > 0
     same = compare_scorers(examples[180:], model, model)
     assert same.difference == same.low == same.high == 0
+    # A metric that is not a mean over videos is recomputed on each resample.
+    micro = compare_scorers(examples[180:], model, names_only, metric="f1_micro")
+    assert micro.resamples == 300
+    assert micro.low <= micro.difference <= micro.high and micro.low > 0
 
 
 def test_zero_shot_learns_the_words_of_confirmed_videos_and_the_guidelines() -> None:
