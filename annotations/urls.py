@@ -16,12 +16,20 @@ from annotations.views import (
     people,
     processing,
     projects,
+    quality,
     review,
     taxonomy,
     team,
 )
 
 urlpatterns = [
+    path("projects/<int:project_id>/quality/", quality.quality_settings, name="quality_settings"),
+    path("videos/<int:video_id>/gold/", quality.video_gold, name="video_gold"),
+    path(
+        "projects/<int:project_id>/team/<int:user_id>/to-review/",
+        quality.annotator_to_review,
+        name="annotator_to_review",
+    ),
     path("projects/<int:project_id>/models/", models.model_list, name="model_list"),
     path("projects/<int:project_id>/models/retrain/", models.model_retrain, name="model_retrain"),
     path(

@@ -74,6 +74,13 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--C", type=float, default=TrainConfig.C, dest="C")
     parser.add_argument("--no-char-ngrams", action="store_true")
     parser.add_argument("--no-hierarchy", action="store_true", help="learn tags without parents")
+    parser.add_argument(
+        "--decision",
+        choices=["auto", "thresholds", "expected_iou"],
+        default="auto",
+        help="how tags are chosen: per-tag thresholds, the best expected IoU from calibrated "
+        "probabilities, or whichever did better out of fold (default)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=1, help="classifiers fitted in parallel")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -99,6 +106,7 @@ def _build_config(args: argparse.Namespace, embedding: str, extra: dict[str, Any
         C=args.C,
         use_char_ngrams=not args.no_char_ngrams,
         hierarchy=not args.no_hierarchy,
+        decision=args.decision,
         seed=args.seed,
         n_jobs=args.jobs,
         **extra,

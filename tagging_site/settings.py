@@ -264,6 +264,9 @@ RETRAIN_MIN_NEW_LABELS = env_int("RETRAIN_MIN_NEW_LABELS", 50, minimum=1)
 SUGGESTIONS_SHOWN = env_int("SUGGESTIONS_SHOWN", 8, minimum=1)
 # Candidates below the threshold shown after the confident ones.
 SUGGESTIONS_EXTRA = env_int("SUGGESTIONS_EXTRA", 3, minimum=0)
+# Whether labels the model confirmed itself (auto-confirmation) are training data too;
+# off: the model learns only from people's labels.
+TRAIN_ON_MODEL_LABELS = env_bool("TRAIN_ON_MODEL_LABELS", False)
 
 # --- Background jobs (django-q2) ----------------------------------------------------
 REDIS_URL = env_str("REDIS_URL") or ""

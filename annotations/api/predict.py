@@ -33,7 +33,11 @@ class ScoredTagOutput(serializers.Serializer):
 
 
 class PredictionOutput(serializers.Serializer):
-    tags = ScoredTagOutput(many=True, help_text="Above the model's thresholds, best first.")
+    tags = ScoredTagOutput(
+        many=True,
+        help_text="The tags the model chooses, best first, with calibrated probabilities "
+        "(zero-shot: similarities, at least the best tag).",
+    )
     model_version = serializers.IntegerField(
         allow_null=True, help_text="The promoted version's number; null for zero-shot."
     )

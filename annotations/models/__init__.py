@@ -3,11 +3,13 @@
 projects: Project and its Tag taxonomy. videos: Video and what the media
 pipeline derives from it. labels: assignments, annotations, per-tag decisions,
 confirmed labels and their history. learning: model versions, suggestions and
-export snapshots. limits: the shared request counts of the rate limits.
+export snapshots. limits: the shared request counts of the rate limits. quality:
+auto-confirmation trust, gold videos and review requests.
 """
 
 from annotations.models.jobs import PredictionJob
 from annotations.models.labels import (
+    HUMAN_SOURCES,
     POSITIVE_DECISIONS,
     Annotation,
     Assignment,
@@ -35,6 +37,7 @@ from annotations.models.projects import (
     Tag,
     TaxonomyChange,
 )
+from annotations.models.quality import GoldVideo, ProjectQuality, ReviewRequest, TagTrust
 from annotations.models.videos import (
     Keyframe,
     ProcessingStep,
@@ -45,6 +48,7 @@ from annotations.models.videos import (
 )
 
 __all__ = [
+    "HUMAN_SOURCES",
     "POSITIVE_DECISIONS",
     "SUGGESTIONS_MODEL_KEY",
     "Annotation",
@@ -52,6 +56,7 @@ __all__ = [
     "ConfirmedLabel",
     "Decision",
     "ExportSnapshot",
+    "GoldVideo",
     "Invitation",
     "Keyframe",
     "LabelChange",
@@ -63,12 +68,15 @@ __all__ = [
     "PredictionJob",
     "ProcessingStep",
     "Project",
+    "ProjectQuality",
     "ProjectRole",
     "QueueOrder",
     "RateCount",
+    "ReviewRequest",
     "Suggestion",
     "Tag",
     "TagDecision",
+    "TagTrust",
     "TaxonomyChange",
     "TranscriptSegment",
     "Video",

@@ -136,6 +136,21 @@ class LabelSource(models.TextChoices):
     IMPORT = "import", _("Imported with the video")
     REVIEW = "review", _("Confirmed by an expert")
     AGREEMENT = "agreement", _("Agreed by the annotators")
+    # Auto-confirmation: a tag the model has earned trust on; the version is recorded.
+    MODEL = "model", _("Confirmed by the model")
+
+
+# The sources that are people's word on a video's tags.
+HUMAN_SOURCES = (LabelSource.IMPORT, LabelSource.REVIEW, LabelSource.AGREEMENT)
+
+
+class ConfirmedLabelQuerySet(models.QuerySet["ConfirmedLabel"]):
+    def human(self) -> ConfirmedLabelQuerySet:
+        """Labels people confirmed (imported, reviewed or agreed), not the model."""
+        return self.filter(source__in=HUMAN_SOURCES)
+
+    def by_model(self) -> ConfirmedLabelQuerySet:
+        return self.filter(source=LabelSource.MODEL)
 
 
 class ConfirmedLabel(models.Model):
@@ -148,6 +163,16 @@ class ConfirmedLabel(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     confirmed_at = models.DateTimeField(auto_now_add=True)
+    # The model version that confirmed it (source "model" only).
+    model_version = models.ForeignKey(
+        "annotations.ModelVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="confirmed_labels",
+    )
+
+    objects = ConfirmedLabelQuerySet.as_manager()
 
     class Meta:
         ordering = ["video", "tag__path"]
@@ -178,6 +203,14 @@ class LabelChange(models.Model):
     changed_at = models.DateTimeField(auto_now_add=True)
     # Why a person removed a confirmed tag (or anything else they chose to say).
     reason = models.CharField(max_length=500, blank=True)
+    # The model version that confirmed the tag (source "model" only).
+    model_version = models.ForeignKey(
+        "annotations.ModelVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["video", "changed_at", "id"]

@@ -32,6 +32,10 @@ def keyframe_upload_to(instance: Keyframe, filename: str) -> str:
     return f"keyframes/{instance.video_id}/{filename}"
 
 
+# A video without suggestions: queued after every video the model has scored.
+UNCERTAINTY_UNKNOWN = 2.0
+
+
 class VideoQuerySet(models.QuerySet["Video"]):
     def ready(self) -> VideoQuerySet:
         return self.filter(status=VideoStatus.READY)
@@ -82,6 +86,10 @@ class Video(models.Model):
     # belongs to a worker that died, and the video may be claimed again.
     processing_started_at = models.DateTimeField(null=True, blank=True)
     summary = models.TextField(_("summary"), blank=True)
+    # How close the model came to changing its mind about the video, stored with its
+    # suggestions so that "most uncertain first" reads an index instead of every
+    # video's suggestions (see services/learning/suggestions.uncertainty).
+    uncertainty = models.FloatField(default=UNCERTAINTY_UNKNOWN)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -105,7 +113,12 @@ class Video(models.Model):
                 name="video_sha256_is_hex",
             ),
         ]
-        indexes = [models.Index(fields=["project", "status"])]
+        indexes = [
+            models.Index(fields=["project", "status"]),
+            models.Index(
+                fields=["project", "status", "uncertainty", "id"], name="video_queue_uncertainty"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

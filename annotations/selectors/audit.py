@@ -3,7 +3,9 @@
 - every confirmed tag has a history entry that created it, and the history's last word
   on it is not "removed"; every tag the history says is confirmed is there;
 - every confirmed tag has a human or audited source: a reviewer for "review", the
-  annotators' submitted choices for "agreement", the import for "import";
+  annotators' submitted choices for "agreement", the import for "import", and for
+  "model" (auto-confirmation) the model version of the same project that confirmed it,
+  in the label and in the history entry that added it; no other source names a version;
 - no decision, confirmed label, suggestion or history entry names a tag of another
   project.
 """
@@ -39,6 +41,10 @@ RULES = {
     "no reviewer": gettext_lazy("Confirmed by review, reviewer unknown"),
     "agreement without answers": gettext_lazy("Confirmed by agreement, but no answer chose it"),
     "tag of another project": gettext_lazy("Names a tag of another project"),
+    "model label without a version": gettext_lazy("Confirmed by the model, version unknown"),
+    "version of another project": gettext_lazy("Confirmed by another project's model"),
+    "version on a person's label": gettext_lazy("A person's label names a model version"),
+    "model history without a version": gettext_lazy("The model added it, version unknown"),
 }
 
 
@@ -123,6 +129,38 @@ def _source_rules(project: Project | None) -> Iterator[Violation]:
         .values_list("video_id", "tag_id")
     ):
         yield Violation("agreement without answers", video_id, tag_id, "")
+    yield from _model_rules(project, labels)
+
+
+def _model_rules(project: Project | None, labels: QuerySet[ConfirmedLabel]) -> Iterator[Violation]:
+    """A label the model confirmed names its version (of the video's project), and so
+    does the history entry that added it; a label people confirmed names none."""
+    by_model = labels.filter(source=LabelSource.MODEL)
+    for video_id, tag_id in by_model.filter(model_version__isnull=True).values_list(
+        "video_id", "tag_id"
+    ):
+        yield Violation("model label without a version", video_id, tag_id, "")
+    for video_id, tag_id in (
+        by_model.filter(model_version__isnull=False)
+        .exclude(model_version__project=F("video__project"))
+        .values_list("video_id", "tag_id")
+    ):
+        yield Violation("version of another project", video_id, tag_id, "")
+    for video_id, tag_id, source in (
+        labels.exclude(source=LabelSource.MODEL)
+        .filter(model_version__isnull=False)
+        .values_list("video_id", "tag_id", "source")
+    ):
+        yield Violation("version on a person's label", video_id, tag_id, repr(source))
+    changes = LabelChange.objects.filter(
+        source=LabelSource.MODEL, action=LabelChange.Action.ADDED, model_version__isnull=True
+    )
+    if project is not None:
+        changes = changes.filter(video__project=project)
+    for video_id, tag_id in changes.order_by("video_id", "tag_id").values_list(
+        "video_id", "tag_id"
+    ):
+        yield Violation("model history without a version", video_id, tag_id, "")
 
 
 def _project_rules(project: Project | None) -> Iterator[Violation]:
@@ -137,7 +175,7 @@ def _project_rules(project: Project | None) -> Iterator[Violation]:
             rows = rows.filter(**{f"{video}__project": project})
         foreign = rows.exclude(tag__project=F(f"{video}__project")).order_by(video_id, "tag_id")
         for found_video, tag_id in foreign.values_list(video_id, "tag_id"):
-            yield Violation("tag of another project", found_video, tag_id, f"a {name} names it")
+            yield Violation("tag of another project", found_video, tag_id, name)
 
 
 def label_store_audit(project: Project | None = None) -> list[Violation]:

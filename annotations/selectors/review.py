@@ -32,10 +32,12 @@ from annotations.models import (
     Annotation,
     ConfirmedLabel,
     Decision,
+    GoldVideo,
     LabelSource,
     Membership,
     Project,
     ProjectRole,
+    ReviewRequest,
     Tag,
     TagDecision,
     Video,
@@ -158,13 +160,15 @@ def videos_needing_review(
     project: Project, reviewer: User | AnonymousUser | None = None
 ) -> QuerySet[Video]:
     """Videos waiting for an expert, the oldest first; for ``reviewer``, those they may review."""
-    # The stubs cannot see through with_agreement's annotations, hence the ignores.
-    videos = with_agreement(project.videos.all()).filter(
-        submitted__gte=project.annotators_per_video,  # type: ignore[misc]
-        resolved=False,
-    )
+    waiting = Q(submitted__gte=project.annotators_per_video, resolved=False)
     if project.auto_confirm_agreement:
-        videos = videos.filter(agreed=False)  # type: ignore[misc]
+        waiting &= Q(agreed=False)
+    # A gold video's answers are checks of the annotators, not a reason to review it.
+    waiting &= ~Q(Exists(GoldVideo.objects.filter(video=OuterRef("pk"))))
+    requested = Q(
+        Exists(ReviewRequest.objects.filter(video=OuterRef("pk"), resolved_at__isnull=True))
+    )
+    videos = with_agreement(project.videos.all()).filter(waiting | requested)
     if reviewer is not None and not project.self_review:
         videos = videos.exclude(_own_work_of(reviewer))
     return videos.order_by("created_at", "id")

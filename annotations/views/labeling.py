@@ -58,8 +58,13 @@ class DecisionRow:
     score: float | None = None
     model_label: str = ""
     suggested: bool = False
-    # Under the model's threshold: a candidate shown for the annotator to consider.
-    below: bool = False
+    # Chosen by the model ("likely"), or a candidate below its decision ("possible").
+    likely: bool = False
+
+    @property
+    def below(self) -> bool:
+        """A candidate under the model's decision, shown for the annotator to consider."""
+        return self.suggested and not self.likely
 
     @property
     def positive(self) -> bool:
@@ -142,7 +147,7 @@ def decision_rows(annotation: Annotation, *, with_suggestions: bool) -> tuple[li
                     score=suggestion.score,
                     model_label=f"v{version.number}" if version else _("zero-shot"),
                     suggested=True,
-                    below=not suggestion.above_threshold,
+                    likely=suggestion.above_threshold,
                 )
             )
     added_ids = [

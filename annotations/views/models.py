@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -11,13 +12,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from annotations.charts import bar_chart, line_chart
 from annotations.models import ModelVersion, Project
 from annotations.roles import P_RETRAIN, P_VIEW_ALL_ANNOTATIONS
 from annotations.selectors import (
     get_project_for_user,
     get_version_for_user,
     model_history_for_user,
+    model_report,
 )
 from annotations.selectors.monitoring import model_monitoring
 from annotations.services.learning.registry import (
@@ -31,6 +32,7 @@ from annotations.services.learning.training import (
     new_labels_since_last_version,
 )
 from annotations.views.errors import refused_with
+from annotations.views.quality import auto_confirm_context
 from annotations.views.requests import (
     AuthenticatedHttpRequest,
     clean_text,
@@ -39,29 +41,24 @@ from annotations.views.requests import (
     wants_partial,
 )
 
-HEADLINE_METRICS = ["hierarchical_iou", "f1_micro", "f1_macro", "precision_at_1", "precision_at_3"]
-
 
 def _project_for_models(request: AuthenticatedHttpRequest, project_id: int) -> Project:
     require_perm(request, P_VIEW_ALL_ANNOTATIONS, _("Your role cannot see the models."))
     return get_project_for_user(request.user, project_id)
 
 
-def _headline(version: ModelVersion) -> dict[str, float | None]:
-    holdout = version.metrics.get("holdout", version.metrics) if version.metrics else {}
-    return {name: holdout.get(name) for name in HEADLINE_METRICS}
-
-
 def _models_context(request: AuthenticatedHttpRequest, project: Project) -> dict[str, object]:
     versions = list(project.model_versions.all())
     return {
         "project": project,
-        "versions": [(version, _headline(version)) for version in versions],
-        "metric_names": HEADLINE_METRICS,
+        "versions": [(version, model_report.headline(version)) for version in versions],
+        "metric_names": [model_report.metric_name(m) for m in model_report.HEADLINE],
+        "versions_chart": model_report.versions_chart(versions),
         "training": next((v for v in versions if v.state == ModelVersion.State.TRAINING), None),
         "can_retrain": request.user.has_perm(P_RETRAIN),
         "new_labels": new_labels_since_last_version(project),
         "history": model_history_for_user(request.user, project),
+        **auto_confirm_context(request, project),
     }
 
 
@@ -162,21 +159,48 @@ def model_detail(request: AuthenticatedHttpRequest, version_id: int) -> HttpResp
     require_perm(request, P_VIEW_ALL_ANNOTATIONS, _("Your role cannot see the models."))
     version = get_version_for_user(request.user, version_id)
     monitoring = model_monitoring(version)
-    per_tag_offline = version.metrics.get("per_tag", {}) if version.metrics else {}
-    offline_rows = sorted(
-        ((path, float(figures.get("f1", 0.0))) for path, figures in per_tag_offline.items()),
-        key=lambda row: -row[1],
-    )[:25]
+    folds, cv_rows = model_report.cross_validation(version)
+    acceptance = [f for f in monitoring.per_tag[:25] if f.acceptance is not None]
     context = {
         "version": version,
         "project": version.project,
-        "headline": _headline(version),
-        "cv": version.metrics.get("cross_validation", {}) if version.metrics else {},
+        "headline": model_report.headline(version),
+        "cv_folds": folds,
+        "cv_rows": cv_rows,
+        "gate": (version.metrics or {}).get("gate"),
+        "gate_metric": model_report.metric_name(settings.PROMOTION_METRIC),
+        "calibration": model_report.calibration(version),
+        "skipped": model_report.skipped(version),
+        "features_used": model_report.features_used(version),
         "monitoring": monitoring,
-        "offline_chart": bar_chart(offline_rows),
-        "acceptance_chart": bar_chart(
-            [(f.path, f.acceptance) for f in monitoring.per_tag[:25] if f.acceptance is not None]
-        ),
-        "over_time_chart": line_chart([(str(day), rate) for day, rate, _ in monitoring.per_day]),
+        "per_tag_chart": model_report.per_tag_chart(version),
+        "reliability_chart": model_report.reliability_chart(version),
+        "learning_curve_chart": model_report.learning_curve_chart(version),
+        "acceptance_chart": {
+            "type": "bar",
+            "labels": [f.path for f in acceptance],
+            "datasets": [
+                {
+                    "label": _("Accepted share"),
+                    "data": [round(f.acceptance or 0.0, 3) for f in acceptance],
+                }
+            ],
+            "options": {"indexAxis": "y", "scales": {"x": {"min": 0, "max": 1}}},
+        }
+        if acceptance
+        else None,
+        "over_time_chart": {
+            "type": "line",
+            "labels": [str(day) for day, _rate, _n in monitoring.per_day],
+            "datasets": [
+                {
+                    "label": _("Accepted share"),
+                    "data": [round(r, 3) for _d, r, _n in monitoring.per_day],
+                }
+            ],
+            "options": {"scales": {"y": {"min": 0, "max": 1}}},
+        }
+        if monitoring.per_day
+        else None,
     }
     return render(request, "annotations/model_detail.html", context)

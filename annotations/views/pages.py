@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from annotations.forms import VideoUploadForm
-from annotations.models import Membership, ProjectRole, VideoStatus
+from annotations.models import GoldVideo, Membership, ProjectRole, VideoStatus
 from annotations.roles import (
     P_IMPORT_VIDEOS,
+    P_RETRAIN,
     P_VIEW_ALL_ANNOTATIONS,
     P_VIEW_SUGGESTIONS,
     role_of,
@@ -130,7 +131,7 @@ def video_detail(request: AuthenticatedHttpRequest, video_id: int) -> HttpRespon
         "media_features": media_feature_rows(video),
         "metadata": metadata_rows(shown_metadata(request.user, video)),
         "confirmed": (
-            video.confirmed_labels.select_related("tag")
+            video.confirmed_labels.select_related("tag", "model_version")
             if may(request.user, video.project, P_VIEW_ALL_ANNOTATIONS)
             else None
         ),
@@ -142,5 +143,8 @@ def video_detail(request: AuthenticatedHttpRequest, video_id: int) -> HttpRespon
             if may(request.user, video.project, P_VIEW_SUGGESTIONS)
             else None
         ),
+        # Gold is for admins' eyes only: annotators must not tell gold videos apart.
+        "can_mark_gold": request.user.has_perm(P_RETRAIN),
+        "is_gold": GoldVideo.objects.filter(video=video).exists(),
     }
     return render(request, "annotations/video_detail.html", context)

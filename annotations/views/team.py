@@ -7,10 +7,11 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from annotations.roles import P_VIEW_ALL_ANNOTATIONS
+from annotations.roles import P_RETRAIN, P_VIEW_ALL_ANNOTATIONS
 from annotations.selectors import get_project_for_user
 from annotations.selectors.access import require_project_perm
 from annotations.selectors.agreement import project_agreement
+from annotations.views.quality import team_quality_context
 from annotations.views.requests import AuthenticatedHttpRequest, require_perm
 
 
@@ -23,5 +24,10 @@ def team(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     return render(
         request,
         "annotations/team.html",
-        {"project": project, "agreement": project_agreement(project)},
+        {
+            "project": project,
+            "agreement": project_agreement(project),
+            **team_quality_context(project),
+            "can_send_to_review": request.user.has_perm(P_RETRAIN),
+        },
     )

@@ -14,12 +14,13 @@ from ml.train.params import (
     classifier_problems,
 )
 
-__all__ = ["DEFAULT_EMBEDDING_MODEL", "SEARCH_METRICS", "SearchKind", "TrainConfig"]
+__all__ = ["DEFAULT_EMBEDDING_MODEL", "SEARCH_METRICS", "DecisionKind", "SearchKind", "TrainConfig"]
 
 # The content is Russian: the production default is a multilingual model.
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2"
 
 SearchKind = Literal["none", "grid", "random"]
+DecisionKind = Literal["auto", "thresholds", "expected_iou"]
 SEARCH_METRICS = frozenset(
     {
         "hierarchical_iou",
@@ -75,6 +76,17 @@ class TrainConfig:
     min_predicted_tags: int = 1
     # After evaluation, train the final model on all videos, held-out ones included.
     refit_full: bool = False
+    # Calibrate scores into probabilities on out-of-fold scores (needs cv_folds >= 2).
+    calibrate: bool = True
+    # How tags are chosen from scores: per-tag thresholds, the set with the highest
+    # expected hierarchical IoU from calibrated probabilities, or ("auto") whichever of
+    # the two did better on out-of-fold scores.
+    decision: DecisionKind = "auto"
+    # Points of the learning curve (shares of the training videos, cross-validated);
+    # 0 for none.
+    learning_curve_points: int = 3
+    # Above this many videos the curve is skipped: it keeps every fold's features in memory.
+    learning_curve_max_videos: int = 20_000
     # One-vs-rest classifiers fitted at once, each in a process of its own; the model is
     # the same whatever the number.
     n_jobs: int = 1
@@ -106,6 +118,12 @@ class TrainConfig:
             problems.append("threshold_floor must be in [0, 1)")
         if self.search != "none" and self.cv_folds < 2:
             problems.append("a hyperparameter search needs cv_folds of at least 2")
+        if self.decision not in ("auto", "thresholds", "expected_iou"):
+            problems.append(
+                f"decision must be 'auto', 'thresholds' or 'expected_iou', not {self.decision!r}"
+            )
+        if not 0 <= self.learning_curve_points <= 10:
+            problems.append("learning_curve_points must be between 0 and 10")
         if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or self.n_jobs < 1:
             problems.append(f"n_jobs must be a whole number of at least 1, not {self.n_jobs!r}")
         if problems:

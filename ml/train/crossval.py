@@ -20,6 +20,7 @@ from ml.dataset import Example, canonical_tags
 from ml.embed import EmbeddingStore, MemoryEmbeddingCache
 from ml.evaluate import evaluate_predictions, expand_tags, summarize_folds
 from ml.train.baseline import BaselineModel
+from ml.train.calibration import expected_calibration_error, top_tag_calibration_error
 from ml.train.config import TrainConfig
 from ml.train.pipeline import Progress, TrainingError, train
 from ml.train.splits import stratified_folds
@@ -38,8 +39,27 @@ HEADLINE_METRICS = (
     "precision_at_1",
     "precision_at_3",
     "precision_at_5",
+    "calibration_error",
+    "top_tag_calibration_error",
     "mean_predicted_tags",
 )
+
+
+def _calibration_errors(
+    truth: list[tuple[str, ...]], scores: npt.NDArray[np.float64], tags: Sequence[str]
+) -> dict[str, float]:
+    """Calibration errors of the scores against the truth (every level of each true tag)."""
+    index = {tag: j for j, tag in enumerate(tags)}
+    Y = np.zeros(scores.shape, dtype=np.int8)
+    for row, true_tags in enumerate(truth):
+        for tag in expand_tags(true_tags):
+            j = index.get(tag)
+            if j is not None:
+                Y[row, j] = 1
+    return {
+        "calibration_error": expected_calibration_error(Y, scores),
+        "top_tag_calibration_error": top_tag_calibration_error(Y, scores),
+    }
 
 
 class _Pool:
@@ -99,7 +119,7 @@ def cross_validate(
             Y[row, index[tag]] = 1
     parts = stratified_folds(Y, folds, config.seed)
     cache = embedding_cache if embedding_cache is not None else MemoryEmbeddingCache()
-    fold_config = replace(config, test_size=0.0, refit_full=False)
+    fold_config = replace(config, test_size=0.0, refit_full=False, learning_curve_points=0)
     model_folds: list[dict[str, Any]] = []
     baseline_folds: list[dict[str, Any]] = []
     model_pool, baseline_pool = _Pool(), _Pool()
@@ -127,6 +147,8 @@ def cross_validate(
         figures = evaluate_predictions(
             truth, predicted, scores=scores, score_tags=model.tags, per_tag=False
         )
+        figures.update(_calibration_errors(truth, scores, model.tags))
+        figures["decision"] = model.decision
         figures["params"] = result.params
         figures["convergence_warnings"] = result.metrics["convergence_warnings"]
         model_folds.append(figures)
@@ -139,6 +161,7 @@ def cross_validate(
             plain_figures = evaluate_predictions(
                 truth, plain_predicted, scores=plain_scores, score_tags=plain.tags, per_tag=False
             )
+            plain_figures.update(_calibration_errors(truth, plain_scores, plain.tags))
             plain_figures["convergence_warnings"] = plain.convergence_warnings
             baseline_folds.append(plain_figures)
             baseline_pool.add(truth, plain_predicted, plain_scores, plain.tags)

@@ -10,14 +10,27 @@ import numpy as np
 import numpy.typing as npt
 
 from ml.evaluate import evaluate_predictions, hierarchical_iou
+from ml.train.calibration import (
+    Calibration,
+    calibration_report,
+    fit_calibration,
+    top_tag_calibration_error,
+)
 from ml.train.config import TrainConfig
 from ml.train.data import TrainingData
 from ml.train.labels import Hierarchy
-from ml.train.model import choose_tags
+from ml.train.model import DecisionRule, choose_expected_iou, choose_tags
 from ml.train.splits import Fold
 from ml.train.thresholds import MAX_THRESHOLD, tune_thresholds
 
-__all__ = ["THRESHOLD_SCALES", "Decider", "Thresholding", "tune"]
+__all__ = [
+    "THRESHOLD_SCALES",
+    "CalibratedDecision",
+    "Decider",
+    "Thresholding",
+    "calibrate_and_choose",
+    "tune",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -123,3 +136,64 @@ def tune(
 
 def _scaled(thresholds: FloatArray, scale: float) -> FloatArray:
     return np.clip(thresholds * scale, 0.01, MAX_THRESHOLD)
+
+
+@dataclass
+class CalibratedDecision:
+    calibration: Calibration
+    rule: DecisionRule
+    # The hierarchical IoU of each rule and the calibration errors, all on out-of-fold
+    # scores with calibration maps and thresholds fitted on the other folds.
+    figures: dict[str, Any]
+    # Out-of-fold probabilities, each fold calibrated with maps fitted on the others.
+    crossed: FloatArray
+    # Out-of-fold tag sets of the expected-IoU rule (None for single-label).
+    expected_sets: list[list[str]] | None = None
+
+
+def calibrate_and_choose(
+    data: TrainingData,
+    scores: FloatArray,
+    folds: list[Fold],
+    tuning: Thresholding,
+    config: TrainConfig,
+    decider: Decider,
+) -> CalibratedDecision:
+    """Calibration maps fitted on all out-of-fold scores, and the decision rule (per-tag
+    thresholds or the expected-IoU set) that did better on videos neither the maps nor
+    the thresholds were fitted on."""
+    calibration = fit_calibration(data.Y, scores)
+    crossed = np.zeros_like(scores)
+    for train_rows, valid_rows in folds:
+        fold_map = fit_calibration(data.Y[train_rows], scores[train_rows])
+        crossed[valid_rows] = fold_map.apply(scores[valid_rows], normalise=decider.single)
+    before, after = decider.shown(scores), decider.shown(crossed)
+    figures: dict[str, Any] = {
+        "calibration": {
+            "before": calibration_report(data.Y, before),
+            "after": calibration_report(data.Y, after),
+            "top_tag_before": top_tag_calibration_error(data.Y, before),
+            "top_tag_after": top_tag_calibration_error(data.Y, after),
+            **calibration.describe(),
+        }
+    }
+    if decider.single:
+        figures["rules"] = {"argmax": tuning.score}
+        return CalibratedDecision(calibration, "thresholds", figures, after)
+    by_threshold: list[list[str]] = [[] for _ in data.examples]
+    for valid, thresholds in tuning.crossed:
+        for row, tags in zip(valid, decider.tag_sets(scores[valid], thresholds), strict=True):
+            by_threshold[row] = tags
+    depth = np.array([tag.count(": ") for tag in decider.tags], dtype=np.intp)
+    chosen = choose_expected_iou(after, depth, min_tags=decider.min_tags)
+    by_expectation = [[decider.tags[j] for j in np.flatnonzero(row)] for row in chosen]
+    rules = {
+        "thresholds": hierarchical_iou(data.truth, by_threshold),
+        "expected_iou": hierarchical_iou(data.truth, by_expectation),
+    }
+    figures["rules"] = rules
+    rule: DecisionRule = config.decision if config.decision != "auto" else "thresholds"
+    if config.decision == "auto" and rules["expected_iou"] > rules["thresholds"]:
+        rule = "expected_iou"
+    figures["chosen"] = rule
+    return CalibratedDecision(calibration, rule, figures, after, by_expectation)

@@ -1,8 +1,14 @@
-"""A trained tag model: features, one linear layer, per-tag thresholds and the hierarchy.
+"""A trained tag model: features, one linear layer, calibration, the hierarchy and the one
+way tags are decided and ranked.
 
 Whatever classifier was trained (one-vs-rest logistic regression, a calibrated linear SVM,
 a multinomial logistic regression), it is stored as one weight matrix, so scoring a batch
 is one sparse-dense product followed by a sigmoid (multi-label) or softmax (single-label).
+Scores then go through the calibration maps fitted on out-of-fold scores, so what the
+model shows is a probability, and a parent is at least as probable as each of its children.
+
+Everything that needs tags from the model calls `suggest`, `predict` or `evaluate` here:
+suggestions for annotators, the prediction API, the promotion gate and offline evaluation.
 """
 
 from __future__ import annotations
@@ -17,19 +23,33 @@ import scipy.sparse as sp
 from scipy.special import expit, softmax
 
 from ml.dataset import Example
+from ml.evaluate import evaluate_predictions
 from ml.features import FeatureBuilder
+from ml.train.calibration import Calibration
 from ml.train.labels import Hierarchy
 
-__all__ = ["Suggestion", "TagModel", "choose_tags"]
+__all__ = [
+    "DECISION_RULES",
+    "DecisionRule",
+    "Suggestion",
+    "TagModel",
+    "choose_expected_iou",
+    "choose_tags",
+    "rank_suggestions",
+]
 
 Link = Literal["sigmoid", "softmax"]
+DecisionRule = Literal["thresholds", "expected_iou"]
+DECISION_RULES: tuple[DecisionRule, ...] = ("thresholds", "expected_iou")
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
 class Suggestion:
     tag: str
     score: float
+    # Chosen by the model ("likely"); False: a candidate below its decision ("possible").
     above_threshold: bool
 
 
@@ -39,7 +59,7 @@ def choose_tags(
     hierarchy: Hierarchy | None,
     *,
     min_tags: int,
-) -> npt.NDArray[np.bool_]:
+) -> BoolArray:
     """Multi-label decisions: tags at or above their thresholds, at least `min_tags` per
     video (the ones closest to their thresholds), closed under "a child implies its parents"."""
     chosen = raw >= thresholds[np.newaxis, :]
@@ -52,6 +72,79 @@ def choose_tags(
     if hierarchy is not None:
         chosen = hierarchy.close(chosen)
     return chosen
+
+
+def _depths(tags: Sequence[str]) -> npt.NDArray[np.intp]:
+    return np.array([tag.count(": ") for tag in tags], dtype=np.intp)
+
+
+def _order(shown: FloatArray, depth: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """Best first; ties go to the shallower tag, so a prefix keeps parents with children."""
+    return np.lexsort((np.broadcast_to(depth, shown.shape), -shown), axis=1)
+
+
+def choose_expected_iou(
+    probabilities: FloatArray, depth: npt.NDArray[np.intp], *, min_tags: int = 1
+) -> BoolArray:
+    """Per video, the tag set with the highest expected hierarchical IoU.
+
+    With P(tag) = p, the expected IoU of a set S is approximated by
+    sum_S p / (sum_all p + sum_S (1 - p)) (expected overlap over expected union). Adding
+    a tag raises it exactly when p > A / (A + B) for the current overlap A and union B,
+    so the best set is a prefix of the tags by probability; with a parent at least as
+    probable as its children (and first on ties) every prefix holds each chosen tag's
+    parents: parents and children are decided together.
+    """
+    chosen = np.zeros(probabilities.shape, dtype=bool)
+    if not probabilities.shape[1]:
+        return chosen
+    order = _order(probabilities, depth)
+    expected_true = probabilities.sum(axis=1)
+    for i in range(probabilities.shape[0]):
+        overlap, union = 0.0, float(expected_true[i])
+        for rank, j in enumerate(order[i]):
+            p = float(probabilities[i, j])
+            if rank >= min_tags and p * (overlap + union) <= overlap:
+                break
+            chosen[i, j] = True
+            overlap += p
+            union += 1.0 - p
+    return chosen
+
+
+def rank_suggestions(
+    tags: Sequence[str],
+    shown: FloatArray,
+    chosen: BoolArray,
+    *,
+    limit: int | None = None,
+    extra: int = 0,
+    parents: bool = True,
+) -> list[list[Suggestion]]:
+    """Per video: the chosen tags by score (at most `limit`), then up to `extra` of the
+    best others, marked as below the decision. `parents=False` leaves out a parent whose
+    child is chosen (choosing the child says it)."""
+    tags = list(tags)
+    order = _order(shown, _depths(tags))
+    result = []
+    for i in range(shown.shape[0]):
+        implied: set[str] = set()
+        if not parents:
+            for j in np.flatnonzero(chosen[i]):
+                parts = tags[j].split(": ")
+                implied.update(": ".join(parts[:k]) for k in range(1, len(parts)))
+        above = [
+            Suggestion(tags[j], float(shown[i, j]), True)
+            for j in order[i]
+            if chosen[i, j] and tags[j] not in implied
+        ][:limit]
+        below = [
+            Suggestion(tags[j], float(shown[i, j]), False)
+            for j in order[i]
+            if not chosen[i, j] and tags[j] not in implied
+        ][:extra]
+        result.append(above + below)
+    return result
 
 
 class TagModel:
@@ -68,6 +161,8 @@ class TagModel:
         min_predicted_tags: int,
         config: dict[str, Any],
         params: dict[str, Any],
+        calibration: Calibration | None = None,
+        decision: DecisionRule = "thresholds",
     ) -> None:
         self.features = features
         self.tags = list(tags)
@@ -84,10 +179,24 @@ class TagModel:
         self.min_predicted_tags = min_predicted_tags
         self.config = config
         self.params = params
+        self.calibration = calibration
+        if decision not in DECISION_RULES:
+            raise ValueError(f"decision must be one of {', '.join(DECISION_RULES)}")
+        self.decision = decision
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Models saved before calibration existed read back uncalibrated.
+        state.setdefault("calibration", None)
+        state.setdefault("decision", "thresholds")
+        self.__dict__.update(state)
 
     @property
     def multi_label(self) -> bool:
         return self.link == "sigmoid"
+
+    @property
+    def calibrated(self) -> bool:
+        return self.calibration is not None
 
     @property
     def thresholds(self) -> dict[str, float]:
@@ -96,7 +205,7 @@ class TagModel:
     # -- scores --------------------------------------------------------------------------
 
     def scores_from_features(self, features: sp.csr_matrix) -> FloatArray:
-        """Per-tag scores in [0, 1] as the classifier gives them, before the hierarchy."""
+        """Per-tag scores in [0, 1] as the classifier gives them, before calibration."""
         logits = np.asarray(features.astype(np.float32) @ self.coef) + self.intercept
         logits = logits.astype(np.float64)
         return softmax(logits, axis=1) if self.link == "softmax" else expit(logits)
@@ -106,68 +215,81 @@ class TagModel:
             return np.zeros((0, len(self.tags)))
         return self.scores_from_features(self.features.transform(examples))
 
+    def probabilities(self, raw: FloatArray) -> FloatArray:
+        """Calibrated probabilities from classifier scores; a parent at least as probable
+        as each of its children; single-label rows sum to 1."""
+        scores = raw
+        if self.calibration is not None:
+            scores = self.calibration.apply(raw, normalise=not self.multi_label)
+        return self.hierarchy.propagate_max(scores) if self.hierarchy is not None else scores
+
     def predict_scores(self, examples: Sequence[Example]) -> FloatArray:
-        """Videos x `tags` scores in [0, 1]. Multi-label with hierarchy: a parent scores at
-        least as high as its children. Single-label: probabilities that sum to 1."""
-        raw = self.raw_scores(examples)
-        return self.hierarchy.propagate_max(raw) if self.hierarchy is not None else raw
+        """Videos x `tags` probabilities (see `probabilities`)."""
+        return self.probabilities(self.raw_scores(examples))
 
     # -- decisions -----------------------------------------------------------------------
 
-    def decide(self, raw: FloatArray) -> npt.NDArray[np.bool_]:
+    def decide(self, raw: FloatArray, probabilities: FloatArray | None = None) -> BoolArray:
+        """The chosen tags of each video, from classifier scores."""
+        shown = self.probabilities(raw) if probabilities is None else probabilities
         if not self.multi_label:
             chosen = np.zeros(raw.shape, dtype=bool)
             if raw.shape[1]:
-                chosen[np.arange(raw.shape[0]), raw.argmax(axis=1)] = True
+                chosen[np.arange(raw.shape[0]), shown.argmax(axis=1)] = True
             return chosen
+        if self.decision == "expected_iou" and self.calibration is not None:
+            return choose_expected_iou(shown, _depths(self.tags), min_tags=self.min_predicted_tags)
         return choose_tags(
             raw, self.threshold_array, self.hierarchy, min_tags=self.min_predicted_tags
         )
 
-    def _ranked(self, raw: FloatArray) -> tuple[FloatArray, npt.NDArray[np.intp]]:
-        shown = self.hierarchy.propagate_max(raw) if self.hierarchy is not None else raw
-        # Ties go to the shallower tag, so any prefix of the ranking keeps parents with children.
-        depth = np.array([tag.count(": ") for tag in self.tags])
-        order = np.lexsort((np.broadcast_to(depth, shown.shape), -shown), axis=1)
-        return shown, order
+    def suggest(
+        self,
+        examples: Sequence[Example],
+        *,
+        limit: int | None = None,
+        extra: int = 0,
+        parents: bool = True,
+    ) -> list[list[Suggestion]]:
+        """The chosen tags ("likely"), best first, then up to `extra` of the best other
+        tags marked as below the decision ("possible"); see `rank_suggestions`."""
+        raw = self.raw_scores(examples)
+        shown = self.probabilities(raw)
+        chosen = self.decide(raw, shown)
+        return rank_suggestions(self.tags, shown, chosen, limit=limit, extra=extra, parents=parents)
 
     def predict(
         self, examples: Sequence[Example], *, top_k: int | None = None
     ) -> list[list[tuple[str, float]]]:
-        """For each video, its chosen tags with scores, best first (parents of chosen tags
-        included; single-label: exactly one tag)."""
-        raw = self.raw_scores(examples)
-        chosen = self.decide(raw)
-        shown, order = self._ranked(raw)
-        result = []
-        for i in range(len(examples)):
-            picked = [(self.tags[j], float(shown[i, j])) for j in order[i] if chosen[i, j]]
-            result.append(picked[:top_k] if top_k is not None else picked)
-        return result
+        """For each video, its chosen tags with probabilities, best first (parents of
+        chosen tags included; single-label: exactly one tag)."""
+        return [
+            [(s.tag, s.score) for s in row]
+            for row in self.suggest(examples, limit=top_k, extra=0, parents=True)
+        ]
 
-    def suggest(self, examples: Sequence[Example], *, extra: int = 0) -> list[list[Suggestion]]:
-        """The chosen tags, then up to `extra` of the best other tags, marked as below
-        their thresholds."""
+    def evaluate(self, examples: Sequence[Example], *, per_tag: bool = False) -> dict[str, Any]:
+        """Offline figures on tagged videos, decided exactly as suggestions are."""
+        raw = self.raw_scores(examples)
+        shown = self.probabilities(raw)
+        chosen = self.decide(raw, shown)
+        predicted = [[self.tags[j] for j in np.flatnonzero(row)] for row in chosen]
+        truth = [e.tags if self.multi_label else e.tags[:1] for e in examples]
+        return evaluate_predictions(
+            truth, predicted, scores=shown, score_tags=self.tags, per_tag=per_tag
+        )
+
+    def tag_sets(self, examples: Sequence[Example]) -> list[list[str]]:
         raw = self.raw_scores(examples)
         chosen = self.decide(raw)
-        shown, order = self._ranked(raw)
-        result = []
-        for i in range(len(examples)):
-            above = [
-                Suggestion(self.tags[j], float(shown[i, j]), True) for j in order[i] if chosen[i, j]
-            ]
-            below = [
-                Suggestion(self.tags[j], float(shown[i, j]), False)
-                for j in order[i]
-                if not chosen[i, j]
-            ][:extra]
-            result.append(above + below)
-        return result
+        return [[self.tags[j] for j in np.flatnonzero(row)] for row in chosen]
 
     def describe(self) -> dict[str, Any]:
         return {
             "tags": len(self.tags),
             "multi_label": self.multi_label,
+            "decision": self.decision,
+            "calibration": self.calibration.describe() if self.calibration else None,
             "features": self.features.describe(),
             "params": self.params,
         }

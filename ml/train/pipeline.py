@@ -25,13 +25,14 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ml.dataset import Example
 from ml.embed import EmbeddingStore, MemoryEmbeddingCache
-from ml.evaluate import summarize_folds
+from ml.evaluate import evaluate_predictions, hierarchical_iou, precision_at_k, summarize_folds
 from ml.features import FeatureBuilder, FeatureConfig
 from ml.text import protected_words
+from ml.train.calibration import expected_calibration_error
 from ml.train.classifiers import LinearWeights, fit_multinomial, fit_one_vs_rest
 from ml.train.config import TrainConfig
 from ml.train.data import TrainingData, TrainingError, prepare
-from ml.train.deciding import Decider, Thresholding, tune
+from ml.train.deciding import CalibratedDecision, Decider, Thresholding, calibrate_and_choose, tune
 from ml.train.model import TagModel
 from ml.train.params import ClassifierParams
 from ml.train.search import Candidate, candidates
@@ -129,6 +130,19 @@ class _SearchOutcome:
     threshold_scale: float
     table: list[dict[str, Any]]
     cv: dict[str, Any] | None
+    calibrated: CalibratedDecision | None = None
+    learning_curve: list[dict[str, Any]] | None = None
+
+
+@dataclass
+class _FoldBlocks:
+    """One fold's feature blocks, kept for the learning curve."""
+
+    train_rows: npt.NDArray[np.intp]
+    valid_rows: npt.NDArray[np.intp]
+    builder: FeatureBuilder
+    blocks: dict[str, sp.csr_matrix]
+    valid_blocks: dict[str, sp.csr_matrix]
 
 
 def _search(
@@ -147,6 +161,7 @@ def _search(
     folds = stratified_folds(data.Y, config.cv_folds, config.seed)
     tried: list[Candidate] = []
     oof: list[FloatArray] = []
+    kept: list[_FoldBlocks] = []
     for f, (train_rows, valid_rows) in enumerate(folds):
         start = 0.05 + 0.65 * f / len(folds)
         step = 0.65 / len(folds)
@@ -158,6 +173,8 @@ def _search(
             part.examples, stages.within(start, start + step / 3, f"fold {f + 1} features")
         )
         valid_blocks = builder.transform_blocks(held.examples)
+        if config.learning_curve_points and len(data.examples) <= config.learning_curve_max_videos:
+            kept.append(_FoldBlocks(train_rows, valid_rows, builder, blocks, valid_blocks))
         if not tried:
             tried = candidates(config, set(blocks))
             oof = [np.zeros(data.Y.shape) for _ in tried]
@@ -185,13 +202,70 @@ def _search(
         )
     best = max(range(len(tried)), key=lambda i: (table[i]["score"], -i))
     stages.report(f"best of {len(tried)}: {tried[best].describe()}", 0.7)
+    calibrated = None
+    if config.calibrate:
+        calibrated = calibrate_and_choose(data, oof[best], folds, tuned[best], config, decider)
+    curve = None
+    if kept:
+        stages.report("learning curve", 0.7)
+        curve = _learning_curve(data, config, tried[best], kept, decider, convergence)
     return _SearchOutcome(
         tried[best],
         tuned[best].thresholds,
         tuned[best].scale,
         table,
-        _cross_validation_figures(data, oof[best], tuned[best], decider),
+        _cross_validation_figures(data, oof[best], tuned[best], decider, calibrated),
+        calibrated,
+        curve,
     )
+
+
+def _learning_curve(
+    data: TrainingData,
+    config: TrainConfig,
+    candidate: Candidate,
+    kept: list[_FoldBlocks],
+    decider: Decider,
+    convergence: _Convergence,
+) -> list[dict[str, Any]]:
+    """Quality against the number of labeled videos: each fold's classifier fitted again on
+    a share of its training videos and scored on the fold's held-out ones (the fold's
+    features reused), so an admin can see whether more labels still help."""
+    points = config.learning_curve_points
+    shares = [k / (points + 1) for k in range(1, points + 1)] + [1.0]
+    rng = np.random.default_rng(config.seed)
+    rows = []
+    for share in shares:
+        ious, precisions, sizes = [], [], []
+        for fold in kept:
+            n = max(2, round(share * len(fold.train_rows)))
+            picked = np.sort(rng.permutation(len(fold.train_rows))[:n])
+            part = data.subset(fold.train_rows[picked])
+            held = data.subset(fold.valid_rows)
+            X = fold.builder.combine(fold.blocks, candidate.weights)[picked]
+            if part.y is not None and len(set(part.y.tolist())) < 2:
+                continue
+            weights = _fit_weights(X, part, candidate.params, config.n_jobs, convergence)
+            scores = _scores(fold.builder.combine(fold.valid_blocks, candidate.weights), weights)
+            # The best-scored tag (with its parents): thresholds tuned for the full-size
+            # models would not suit the smaller ones and would bend the curve.
+            top = [[decider.tags[int(j)]] for j in scores.argmax(axis=1)]
+            ious.append(hierarchical_iou(held.truth, top))
+            precisions.append(precision_at_k(held.truth, decider.shown(scores), decider.tags, 1))
+            sizes.append(n)
+        if ious:
+            rows.append(
+                {
+                    "share": share,
+                    "videos": round(float(np.mean(sizes))),
+                    "hierarchical_iou": {"mean": float(np.mean(ious)), "std": float(np.std(ious))},
+                    "precision_at_1": {
+                        "mean": float(np.mean(precisions)),
+                        "std": float(np.std(precisions)),
+                    },
+                }
+            )
+    return rows
 
 
 def _default_candidate(config: TrainConfig) -> Candidate:
@@ -199,13 +273,40 @@ def _default_candidate(config: TrainConfig) -> Candidate:
 
 
 def _cross_validation_figures(
-    data: TrainingData, oof: FloatArray, tuning: Thresholding, decider: Decider
+    data: TrainingData,
+    oof: FloatArray,
+    tuning: Thresholding,
+    decider: Decider,
+    calibrated: CalibratedDecision | None,
 ) -> dict[str, Any]:
-    """Per-fold figures, each fold decided with thresholds tuned on the other folds."""
-    per_fold = [
-        decider.evaluate(data.subset(valid), oof[valid], thresholds)
-        for valid, thresholds in tuning.crossed
-    ]
+    """Per-fold figures, each fold decided as the model will (thresholds tuned, or
+    calibration maps fitted, on the other folds)."""
+    if (
+        calibrated is not None
+        and calibrated.expected_sets is not None
+        and (calibrated.rule == "expected_iou")
+    ):
+        sets = calibrated.expected_sets
+        per_fold = [
+            evaluate_predictions(
+                [data.truth[i] for i in valid],
+                [sets[i] for i in valid],
+                scores=calibrated.crossed[valid],
+                score_tags=decider.tags,
+                per_tag=False,
+            )
+            for valid, _ in tuning.crossed
+        ]
+    else:
+        per_fold = [
+            decider.evaluate(data.subset(valid), oof[valid], thresholds)
+            for valid, thresholds in tuning.crossed
+        ]
+    if calibrated is not None:
+        for (valid, _), figures in zip(tuning.crossed, per_fold, strict=True):
+            figures["calibration_error"] = expected_calibration_error(
+                data.Y[valid], calibrated.crossed[valid]
+            )
     return {
         "folds": len(per_fold),
         "summary": summarize_folds(per_fold),
@@ -223,6 +324,7 @@ def _fit_model(
     cache: EmbeddingStore,
     progress: Progress,
     convergence: _Convergence,
+    calibrated: CalibratedDecision | None = None,
 ) -> TagModel:
     feature_config = _feature_config(config)
     feature_config.weights = {**feature_config.weights, **candidate.weights}
@@ -242,6 +344,8 @@ def _fit_model(
         min_predicted_tags=config.min_predicted_tags,
         config=config.as_dict(),
         params=Candidate(candidate.params, dict(feature_config.weights)).as_dict(),
+        calibration=calibrated.calibration if calibrated is not None else None,
+        decision=calibrated.rule if calibrated is not None else "thresholds",
     )
 
 
@@ -277,6 +381,7 @@ def train(
         cache,
         stages.within(0.7, 0.85, "final model"),
         convergence,
+        outcome.calibrated,
     )
     metrics: dict[str, Any] = {
         "data": info,
@@ -285,12 +390,23 @@ def train(
     }
     if outcome.cv is not None:
         metrics["cv"] = outcome.cv
+    if outcome.calibrated is not None:
+        metrics["decision"] = {"rule": outcome.calibrated.rule, **outcome.calibrated.figures}
+    if outcome.learning_curve is not None:
+        metrics["learning_curve"] = outcome.learning_curve
     if holdout is not None:
         stages.report("held-out evaluation", 0.87)
-        raw = model.raw_scores(holdout.examples)
-        metrics["holdout"] = Decider(holdout, config).evaluate(
-            holdout, raw, model.threshold_array, per_tag=True
-        )
+        metrics["holdout"] = model.evaluate(holdout.examples, per_tag=True)
+        if model.calibration is not None:
+            raw = model.raw_scores(holdout.examples)
+            uncalibrated = Decider(holdout, config).shown(raw)
+            calibrated = model.probabilities(raw)
+            metrics["holdout"]["calibration_error_before"] = expected_calibration_error(
+                holdout.Y, uncalibrated
+            )
+            metrics["holdout"]["calibration_error"] = expected_calibration_error(
+                holdout.Y, calibrated
+            )
         # The truth includes tags the model never learned (too rare), so misses count.
         if config.refit_full:
             model = _fit_model(
@@ -302,6 +418,7 @@ def train(
                 cache,
                 stages.within(0.9, 1.0, "refit on all videos"),
                 convergence,
+                outcome.calibrated,
             )
     metrics["features"] = model.features.describe()
     metrics["embedding_skipped_reason"] = model.features.embedding_skipped_reason

@@ -17,6 +17,7 @@ from annotations.models import (
     Video,
     VideoStatus,
 )
+from annotations.services.learning.suggestions import uncertainty_refresh
 from tests.factories import confirm_label, make_video
 
 
@@ -34,9 +35,12 @@ def suggest(
     above: bool = True,
     model: ModelVersion | None = None,
 ) -> Suggestion:
-    return Suggestion.objects.create(
+    suggestion = Suggestion.objects.create(
         video=video, tag=tag, score=score, rank=rank, above_threshold=above, model_version=model
     )
+    # As the scorer does when it stores suggestions: the queue's order reads this.
+    uncertainty_refresh(video_ids=[video.pk])
+    return suggestion
 
 
 def imported_label(video: Video, tag: Tag) -> ConfirmedLabel:

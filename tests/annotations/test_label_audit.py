@@ -11,13 +11,14 @@ from annotations.models import (
     Decision,
     LabelChange,
     LabelSource,
+    ModelVersion,
     Project,
     Suggestion,
     Tag,
     TagDecision,
 )
 from annotations.selectors.audit import label_store_audit
-from annotations.services.labeling.review import review_confirm
+from annotations.services.labeling.review import review_confirm, video_confirm_by_model
 from tests.annotations.labeling_fixtures import imported_label, ready_video, submitted
 from tests.factories import client_for, make_project, make_tag
 
@@ -125,3 +126,55 @@ def test_the_audit_page_shows_an_admin_what_is_wrong_and_is_closed_to_experts(
     assert 'id="audit-violations"' in page
     assert "No history entry created this confirmed tag" in page
     assert client_for(expert).get(f"/projects/{project.pk}/audit/").status_code == 403
+
+
+def _version(project: Project, number: int = 1) -> ModelVersion:
+    return ModelVersion.objects.create(
+        project=project, number=number, state=ModelVersion.State.PROMOTED
+    )
+
+
+def test_labels_the_model_confirmed_with_its_version_pass_the_audit(
+    project: Project, football: Tag
+) -> None:
+    video = ready_video(project)
+    video_confirm_by_model(video=video, tag_ids=[football.pk], version=_version(project))
+
+    assert _rules() == []
+    label = ConfirmedLabel.objects.get(video=video)
+    assert label.source == LabelSource.MODEL and label.model_version is not None
+    added = LabelChange.objects.get(video=video)
+    assert added.source == LabelSource.MODEL and added.model_version == label.model_version
+
+
+def test_a_model_label_without_its_version_is_reported(project: Project, football: Tag) -> None:
+    video = ready_video(project)
+    ConfirmedLabel.objects.create(video=video, tag=football, source=LabelSource.MODEL)
+    LabelChange.objects.create(
+        video=video, tag=football, action=LabelChange.Action.ADDED, source=LabelSource.MODEL
+    )
+
+    assert _rules() == ["model label without a version", "model history without a version"]
+
+
+def test_a_model_label_naming_another_projects_version_or_a_persons_label_naming_one_is_reported(
+    project: Project, football: Tag
+) -> None:
+    video = ready_video(project)
+    elsewhere = _version(make_project("Elsewhere"))
+    video_confirm_by_model(video=video, tag_ids=[football.pk], version=elsewhere)
+    tennis = make_tag(project, "Спорт: Теннис")
+    imported_label(video, tennis)
+    ConfirmedLabel.objects.filter(video=video, tag=tennis).update(model_version=elsewhere)
+
+    assert _rules() == ["version of another project", "version on a person's label"]
+
+
+def test_the_model_never_adds_to_a_video_people_confirmed(project: Project, football: Tag) -> None:
+    video = ready_video(project)
+    imported_label(video, make_tag(project, "Спорт: Теннис"))
+
+    assert (
+        video_confirm_by_model(video=video, tag_ids=[football.pk], version=_version(project)) == []
+    )
+    assert list(video.confirmed_labels.values_list("source", flat=True)) == [LabelSource.IMPORT]

@@ -24,7 +24,6 @@ from annotations.services.learning.training import (
     MIN_GATE_VIDEOS,
     TrainingAlreadyRunning,
     scheduled_retraining,
-    score_model,
     training_request,
 )
 from tests.factories import PLANTED_TAGS, client_for, make_planted_project, make_tag, make_video
@@ -60,9 +59,10 @@ def _scores_on_held_out(
     examples = examples_for_videos(
         Video.objects.filter(pk__in=[int(pk) for pk in held_out]).order_by("id"), with_tags=True
     )
+    candidate_model, current_model = model_for(candidate), model_for(current)
     return (
-        score_model(model_for(candidate), examples, metric),
-        score_model(model_for(current), examples, metric),
+        candidate_model.evaluate(examples)[metric],
+        current_model.evaluate(examples)[metric],
         len(examples),
     )
 
@@ -74,6 +74,14 @@ def test_first_model_learns_the_planted_topics_is_promoted_and_refreshes_suggest
     version = _train(project, django_capture_on_commit_callbacks)
     assert version.state == ModelVersion.State.PROMOTED, version.note
     assert version.metrics["holdout"]["hierarchical_iou"] > 0.7
+    # The first model beat the zero-shot scorer on the same held-out videos, and says by
+    # how much, with the bootstrap interval of the difference.
+    gate = version.metrics["gate"]
+    assert gate["against"] == "zero-shot" and gate["difference"] >= 0
+    assert gate["low"] <= gate["difference"] <= gate["high"]
+    assert version.note.startswith("promoted: hierarchical_iou") and "95% CI" in version.note
+    assert model_for(version).calibrated
+    assert "after" in version.metrics["decision"]["calibration"]
     assert len(version.training_data["videos"]) == 36
     assert Path(version.artifact_path, "manifest.json").exists()
     assert version.library_versions["sklearn"] == sklearn.__version__
@@ -128,10 +136,14 @@ def test_a_candidate_that_does_not_beat_the_current_model_is_not_promoted(
     assert second.state == ModelVersion.State.CANDIDATE
     metric = settings.PROMOTION_METRIC
     candidate_score, current_score, count = _scores_on_held_out(second, first, metric)
-    assert second.note == (
-        f"kept as a candidate: {metric} {candidate_score:.3f} is below v1's {current_score:.3f} "
-        f"(+ margin 0.5) on the same {count} held-out videos (v1 had trained on some of them)"
+    assert second.note.startswith(
+        f"kept as a candidate (below v1 + margin 0.5): {metric} {candidate_score:.3f} (v1: "
+        f"{current_score:.3f}) on the same {count} held-out videos (v1 had trained on some of "
+        f"them); difference {candidate_score - current_score:+.3f} (95% CI "
     )
+    gate = second.metrics["gate"]
+    assert gate["against"] == "v1" and not gate["promote"]
+    assert gate["low"] <= gate["difference"] <= gate["high"]
 
 
 def test_a_candidate_at_least_as_good_replaces_the_current_model(
@@ -146,10 +158,11 @@ def test_a_candidate_at_least_as_good_replaces_the_current_model(
     metric = settings.PROMOTION_METRIC
     candidate_score, current_score, count = _scores_on_held_out(second, first, metric)
     assert candidate_score >= current_score
-    assert second.note == (
-        f"promoted: {metric} {candidate_score:.3f} vs v1's {current_score:.3f} "
+    assert second.note.startswith(
+        f"promoted: {metric} {candidate_score:.3f} (v1: {current_score:.3f}) "
         f"on the same {count} held-out videos (v1 had trained on some of them)"
     )
+    assert second.metrics["gate"]["promote"]
 
 
 def test_admins_can_roll_back_and_promote_by_hand(
@@ -253,10 +266,9 @@ def test_a_training_job_delivered_twice_trains_once(
     assert again.state == ModelVersion.State.PROMOTED
     assert again.finished_at == finished
     metric = settings.PROMOTION_METRIC
-    # The first model's note: it was never compared with itself.
-    assert (
-        again.note == f"first model: promoted ({metric} {version.metrics['holdout'][metric]:.3f})"
-    )
+    # The first model's note: compared with the zero-shot scorer, never with itself.
+    assert again.note == version.note
+    assert again.note.startswith(f"promoted: {metric} ") and "(zero-shot: " in again.note
 
 
 def test_changes_of_the_promoted_model_that_the_states_refuse_are_shown_with_409(

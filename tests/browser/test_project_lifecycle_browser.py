@@ -95,7 +95,8 @@ def _label(browser: Browser, live_server: LiveServer, username: str, choices: li
     log_in(page, username, PASSWORD)
     page.locator("#projects a", has_text="Разметка Rutube").click()
     page.locator("#start-labeling").click()
-    page.wait_for_function("window.labeling !== undefined")
+    # The labeling keys are bound by a deferred script: it has run once the page has loaded.
+    page.wait_for_load_state("load")
     for title, typed in zip(TITLES, choices, strict=True):
         expect(page.locator("#video-title")).to_have_text(title)
         page.keyboard.press("/")
@@ -154,9 +155,7 @@ def test_an_admin_runs_a_project_from_nothing_to_a_downloaded_export(
     page.locator(".project-nav a", has_text="Progress").click()
     expect(page.locator('#labeling-states [data-state="confirmed"] strong')).to_have_text("3")
     expect(page.locator("#percent-done")).to_have_text("100%")
-    page.wait_for_function(
-        "document.querySelector('canvas[data-chart=\"chart-burndown\"]').dataset.drawn === '1'"
-    )
+    expect(page.locator('canvas[data-chart="chart-burndown"]')).to_have_attribute("data-drawn", "1")
 
     page.locator(".project-nav a", has_text="Exports").click()
     page.get_by_role("radio", name="JSONL").check()

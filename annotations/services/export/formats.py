@@ -90,6 +90,7 @@ def jsonl_object(row: ExportRow, *, detailed: bool) -> dict[str, object]:
                 "source": label.source,
                 "confirmed_by": label.confirmed_by,
                 "confirmed_at": _iso(label.confirmed_at),
+                **({"model_version": label.model_version} if label.model_version else {}),
             }
             for label in row.labels
         ]

@@ -41,6 +41,8 @@ class LabelRow:
     source: str
     confirmed_by: str | None
     confirmed_at: datetime
+    # The number of the model version that confirmed it (source "model" only).
+    model_version: int | None = None
 
 
 @dataclass
@@ -184,7 +186,14 @@ def _chunk_rows(
     labels = _group(
         ConfirmedLabel.objects.filter(video_id__gte=span[0], video_id__lte=span[1])
         .order_by()
-        .values_list("video_id", "tag_id", "source", "confirmed_by__username", "confirmed_at")
+        .values_list(
+            "video_id",
+            "tag_id",
+            "source",
+            "confirmed_by__username",
+            "confirmed_at",
+            "model_version__number",
+        )
     )
     segments = _group(
         TranscriptSegment.objects.filter(video_id__gte=span[0], video_id__lte=span[1])
@@ -247,8 +256,8 @@ def _chunk_rows(
                 keyframes=[t for (t,) in keyframes.get(video_id, [])],
                 labels=sorted(
                     (
-                        LabelRow(paths.get(tag_id, ""), source, by, at)
-                        for tag_id, source, by, at in labels.get(video_id, [])
+                        LabelRow(paths.get(tag_id, ""), source, by, at, version)
+                        for tag_id, source, by, at, version in labels.get(video_id, [])
                     ),
                     key=lambda label: label.tag,
                 ),

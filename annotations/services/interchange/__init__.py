@@ -43,6 +43,7 @@ from annotations.services.interchange.reading import (
     InterchangeError,
     read_items,
 )
+from annotations.services.learning.suggestions import uncertainty_refresh
 from annotations.services.taxonomy import taxonomy_import
 from ml.taxonomy import TaxonomyEntry, ancestors
 
@@ -130,13 +131,22 @@ def _store_item(
         if tag is None:
             continue
         label_source = item.label_sources.get(path) or LabelSource.IMPORT
-        if label_source not in LabelSource.values:
+        if label_source == LabelSource.MODEL:
+            # Another project's model is no version here: the label arrives as imported,
+            # and the video's metadata keeps that a model had confirmed it.
+            model_confirmed = metadata.setdefault("model_confirmed_tags", [])
+            assert isinstance(model_confirmed, list)
+            model_confirmed.append(path)
+        if label_source not in LabelSource.values or label_source == LabelSource.MODEL:
             label_source = LabelSource.IMPORT
         # The file says who confirmed (JSONL, even "nobody"); otherwise the importer did.
         confirmer = users.get(item.label_by[path] or "") if path in item.label_by else user
         labels.append(
             ConfirmedLabel(video=video, tag=tag, source=label_source, confirmed_by=confirmer)
         )
+    if "model_confirmed_tags" in metadata:
+        video.metadata = metadata
+        video.save(update_fields=["metadata"])
     ConfirmedLabel.objects.bulk_create(labels)
     for label in labels:
         # When the labels were confirmed is part of the dataset (exports filter on it).
@@ -164,6 +174,7 @@ def _store_item(
         for s in item.suggestions
         if (tag := tags.get(s.tag)) is not None
     )
+    uncertainty_refresh(video_ids=[video.pk])
     for imported in item.annotations:
         annotator = users.get(imported.annotator)
         if annotator is None:

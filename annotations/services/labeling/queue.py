@@ -29,11 +29,8 @@ from django.db import connection, transaction
 from django.db.models import (
     Count,
     Exists,
-    F,
-    FloatField,
     IntegerField,
     Max,
-    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -46,14 +43,16 @@ from django.utils import timezone
 from annotations.models import (
     Annotation,
     Assignment,
+    ConfirmedLabel,
+    LabelSource,
     Project,
     QueueOrder,
-    Suggestion,
     Video,
     VideoStatus,
 )
 from annotations.roles import P_LABEL, P_LABEL_ANY
 from annotations.selectors.access import may
+from annotations.services.labeling.gold import gold_for_queue
 
 # How many videos one claim looks at before it gives up (each found full by a
 # claim that committed a moment earlier).
@@ -144,33 +143,11 @@ def _submitted_by_others(user: User) -> Coalesce:
     return Coalesce(Subquery(submitted, output_field=IntegerField()), Value(0))
 
 
-def uncertainty_margin() -> Subquery:
-    """How close the model came to changing its mind about the outer video.
-
-    The gap between the weakest suggestion it proposes (above its threshold)
-    and the strongest one it holds back: a small gap means a small change of
-    score would change the tags, the video the model learns most from. A
-    video where it proposes nothing gets a negative margin (most uncertain);
-    a video with no suggestions at all, none (queued after the others).
-    """
-    per_video = (
-        Suggestion.objects.filter(video=OuterRef("pk"))
-        .order_by()
-        .values("video")
-        .annotate(
-            margin=Coalesce(Min("score", filter=Q(above_threshold=True)), Value(0.0))
-            - Coalesce(Max("score", filter=Q(above_threshold=False)), Value(0.0))
-        )
-        .values("margin")
-    )
-    return Subquery(per_video, output_field=FloatField())
-
-
 def _ordered(videos: QuerySet[Video], project: Project) -> QuerySet[Video]:
     if project.queue_order == QueueOrder.UNCERTAIN:
-        return videos.annotate(margin=uncertainty_margin()).order_by(
-            F("margin").asc(nulls_last=True), "id"
-        )
+        # Stored with the suggestions and indexed (project, status, uncertainty, id): the first
+        # open video is found without reading any other video's suggestions.
+        return videos.order_by("uncertainty", "id")
     # Upload order is id order: ids are handed out as videos are created.
     return videos.order_by("id")
 
@@ -179,6 +156,11 @@ def _lock(videos: QuerySet[Video], *, wait: bool) -> QuerySet[Video]:
     if not connection.features.has_select_for_update_skip_locked:
         return videos
     return videos.select_for_update(skip_locked=not wait, of=("self",))
+
+
+def _confirmed_by_model() -> Exists:
+    """The outer video's tags were confirmed by the model: no annotator is needed."""
+    return Exists(ConfirmedLabel.objects.filter(video=OuterRef("pk"), source=LabelSource.MODEL))
 
 
 def _finished_by(user: User) -> Exists:
@@ -208,6 +190,7 @@ def _next_assigned(user: User, project: Project) -> Video | None:
         project.videos.ready()
         .filter(pk__in=mine)
         .exclude(_finished_by(user))
+        .exclude(_confirmed_by_model())
         .annotate(done_by_others=_submitted_by_others(user))
         .filter(done_by_others__lt=project.annotators_per_video)
         .annotate(
@@ -275,6 +258,7 @@ def _pool(
     return (
         videos.exclude(pk__in=mine_held)
         .exclude(_finished_by(user))
+        .exclude(_confirmed_by_model())
         .annotate(taken=slots_taken_by_others(user, now))
         .filter(taken__lt=project.annotators_per_video)
     )
@@ -290,6 +274,11 @@ def _first_candidate(
     wait: bool,
 ) -> Video | None:
     """The first video of the pool in queue order, its row locked; None when none is free."""
+    if project.queue_order == QueueOrder.UNCERTAIN:
+        # The uncertainty index already leads to the first open video; a range on ids
+        # (the mark) would make the database sort every video after it instead.
+        pool = _pool(user, project, now, None).exclude(pk__in=passed)
+        return _lock(_ordered(pool, project), wait=wait).first()
     pool = _pool(user, project, now, mark).exclude(pk__in=passed)
     if project.queue_order != QueueOrder.RANDOM:
         return _lock(_ordered(pool, project), wait=wait).first()
@@ -357,7 +346,9 @@ def next_video_for(user: User, project: Project, *, now: dt.datetime | None = No
         return None
     with transaction.atomic():
         if not may(user, project, P_LABEL_ANY):
-            return _next_assigned(user, project)
+            # A share of a crowd worker's queue checks them against gold.
+            gold = gold_for_queue(user, project)
+            return gold if gold is not None else _next_assigned(user, project)
         resumed = _resume(user, project, now)
         if resumed is not None:
             assignment_hold(video=resumed, annotator=user, now=now)
@@ -388,7 +379,12 @@ def queue_remaining(
         videos = _pool(user, project, now, mark)
     elif may(user, project, P_LABEL):
         mine = Assignment.objects.filter(annotator=user).values("video")
-        videos = project.videos.ready().filter(pk__in=mine).exclude(_finished_by(user))
+        videos = (
+            project.videos.ready()
+            .filter(pk__in=mine)
+            .exclude(_finished_by(user))
+            .exclude(_confirmed_by_model())
+        )
     else:
         return 0
     if besides is not None:

@@ -22,13 +22,17 @@ from django.utils.translation import gettext as _
 
 from annotations.models import (
     ConfirmedLabel,
+    GoldVideo,
     LabelChange,
     LabelSource,
+    ModelVersion,
+    ReviewRequest,
     Tag,
     TagDecision,
     Video,
 )
 from annotations.selectors.review import may_review
+from annotations.services.learning.trust import tag_trust_refresh
 
 MAX_REASON = 500
 
@@ -42,15 +46,23 @@ def _labels_change(
     source: LabelSource,
     user: User | None,
     reason: str = "",
+    model_version: ModelVersion | None = None,
 ) -> list[LabelChange]:
     """Add, remove and re-confirm confirmed labels, writing each change to the history.
 
     ``vouch``: labels kept by this confirmation, now confirmed by ``user`` too.
+    ``model_version``: the version that confirmed them (source "model" only).
     """
     now = timezone.now()
     changes = [
         LabelChange(
-            video=video, tag_id=tag_id, action=action, source=source, changed_by=user, reason=why
+            video=video,
+            tag_id=tag_id,
+            action=action,
+            source=source,
+            changed_by=user,
+            reason=why,
+            model_version=model_version if action != LabelChange.Action.REMOVED else None,
         )
         for action, ids, why in (
             (LabelChange.Action.REMOVED, remove, reason),
@@ -62,12 +74,18 @@ def _labels_change(
     ConfirmedLabel.objects.filter(video=video, tag_id__in=remove).delete()
     ConfirmedLabel.objects.bulk_create(
         [
-            ConfirmedLabel(video=video, tag_id=tag_id, source=source, confirmed_by=user)
+            ConfirmedLabel(
+                video=video,
+                tag_id=tag_id,
+                source=source,
+                confirmed_by=user,
+                model_version=model_version,
+            )
             for tag_id in sorted(add)
         ]
     )
     ConfirmedLabel.objects.filter(video=video, tag_id__in=vouch).update(
-        source=source, confirmed_by=user, confirmed_at=now
+        source=source, confirmed_by=user, confirmed_at=now, model_version=model_version
     )
     # The answers the labels were confirmed on are part of the record from now on.
     video.annotations.submitted().filter(locked_at__isnull=True).update(locked_at=now)
@@ -109,7 +127,7 @@ def review_confirm(
             raise ValidationError(
                 _("Say why you remove the confirmed tags: %(tags)s.") % {"tags": ", ".join(paths)}
             )
-        return _labels_change(
+        changes = _labels_change(
             video=video,
             add=wanted - current,
             remove=removed,
@@ -117,6 +135,34 @@ def review_confirm(
             source=LabelSource.REVIEW,
             user=reviewer,
             reason=reason,
+        )
+        # Whatever sent the video to review (an audit, a flagged annotator) is answered.
+        requests = ReviewRequest.objects.filter(video=video, resolved_at__isnull=True)
+        audited = requests.filter(reason=ReviewRequest.Reason.AUDIT).exists()
+        requests.update(resolved_at=timezone.now(), resolved_by=reviewer)
+        if audited:
+            # The audit's outcome is new evidence about the model's precision.
+            tag_trust_refresh(project=project)
+        return changes
+
+
+def video_confirm_by_model(
+    *, video: Video, tag_ids: Iterable[int], version: ModelVersion
+) -> list[LabelChange]:
+    """Confirm tags the model has earned trust on, on a video nobody confirmed yet.
+
+    Only adds, and only to a video without confirmed labels: a person's labels are never
+    changed by the model. Returns the history entries written (none if it had labels).
+    """
+    wanted = set(tag_ids)
+    if not wanted:
+        return []
+    with transaction.atomic():
+        Video.objects.select_for_update().filter(pk=video.pk).first()
+        if video.confirmed_labels.exists():
+            return []
+        return _labels_change(
+            video=video, add=wanted, source=LabelSource.MODEL, user=None, model_version=version
         )
 
 
@@ -131,6 +177,9 @@ def video_auto_confirm(*, video: Video) -> bool:
     """
     project = video.project
     if not project.auto_confirm_agreement:
+        return False
+    if GoldVideo.objects.filter(video=video).exists():
+        # A gold video's labels are the reference: answers on it are checked, never added.
         return False
     with transaction.atomic():
         Video.objects.select_for_update().filter(pk=video.pk).first()
@@ -148,7 +197,13 @@ def video_auto_confirm(*, video: Video) -> bool:
         sets = list(chosen.values())
         if any(tags != sets[0] for tags in sets[1:]):
             return False
-        if video.confirmed_labels.filter(source=LabelSource.REVIEW).exists():
+        if (
+            video.confirmed_labels.exclude(source=LabelSource.AGREEMENT)
+            .exclude(source=LabelSource.IMPORT)
+            .exists()
+        ):
+            # A person's review is never overwritten by the rule, nor is an unaudited
+            # confirmation by the model turned into the annotators' agreement.
             return False
         current = set(video.confirmed_labels.values_list("tag_id", flat=True))
         if not current <= sets[0]:

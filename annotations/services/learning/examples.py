@@ -27,9 +27,10 @@ def media_vector(features: VideoFeatures | None) -> dict[str, float]:
 
 
 def examples_for_videos(
-    videos: QuerySet[Video] | Iterable[Video], *, with_tags: bool
+    videos: QuerySet[Video] | Iterable[Video], *, with_tags: bool, human_only: bool = False
 ) -> list[Example]:
-    """One Example per video, in the given order; tags are the confirmed labels' paths.
+    """One Example per video, in the given order; tags are the confirmed labels' paths
+    (``human_only``: leaving out the labels the model confirmed itself).
 
     Deprecated tags stay on their labels but are left out: the model stops learning them.
     """
@@ -46,6 +47,8 @@ def examples_for_videos(
     tags: dict[int, list[str]] = defaultdict(list)
     if with_tags:
         labels = ConfirmedLabel.objects.filter(video_id__in=ids, tag__active=True)
+        if human_only:
+            labels = labels.human()
         for video_id, path in labels.values_list("video_id", "tag__path"):
             tags[video_id].append(path)
     return [

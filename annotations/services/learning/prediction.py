@@ -1,15 +1,13 @@
-"""Tags for text that is not (yet) a video of the project: the prediction service."""
+"""Tags for a video that is not (yet) labeled: from its text, or from a processed video
+with its media features, through the same scorer as the suggestions."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-from django.conf import settings
-
-from annotations.models import ModelVersion, Project
-from annotations.services.learning.model_store import model_for, promoted_version
-from annotations.services.learning.suggestions import ZERO_SHOT_THRESHOLD, rank_scores
+from annotations.models import ModelVersion, Project, Video
+from annotations.services.learning.examples import examples_for_videos
+from annotations.services.learning.suggestions import ranked_tags, scorer_for
 from ml.dataset import Example
 
 
@@ -20,30 +18,29 @@ class Prediction:
     zero_shot: bool
 
 
+def _predict(project: Project, example: Example) -> Prediction:
+    # A caller asking for tags gets the best guess even when zero-shot is unsure of it.
+    scorer, version = scorer_for(project, min_tags=1)
+    if not scorer.tags:
+        return Prediction([], version, zero_shot=version is None)
+    ranking = ranked_tags(scorer, [example], single=project.is_single_label, extra=0)[0]
+    return Prediction(
+        [(s.tag, round(s.score, 4)) for s in ranking if s.above_threshold and s.score > 0],
+        version,
+        zero_shot=version is None,
+    )
+
+
 def predict_for_text(
     *, project: Project, title: str, description: str = "", transcript: str = ""
 ) -> Prediction:
-    """The promoted model's tags above threshold, ranked; zero-shot before any model exists."""
+    """The promoted model's chosen tags, ranked; zero-shot before any model exists."""
     example = Example(
         video_id="request", title=title, description=description, transcript=transcript
     )
-    version = promoted_version(project)
-    shown = 1 if project.is_single_label else settings.SUGGESTIONS_SHOWN
-    if version is not None:
-        model = model_for(version)
-        scores = model.predict_scores([example])[0]
-        thresholds = np.asarray([model.thresholds[tag] for tag in model.tags], dtype=float)
-        if project.is_single_label:
-            thresholds = np.full_like(scores, np.inf)
-            thresholds[int(np.argmax(scores))] = -np.inf
-        ranked = rank_scores(model.tags, scores, thresholds, shown=shown, extra=0)
-        return Prediction([(s.path, round(s.score, 4)) for s in ranked], version, zero_shot=False)
-    from ml.zero_shot import zero_shot_scores
+    return _predict(project, example)
 
-    paths = sorted(project.tags.filter(active=True).values_list("path", flat=True))
-    if not paths:
-        return Prediction([], None, zero_shot=True)
-    text = " ".join(filter(None, (title, description, transcript[:2000])))
-    row = zero_shot_scores([text], paths, model_name=settings.EMBEDDING_MODEL)[0]
-    ranked = rank_scores(paths, row, np.full(len(paths), ZERO_SHOT_THRESHOLD), shown=shown, extra=0)
-    return Prediction([(s.path, round(s.score, 4)) for s in ranked], None, zero_shot=True)
+
+def predict_for_video(*, video: Video) -> Prediction:
+    """The same for a processed video, with its transcript, summary and media features."""
+    return _predict(video.project, examples_for_videos([video], with_tags=False)[0])

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from annotations import enqueue
 from annotations.models import PredictionJob, Project, Video, VideoStatus
-from annotations.services.learning.prediction import predict_for_text
+from annotations.services.learning.prediction import predict_for_video
 from annotations.services.media.ingest import video_ingest
 from annotations.services.media.sources import SourceRejected, check_url
 from annotations.services.media.video_import import (
@@ -166,12 +166,8 @@ def prediction_job_run(*, job_id: int) -> PredictionJob:
             raise MediaError(video.status_error or "the video could not be processed")
         _stage(job, "predicting", 0.9)
         transcript = " ".join(video.transcript_segments.values_list("text", flat=True))
-        prediction = predict_for_text(
-            project=job.project,
-            title=video.title,
-            description=video.description,
-            transcript=transcript,
-        )
+        # The video as the pipeline left it: transcript, summary and media features.
+        prediction = predict_for_video(video=video)
         result: dict[str, object] = {
             "tags": [{"tag": tag, "score": score} for tag, score in prediction.tags],
             "model_version": prediction.model_version.number if prediction.model_version else None,

@@ -1,28 +1,35 @@
 """The tags suggested to annotators: from the promoted model, or zero-shot before one exists.
 
-Suggestions are replaced whole for a video. Those above the model's threshold come
-first, ranked by score, followed by a few below-threshold candidates (SUGGESTIONS_EXTRA)
-so a near miss is one key away.
+Both kinds of scorer decide and rank in ml (`TagModel.suggest`, `ZeroShotModel.suggest`):
+the tags the model chooses come first ("likely"), ranked by score, then a few of the best
+others (SUGGESTIONS_EXTRA) marked as below its decision ("possible"), so a near miss is
+one key away. Suggestions are replaced whole for a video.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
 from django.conf import settings
 from django.db import transaction
 
-from annotations.models import ModelVersion, Project, Suggestion, Tag, Video
+from annotations.models import ConfirmedLabel, ModelVersion, Project, Suggestion, Tag, Video
+from annotations.models.videos import UNCERTAINTY_UNKNOWN
+from annotations.services.learning.auto_confirm import videos_auto_confirm
 from annotations.services.learning.examples import examples_for_videos
 from annotations.services.learning.model_store import model_for, promoted_version
-from ml.taxonomy import PATH_SEPARATOR, ancestors
+from ml.dataset import Example
 
-# Zero-shot similarities are not calibrated probabilities; only clearly similar tags
-# are marked as confident.
-ZERO_SHOT_THRESHOLD = 0.5
+if TYPE_CHECKING:
+    from ml.train import TagModel
+    from ml.train.model import Suggestion as ScoredTag
+    from ml.zero_shot import ZeroShotModel
+
 BATCH = 256
+# Zero-shot learns the words of at most this many confirmed videos (the latest ones).
+ZERO_SHOT_EXAMPLES = 500
 
 
 @dataclass(frozen=True)
@@ -30,101 +37,112 @@ class SuggestionRun:
     videos: int
     suggestions: int
     model_version: ModelVersion | None
+    auto_confirmed: int = 0
+    audited: int = 0
 
     def describe(self) -> str:
         source = f"model v{self.model_version.number}" if self.model_version else "zero-shot"
-        return f"{self.suggestions} suggestions ({source})"
+        text = f"{self.suggestions} suggestions ({source})"
+        if self.auto_confirmed:
+            text += f"; {self.auto_confirmed} videos confirmed by the model, {self.audited} audited"
+        return text
 
 
-@dataclass(frozen=True)
-class ScoredTag:
-    path: str
-    score: float
-    above_threshold: bool
+def zero_shot_model(
+    project: Project, *, exclude_video_ids: Sequence[str] = (), min_tags: int = 0
+) -> ZeroShotModel:
+    """The project's cold-start scorer: its tag names, guidelines and the words of the
+    videos already confirmed (but those in ``exclude_video_ids``)."""
+    from ml.zero_shot import ZeroShotModel
+
+    paths = sorted(project.tags.active().values_list("path", flat=True))
+    labeled_ids = list(
+        ConfirmedLabel.objects.filter(video__project=project)
+        .human()
+        .exclude(video_id__in=[int(pk) for pk in exclude_video_ids])
+        .order_by("-video_id")
+        .values_list("video_id", flat=True)
+        .distinct()[:ZERO_SHOT_EXAMPLES]
+    )
+    videos = Video.objects.filter(pk__in=labeled_ids).order_by("id")
+    return ZeroShotModel(
+        paths,
+        model_name=settings.EMBEDDING_MODEL or None,
+        guidelines=project.guidelines,
+        examples=examples_for_videos(videos, with_tags=True, human_only=True),
+        min_tags=min_tags,
+    )
 
 
-def rank_scores(
-    paths: Sequence[str], scores: np.ndarray, thresholds: np.ndarray, *, shown: int, extra: int
-) -> list[ScoredTag]:
-    """Tags above their threshold by score, then the best ``extra`` below it.
-
-    A parent whose child is also above its threshold is left out: choosing the child
-    implies it. On equal scores the more specific tag comes first.
-    """
-    order = sorted(range(len(paths)), key=lambda i: (-scores[i], -paths[i].count(PATH_SEPARATOR)))
-    confident = [i for i in order if scores[i] >= thresholds[i]]
-    implied = {ancestor for i in confident for ancestor in ancestors(paths[i])[:-1]}
-    above = [i for i in confident if paths[i] not in implied][:shown]
-    below = [i for i in order if scores[i] < thresholds[i] and paths[i] not in implied][:extra]
-    return [ScoredTag(paths[i], float(scores[i]), True) for i in above] + [
-        ScoredTag(paths[i], float(scores[i]), False) for i in below
-    ]
+def scorer_for(
+    project: Project, *, min_tags: int = 0
+) -> tuple[TagModel | ZeroShotModel, ModelVersion | None]:
+    """The promoted model with its version, or the zero-shot scorer (choosing at least
+    ``min_tags`` tags with any evidence) and None."""
+    version = promoted_version(project)
+    if version is not None:
+        return model_for(version), version
+    return zero_shot_model(project, min_tags=min_tags), None
 
 
-def _model_rankings(version: ModelVersion, videos: list[Video]) -> list[list[ScoredTag]]:
-    model = model_for(version)
-    examples = examples_for_videos(videos, with_tags=False)
-    scores = model.predict_scores(examples)
-    thresholds = np.asarray([model.thresholds[tag] for tag in model.tags], dtype=float)
-    rankings = []
-    for row in scores:
-        if version.project.is_single_label:
-            best = int(np.argmax(row))
-            thresholds_row = np.full_like(row, np.inf)
-            thresholds_row[best] = -np.inf
-            rankings.append(
-                rank_scores(
-                    model.tags, row, thresholds_row, shown=1, extra=settings.SUGGESTIONS_EXTRA
-                )
-            )
-        else:
-            rankings.append(
-                rank_scores(
-                    model.tags,
-                    row,
-                    thresholds,
-                    shown=settings.SUGGESTIONS_SHOWN,
-                    extra=settings.SUGGESTIONS_EXTRA,
-                )
-            )
-    return rankings
-
-
-def _zero_shot_rankings(
-    project: Project, videos: list[Video], paths: list[str]
+def ranked_tags(
+    scorer: TagModel | ZeroShotModel, examples: Sequence[Example], *, single: bool, extra: int
 ) -> list[list[ScoredTag]]:
-    from ml.zero_shot import zero_shot_scores
-
-    examples = examples_for_videos(videos, with_tags=False)
-    texts = [
-        " ".join(filter(None, (e.title, e.description, e.summary or e.transcript[:2000])))
-        for e in examples
-    ]
-    scores = zero_shot_scores(texts, paths, model_name=settings.EMBEDDING_MODEL)
-    thresholds = np.full(len(paths), ZERO_SHOT_THRESHOLD)
-    shown = 1 if project.is_single_label else settings.SUGGESTIONS_SHOWN
-    return [
-        rank_scores(paths, row, thresholds, shown=shown, extra=settings.SUGGESTIONS_EXTRA)
-        for row in scores
-    ]
+    """Each video's suggestions as annotators see them; a parent of a chosen tag is left
+    out (choosing the child says it)."""
+    limit = 1 if single else settings.SUGGESTIONS_SHOWN
+    return scorer.suggest(list(examples), limit=limit, extra=extra, parents=False)
 
 
 def suggestions_refresh_many(*, project: Project, videos: Sequence[Video]) -> SuggestionRun:
     """Recompute the suggestions of these videos (all of one project), in batches."""
     tags = {tag.path: tag for tag in Tag.objects.filter(project=project, active=True)}
-    version = promoted_version(project)
-    total = 0
     video_list = list(videos)
+    if not tags or not video_list:
+        return SuggestionRun(len(video_list), 0, promoted_version(project))
+    scorer, version = scorer_for(project)
+    total = confirmed = audited = 0
     for start in range(0, len(video_list), BATCH):
         batch = video_list[start : start + BATCH]
-        if not tags:
-            rankings: list[list[ScoredTag]] = [[] for _ in batch]
-        elif version is not None:
-            rankings = _model_rankings(version, batch)
-        else:
-            rankings = _zero_shot_rankings(project, batch, sorted(tags))
+        rankings = ranked_tags(
+            scorer,
+            examples_for_videos(batch, with_tags=False),
+            single=project.is_single_label,
+            extra=settings.SUGGESTIONS_EXTRA,
+        )
         total += _store(batch, rankings, tags, version)
-    return SuggestionRun(len(video_list), total, version)
+        run = videos_auto_confirm(
+            project=project, videos=batch, rankings=rankings, version=version, tags=tags
+        )
+        confirmed += run.confirmed
+        audited += run.audited
+    return SuggestionRun(len(video_list), total, version, confirmed, audited)
+
+
+def uncertainty(ranking: Sequence[ScoredTag]) -> float:
+    """The gap between the weakest tag the model chooses and the strongest one it holds
+    back: a small gap means a small change of score would change the tags, the video the
+    model learns most from. Choosing nothing gives a negative gap (most uncertain); no
+    suggestion at all, UNCERTAINTY_UNKNOWN (after the others)."""
+    if not ranking:
+        return UNCERTAINTY_UNKNOWN
+    above = [s.score for s in ranking if s.above_threshold]
+    below = [s.score for s in ranking if not s.above_threshold]
+    return round((min(above) if above else 0.0) - (max(below) if below else 0.0), 6)
+
+
+def uncertainty_refresh(*, video_ids: Sequence[int]) -> None:
+    """Store the uncertainty of these videos from their stored suggestions (for suggestions
+    written by something other than the scorer, such as a dataset import)."""
+    rows: dict[int, list[ScoredTag]] = {pk: [] for pk in video_ids}
+    from ml.train.model import Suggestion as Scored
+
+    for video_id, score, above in Suggestion.objects.filter(video_id__in=video_ids).values_list(
+        "video_id", "score", "above_threshold"
+    ):
+        rows[video_id].append(Scored("", score, above))
+    for pk, ranking in rows.items():
+        Video.objects.filter(pk=pk).update(uncertainty=uncertainty(ranking))
 
 
 def _store(
@@ -136,7 +154,7 @@ def _store(
     rows = [
         Suggestion(
             video=video,
-            tag=tags[scored.path],
+            tag=tags[scored.tag],
             model_version=version,
             score=round(scored.score, 4),
             rank=rank,
@@ -145,12 +163,18 @@ def _store(
         for video, ranking in zip(videos, rankings, strict=True)
         # A zero score means "no evidence at all": not worth an annotator's glance.
         for rank, scored in enumerate(
-            (s for s in ranking if s.path in tags and s.score > 0), start=1
+            (s for s in ranking if s.tag in tags and s.score > 0), start=1
         )
     ]
+    kept: dict[int, list[ScoredTag]] = {}
+    for video, ranking in zip(videos, rankings, strict=True):
+        kept[video.pk] = [s for s in ranking if s.tag in tags and s.score > 0]
     with transaction.atomic():
         Suggestion.objects.filter(video__in=videos).delete()
         Suggestion.objects.bulk_create(rows)
+        for video in videos:
+            video.uncertainty = uncertainty(kept[video.pk])
+        Video.objects.bulk_update(videos, ["uncertainty"], batch_size=BATCH)
     return len(rows)
 
 

@@ -6,9 +6,11 @@ suggestions are kept as known negatives and recorded with the version.
 
 A candidate is promoted only if, on the same evaluation data (the candidate's
 held-out videos), it scores at least as well as the current model by
-PROMOTION_METRIC plus PROMOTION_MARGIN; otherwise it stays a candidate and its note
-says why. One training per project runs at a time: a database constraint refuses a
-second ``training`` row, so two clicks on "Retrain" start one job.
+PROMOTION_METRIC plus PROMOTION_MARGIN; the first model of a project must beat the
+zero-shot scorer it replaces the same way. The difference comes with a paired bootstrap
+95 % interval, stored with the version for its page; a candidate that loses stays a
+candidate and its note says why. One training per project runs at a time: a database
+constraint refuses a second ``training`` row, so two clicks on "Retrain" start one job.
 """
 
 from __future__ import annotations
@@ -33,11 +35,12 @@ from annotations.services.learning.model_store import (
     promoted_version,
 )
 from annotations.services.learning.registry import version_promote_by_gate
+from annotations.services.learning.suggestions import zero_shot_model
+from ml.compare import Comparison, compare_scorers
 from ml.dataset import Example
-from ml.evaluate import evaluate_predictions
 
 if TYPE_CHECKING:
-    from ml.train import TagModel
+    from ml.compare import Scorer
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +98,17 @@ class GateDecision:
     note: str
     candidate_score: float
     current_score: float | None
+    comparison: Comparison | None = None
+    # "zero-shot" or the current version's number.
+    reference: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "promote": self.promote,
+            "against": self.reference,
+            "margin": settings.PROMOTION_MARGIN,
+            **(self.comparison.as_dict() if self.comparison else {}),
+        }
 
 
 def model_train(*, version_id: int) -> ModelVersion:
@@ -139,7 +153,9 @@ def _train(version: ModelVersion) -> ModelVersion:
             f"only {len(videos)} videos have confirmed labels; at least "
             f"{settings.MIN_TRAINING_VIDEOS} are needed (MIN_TRAINING_VIDEOS)"
         )
-    examples = examples_for_videos(videos, with_tags=True)
+    examples = examples_for_videos(
+        videos, with_tags=True, human_only=not settings.TRAIN_ON_MODEL_LABELS
+    )
     # from_dict: the settings are validated strings, TrainConfig checks them again.
     config = TrainConfig.from_dict(
         {
@@ -178,6 +194,7 @@ def _train(version: ModelVersion) -> ModelVersion:
     ]
     decision = gate(candidate=version, evaluation=held_out)
     version.note = decision.note
+    version.metrics = {**version.metrics, "gate": decision.as_dict()}
     version.stage, version.progress, version.finished_at = "done", 1.0, timezone.now()
     version.state = ModelVersion.State.CANDIDATE
     version.save()
@@ -186,57 +203,61 @@ def _train(version: ModelVersion) -> ModelVersion:
     return version
 
 
-def score_model(model: TagModel, examples: list[Example], metric: str) -> float:
-    """One metric of a model on examples, computed the same way for every version."""
-    predicted = model.predict(examples)
-    result = evaluate_predictions(
-        [example.tags for example in examples],
-        [[path for path, _ in row] for row in predicted],
-        scores=model.predict_scores(examples),
-        score_tags=model.tags,
-        per_tag=False,
+def _comparison_note(verdict: str, comparison: Comparison, reference: str, caveat: str = "") -> str:
+    return (
+        f"{verdict}: {comparison.metric} {comparison.candidate:.3f} ({reference}: "
+        f"{comparison.reference:.3f}) on the same {comparison.videos} held-out videos"
+        f"{caveat}; difference {comparison.difference:+.3f} "
+        f"(95% CI {comparison.low:+.3f} to {comparison.high:+.3f})"
     )
-    return float(result[metric])
 
 
 def gate(*, candidate: ModelVersion, evaluation: list[Example]) -> GateDecision:
+    """Compare the candidate with the current model (the zero-shot scorer for a first
+    model) on the same held-out videos; promote only when it is not worse."""
     metric = settings.PROMOTION_METRIC
+    margin = settings.PROMOTION_MARGIN
     candidate_score = float(candidate.metrics.get("holdout", candidate.metrics).get(metric, 0.0))
     current = promoted_version(candidate.project)
     if current is not None and current.pk == candidate.pk:
         current = None
-    if current is None:
-        return GateDecision(
-            True, f"first model: promoted ({metric} {candidate_score:.3f})", candidate_score, None
-        )
-    # Compare on held-out videos that neither model trained on, when there are enough;
-    # otherwise on all the candidate's held-out videos, which favours the current model.
-    seen_by_current = {str(v) for v in current.training_data.get("split", {}).get("train", [])}
-    unseen = [example for example in evaluation if example.video_id not in seen_by_current]
-    caveat = ""
-    if len(unseen) >= MIN_GATE_VIDEOS:
-        evaluation = unseen
-    elif evaluation:
-        caveat = f" (v{current.number} had trained on some of them)"
     if not evaluation:
         return GateDecision(
             False, "no held-out videos to compare on; promote by hand", candidate_score, None
         )
-    current_score = score_model(model_for(current), evaluation, metric)
-    candidate_on_same = score_model(model_for(candidate), evaluation, metric)
-    needed = current_score + settings.PROMOTION_MARGIN
-    if candidate_on_same >= needed:
-        note = (
-            f"promoted: {metric} {candidate_on_same:.3f} vs v{current.number}'s "
-            f"{current_score:.3f} on the same {len(evaluation)} held-out videos{caveat}"
+    caveat = ""
+    reference: Scorer
+    if current is None:
+        # The zero-shot scorer may learn from confirmed videos, but not from these.
+        reference = zero_shot_model(
+            candidate.project,
+            exclude_video_ids=[e.video_id for e in evaluation],
+            min_tags=1,
         )
-        return GateDecision(True, note, candidate_on_same, current_score)
-    note = (
-        f"kept as a candidate: {metric} {candidate_on_same:.3f} is below v{current.number}'s "
-        f"{current_score:.3f} (+ margin {settings.PROMOTION_MARGIN}) "
-        f"on the same {len(evaluation)} held-out videos{caveat}"
+        name = "zero-shot"
+    else:
+        # Compare on held-out videos that neither model trained on, when there are enough;
+        # otherwise on all the candidate's held-out videos, which favours the current model.
+        seen = {str(v) for v in current.training_data.get("split", {}).get("train", [])}
+        unseen = [example for example in evaluation if example.video_id not in seen]
+        if len(unseen) >= MIN_GATE_VIDEOS:
+            evaluation = unseen
+        else:
+            caveat = f" (v{current.number} had trained on some of them)"
+        reference = model_for(current)
+        name = f"v{current.number}"
+    comparison = compare_scorers(
+        evaluation, model_for(candidate), reference, metric=metric, seed=candidate.number
     )
-    return GateDecision(False, note, candidate_on_same, current_score)
+    if comparison.difference >= margin:
+        note = _comparison_note("promoted", comparison, name, caveat)
+        return GateDecision(
+            True, note, comparison.candidate, comparison.reference, comparison, name
+        )
+    note = _comparison_note(
+        f"kept as a candidate (below {name} + margin {margin})", comparison, name, caveat
+    )
+    return GateDecision(False, note, comparison.candidate, comparison.reference, comparison, name)
 
 
 def scheduled_retraining() -> str:

@@ -1,0 +1,70 @@
+"""The model version page in a browser: its charts are drawn by the vendored Chart.js."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from django.contrib.auth.models import User
+from pytest_django.fixtures import Settings
+
+from annotations.models import ModelVersion, Project
+from annotations.services.learning.training import training_request
+from tests.browser.conftest import log_in
+from tests.factories import PASSWORD, make_planted_project
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+pytestmark = pytest.mark.django_db(transaction=True)
+CHARTS = ("per-tag-chart", "reliability-chart", "learning-curve-chart")
+
+
+def test_the_version_page_draws_its_charts_without_errors(
+    page: Page,
+    project: Project,
+    admin_user: User,
+    settings: Settings,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    settings.MODEL_DIR = tmp_path / "models"
+    settings.EMBEDDING_MODEL = str(tmp_path / "no-embedding-model")
+    settings.MODEL_SEARCH = "none"
+    make_planted_project(project, per_tag=12)
+    with django_capture_on_commit_callbacks(execute=True):
+        version = training_request(project=project)
+    version.refresh_from_db()
+    assert version.state == ModelVersion.State.PROMOTED, version.note
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    # (The browser's own request for /favicon.ico answers 404: not the page's doing.)
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+
+    log_in(page, admin_user.username, PASSWORD)
+    page.goto(f"/models/{version.pk}/")
+
+    for chart in CHARTS:
+        canvas = page.locator(f'canvas[data-chart="{chart}"]')
+        canvas.wait_for()
+        page.wait_for_function(
+            "id => document.querySelector(`canvas[data-chart=\"${id}\"]`).dataset.drawn === '1'",
+            arg=chart,
+        )
+        box = canvas.bounding_box()
+        assert box is not None and box["width"] > 100 and box["height"] > 100, chart
+    assert errors == []
+    shots = os.environ.get("SCREENSHOTS_DIR")
+    if shots:
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.screenshot(path=str(Path(shots) / "model-version.png"), full_page=True)
