@@ -4,6 +4,7 @@ from django.urls import path
 
 from annotations.views import (
     audit,
+    jobs,
     keyframes,
     labeling,
     lists,
@@ -67,4 +68,6 @@ urlpatterns = [
     path("projects/<int:project_id>/team/", team.team, name="team"),
     path("projects/<int:project_id>/audit/", audit.label_audit, name="label_audit"),
     path("projects/<int:project_id>/videos/", lists.video_list, name="video_list"),
+    path("jobs/<str:job_id>/cancel/", jobs.job_cancel_view, name="job_cancel"),
+    path("jobs/<str:job_id>/retry/", jobs.job_retry_view, name="job_retry"),
 ]

@@ -3,10 +3,10 @@
 projects: Project and its Tag taxonomy. videos: Video and what the media
 pipeline derives from it. labels: assignments, annotations, per-tag decisions,
 confirmed labels and their history. learning: model versions, suggestions and
-export snapshots.
+export snapshots. jobs: the background jobs of every kind, and prediction requests.
 """
 
-from annotations.models.jobs import PredictionJob
+from annotations.models.jobs import Job, PredictionJob
 from annotations.models.labels import (
     POSITIVE_DECISIONS,
     Annotation,
@@ -42,6 +42,7 @@ __all__ = [
     "ConfirmedLabel",
     "Decision",
     "ExportSnapshot",
+    "Job",
     "Keyframe",
     "LabelChange",
     "LabelSource",

@@ -12,11 +12,12 @@ from typing import TypeVar
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Model, QuerySet
+from django.db.models import Model, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from annotations.models import (
     ExportSnapshot,
+    Job,
     ModelEvent,
     ModelVersion,
     PredictionJob,
@@ -115,7 +116,15 @@ def versions_for_user(user: AnyUser, project: Project) -> QuerySet[ModelVersion]
     """The project's model versions, for those who may see models, the newest first."""
     if not user.has_perm(P_VIEW_ALL_ANNOTATIONS):
         return ModelVersion.objects.none()
-    return project.model_versions.select_related("requested_by").order_by("-id")
+    job = Job.objects.filter(kind=Job.Kind.TRAINING, object_id=OuterRef("pk"))
+    return (
+        project.model_versions.select_related("requested_by")
+        .annotate(
+            job_stage=Subquery(job.values("stage")[:1]),
+            job_progress=Subquery(job.values("progress")[:1]),
+        )
+        .order_by("-id")
+    )
 
 
 def model_history_for_user(

@@ -12,11 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from annotations.charts import bar_chart, line_chart
-from annotations.models import ModelVersion, Project
+from annotations.models import Job, ModelVersion, Project
 from annotations.roles import P_RETRAIN, P_VIEW_ALL_ANNOTATIONS
 from annotations.selectors import (
     get_project_for_user,
     get_version_for_user,
+    job_of,
     model_history_for_user,
 )
 from annotations.selectors.monitoring import model_monitoring
@@ -31,6 +32,7 @@ from annotations.services.learning.training import (
     training_request,
 )
 from annotations.views.errors import refused_with
+from annotations.views.processing import job_context
 from annotations.views.requests import (
     AuthenticatedHttpRequest,
     clean_text,
@@ -54,11 +56,18 @@ def _headline(version: ModelVersion) -> dict[str, float | None]:
 
 def _models_context(request: AuthenticatedHttpRequest, project: Project) -> dict[str, object]:
     versions = list(project.model_versions.all())
+    training = next((v for v in versions if v.state == ModelVersion.State.TRAINING), None)
+    training_job = job_of(Job.Kind.TRAINING, training.pk) if training is not None else None
+    # The refresh of the suggestions after a promotion, running or the last one.
+    refresh_job = job_of(Job.Kind.SUGGESTIONS, project.pk)
     return {
         "project": project,
         "versions": [(version, _headline(version)) for version in versions],
         "metric_names": HEADLINE_METRICS,
-        "training": next((v for v in versions if v.state == ModelVersion.State.TRAINING), None),
+        "training": training,
+        "training_job": job_context(request, training_job),
+        "refresh_job": job_context(request, refresh_job),
+        "busy": training is not None or (refresh_job is not None and refresh_job.is_active),
         "can_retrain": request.user.has_perm(P_RETRAIN),
         "new_labels": new_labels_since_last_version(project),
         "history": model_history_for_user(request.user, project),
@@ -72,7 +81,7 @@ def model_list(request: AuthenticatedHttpRequest, project_id: int) -> HttpRespon
     if not wants_partial(request):
         return render(request, "annotations/models.html", context)
     response = render(request, "annotations/partials/model_versions.html", context)
-    return reload_when_finished(request, response, busy=context["training"] is not None)
+    return reload_when_finished(request, response, busy=bool(context["busy"]))
 
 
 @login_required

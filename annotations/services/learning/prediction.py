@@ -1,4 +1,10 @@
-"""Tags for text that is not (yet) a video of the project: the prediction service."""
+"""Tags for a video that is not (yet) labeled: the prediction service.
+
+One path for text sent on its own and for a video the pipeline processed: each becomes
+an ``ml.dataset.Example`` (a video's with the media features its training examples
+had, from ``examples_for_videos``) scored by the promoted model, or zero-shot before
+any model exists.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 
-from annotations.models import ModelVersion, Project
+from annotations.models import ModelVersion, Project, Video
+from annotations.services.learning.examples import examples_for_videos
 from annotations.services.learning.model_store import model_for, promoted_version
 from annotations.services.learning.suggestions import ZERO_SHOT_THRESHOLD, rank_scores
 from ml.dataset import Example
@@ -27,6 +34,17 @@ def predict_for_text(
     example = Example(
         video_id="request", title=title, description=description, transcript=transcript
     )
+    return predict_example(project=project, example=example)
+
+
+def predict_for_video(*, project: Project, video: Video) -> Prediction:
+    """The same for a processed video: its text, summary and media features."""
+    return predict_example(
+        project=project, example=examples_for_videos([video], with_tags=False)[0]
+    )
+
+
+def predict_example(*, project: Project, example: Example) -> Prediction:
     version = promoted_version(project)
     shown = 1 if project.is_single_label else settings.SUGGESTIONS_SHOWN
     if version is not None:
@@ -43,7 +61,8 @@ def predict_for_text(
     paths = sorted(project.tags.filter(active=True).values_list("path", flat=True))
     if not paths:
         return Prediction([], None, zero_shot=True)
-    text = " ".join(filter(None, (title, description, transcript[:2000])))
+    spoken = example.summary or example.transcript[:2000]
+    text = " ".join(filter(None, (example.title, example.description, spoken)))
     row = zero_shot_scores([text], paths, model_name=settings.EMBEDDING_MODEL)[0]
     ranked = rank_scores(paths, row, np.full(len(paths), ZERO_SHOT_THRESHOLD), shown=shown, extra=0)
     return Prediction([(s.path, round(s.score, 4)) for s in ranked], None, zero_shot=True)
