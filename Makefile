@@ -22,12 +22,12 @@ migrate: install
 demo: migrate
 	$(PY) manage.py setup_demo
 	@echo "Starting the web server on http://$(HOST):$(PORT)/ and a background worker; Ctrl-C stops both."
-	@TASK_LOG_LEVEL=info $(MAKE) --no-print-directory with-worker WEB='$(PY) manage.py runserver $(HOST):$(PORT)'
+	@TASK_LOG_LEVEL=info exec $(MAKE) --no-print-directory with-worker WEB='$(PY) manage.py runserver $(HOST):$(PORT)'
 
-# $(WEB) in the foreground with a background worker beside it, for demo and serve. Ctrl-C
-# (SIGINT to the terminal's process group) or SIGTERM ends $(WEB), then the worker is
-# asked to stop and waited for: it puts its running jobs back in the queue, so no process
-# is left behind.
+# $(WEB) in the foreground with a background worker beside it, for demo and serve (which
+# exec it, so that make waits for it). Ctrl-C (SIGINT to the terminal's process group) or
+# SIGTERM ends $(WEB), then the worker is asked to stop and waited for: it puts its running
+# jobs back in the queue, so no process is left behind.
 with-worker:
 	@$(PY) manage.py qcluster & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
@@ -74,7 +74,7 @@ serve: install
 	$(PY) manage.py migrate --noinput; \
 	$(PY) manage.py collectstatic --noinput --verbosity 0; \
 	echo "Serving http://$$GUNICORN_BIND/ with gunicorn and one worker (DEBUG off); Ctrl-C stops both."; \
-	$(MAKE) --no-print-directory with-worker WEB='$(VENV)/bin/gunicorn --config gunicorn.conf.py'
+	exec $(MAKE) --no-print-directory with-worker WEB='$(VENV)/bin/gunicorn --config gunicorn.conf.py'
 
 clean:
 	rm -rf var/media var/imports/demo var/db.sqlite3

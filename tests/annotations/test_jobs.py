@@ -361,3 +361,40 @@ def test_reprocessing_a_video_whose_worker_died_takes_its_job_over(project: Proj
     assert f"video {video.pk}: ready" in out.getvalue()
     job.refresh_from_db()
     assert (job.state, job.attempts) == (Job.State.DONE, 1)
+
+
+@pytest.mark.skipif(
+    "postgresql" not in __import__("django.conf").conf.settings.DATABASES["default"]["ENGINE"],
+    reason="claims racing from several connections need PostgreSQL",
+)
+@pytest.mark.django_db(transaction=True)
+def test_of_claims_made_at_the_same_moment_one_wins() -> None:
+    import threading
+
+    from django.db import connection
+
+    project = make_project("Гонка")
+    for _round in range(10):
+        _video, job = _queued_video(project)
+        Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - STALE)
+        start = threading.Barrier(4)
+        won: list[str] = []
+
+        def claim(
+            job_id: int = job.pk, start: threading.Barrier = start, won: list[str] = won
+        ) -> None:
+            try:
+                start.wait()
+                claimed = job_claim(job_id)
+                if claimed is not None:
+                    won.append(claimed.claim)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=claim) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(won) == 1
+        assert Job.objects.get(pk=job.pk).claim == won[0]

@@ -226,33 +226,35 @@ def job_claim(job_id: int) -> Job | None:
     attempts left; the sweeper fails the others.
     """
     now = timezone.now()
-    cutoff = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
-    waiting = Q(state=Job.State.QUEUED) & (
-        Q(after__isnull=True) | Q(after__state__in=Job.FINAL_STATES)
+    before = (
+        Job.objects.filter(pk=job_id).values("state", "worker", "heartbeat_at", "after").first()
     )
-    abandoned = Q(state=Job.State.RUNNING, attempts__lt=settings.JOB_MAX_ATTEMPTS) & (
+    if before is None:
+        return None
+    # Only the job's own columns in the UPDATE's condition: PostgreSQL re-checks those on
+    # the row a concurrent claim just changed, so of two claims at once one wins.
+    cutoff = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
+    claimable = Q(state=Job.State.RUNNING, attempts__lt=settings.JOB_MAX_ATTEMPTS) & (
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True)
     )
-    before = Job.objects.filter(pk=job_id).values("state", "worker", "heartbeat_at").first()
+    follows = before["after"]
+    if follows is None or Job.objects.filter(pk=follows, state__in=Job.FINAL_STATES).exists():
+        claimable |= Q(state=Job.State.QUEUED)
     claim = uuid.uuid4().hex
-    claimed = (
-        Job.objects.filter(pk=job_id)
-        .filter(waiting | abandoned)
-        .update(
-            state=Job.State.RUNNING,
-            claim=claim,
-            worker=worker_name(),
-            heartbeat_at=now,
-            started_at=now,
-            finished_at=None,
-            attempts=F("attempts") + 1,
-            stage="starting",
-            again=False,
-        )
+    claimed = Job.objects.filter(claimable, pk=job_id).update(
+        state=Job.State.RUNNING,
+        claim=claim,
+        worker=worker_name(),
+        heartbeat_at=now,
+        started_at=now,
+        finished_at=None,
+        attempts=F("attempts") + 1,
+        stage="starting",
+        again=False,
     )
     if not claimed:
         return None
-    if before is not None and before["state"] == Job.State.RUNNING:
+    if before["state"] == Job.State.RUNNING:
         Job.objects.filter(pk=job_id, claim=claim).update(
             message=f"taken over from {before['worker'] or 'a worker'}, silent since "
             f"{before['heartbeat_at']:%Y-%m-%d %H:%M:%S}"
