@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
+from annotations.models import Project
 from ml.taxonomy import split_tag_list
 
 MAX_TAXONOMY_BYTES = 5 * 1024 * 1024
@@ -58,3 +59,39 @@ class VideoUploadForm(forms.Form):
 
     def tag_paths(self) -> list[str]:
         return split_tag_list(self.cleaned_data.get("tags") or "")
+
+
+class ProjectForm(forms.ModelForm):
+    """A project's settings, as an admin sets them when creating or editing it."""
+
+    class Meta:
+        model = Project
+        fields = [
+            "name",
+            "labeling_mode",
+            "annotators_per_video",
+            "queue_order",
+            "auto_confirm_agreement",
+            "review_majority_share",
+            "self_review",
+            "taxonomy_name",
+            "guidelines",
+        ]
+        widgets = {
+            "labeling_mode": forms.RadioSelect,
+            "queue_order": forms.RadioSelect,
+            "guidelines": forms.Textarea(attrs={"rows": 12, "class": "markdown"}),
+            "review_majority_share": forms.NumberInput(attrs={"step": "0.05"}),
+        }
+        help_texts = {
+            "annotators_per_video": _(
+                "How many people label each video; with more than one, their agreement "
+                "is measured and disagreements go to review."
+            ),
+            "queue_order": _("The order in which the queue hands out videos."),
+            "guidelines": _(
+                "What annotators should know, in Markdown (headings, lists, **bold**, links). "
+                "Shown on the labeling screen."
+            ),
+            "taxonomy_name": _("Where the tags come from, e.g. IAB 3.0. Optional."),
+        }

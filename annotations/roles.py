@@ -20,6 +20,7 @@ class Role(StrEnum):
     CROWD = "crowd"
 
 
+P_MANAGE_PROJECTS = "annotations.manage_projects"
 P_MANAGE_TAXONOMY = "annotations.manage_taxonomy"
 P_IMPORT_VIDEOS = "annotations.import_videos"
 P_PROCESS_VIDEOS = "annotations.process_videos"
@@ -33,7 +34,7 @@ P_EXPORT = "annotations.export_dataset"
 
 _CROWD = [P_LABEL, P_VIEW_SUGGESTIONS]
 _EXPERT = [*_CROWD, P_LABEL_ANY, P_VIEW_ALL_ANNOTATIONS, P_REVIEW, P_IMPORT_VIDEOS]
-_ADMIN = [*_EXPERT, P_MANAGE_TAXONOMY, P_PROCESS_VIDEOS, P_RETRAIN, P_EXPORT]
+_ADMIN = [*_EXPERT, P_MANAGE_PROJECTS, P_MANAGE_TAXONOMY, P_PROCESS_VIDEOS, P_RETRAIN, P_EXPORT]
 
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.ADMIN: _ADMIN,
@@ -54,14 +55,18 @@ def roles_bootstrap() -> dict[Role, int]:
     """Create or repair the role groups; returns how many permissions each holds.
 
     Running it again changes nothing. The admin group also gets every model
-    permission of this app, so admins can use Django's admin site.
+    permission of this app, so admins can use Django's admin site, and may see the
+    failed logins and lockouts and delete them (which lifts a lock).
     """
     counts: dict[Role, int] = {}
-    app_model_permissions = list(
-        Permission.objects.filter(
+    app_model_permissions = [
+        *Permission.objects.filter(
             content_type__in=ContentType.objects.filter(app_label="annotations")
-        )
-    )
+        ),
+        *Permission.objects.filter(
+            content_type__app_label="axes", codename__regex=r"^(view|delete)_"
+        ),
+    ]
     for role, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role.value)
         wanted = {_permission(name) for name in codenames}

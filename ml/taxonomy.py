@@ -1,9 +1,10 @@
-"""Reading hierarchical tag taxonomies and tag lists.
+"""Reading and writing hierarchical tag taxonomies and tag lists.
 
-A tag is named by its path, "Level 1: Level 2: Level 3". Three layouts are read:
-the IAB CSV (one column per level, a parent row before its children, repeated
-rows allowed), a text file with one path per line, and JSON (a list of paths or
-a tree of ``{"name", "children", "hotkey"}`` objects).
+A tag is named by its path, "Level 1: Level 2: Level 3". Three layouts are read
+and written: the IAB CSV (one column per level, a parent row before its children,
+repeated rows allowed), a text file with one path per line, and JSON (a list of
+paths or a tree of ``{"name", "children", "hotkey"}`` objects). What a writer
+writes, the matching reader reads back to the same entries.
 """
 
 from __future__ import annotations
@@ -235,3 +236,56 @@ def read_taxonomy_file(path: Path, fmt: str | None = None) -> list[TaxonomyEntry
 
 def paths_of(entries: Iterable[TaxonomyEntry]) -> list[str]:
     return [entry.path for entry in entries]
+
+
+def _tree_order(entries: Iterable[TaxonomyEntry]) -> list[TaxonomyEntry]:
+    """Every entry once, each parent right before its children, siblings by name."""
+    unique = {entry.path: entry for entry in entries}
+    for path in list(unique):
+        for ancestor in ancestors(path)[:-1]:
+            unique.setdefault(ancestor, TaxonomyEntry(ancestor))
+    return sorted(unique.values(), key=lambda entry: entry.parts)
+
+
+def write_level_csv(entries: Iterable[TaxonomyEntry]) -> str:
+    """The IAB layout: a header row, then one row per tag with one column per level."""
+    ordered = _tree_order(entries)
+    depth = max((len(entry.parts) for entry in ordered), default=1)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([f"Level {level}" for level in range(1, depth + 1)])
+    for entry in ordered:
+        writer.writerow(entry.parts + [""] * (depth - len(entry.parts)))
+    return out.getvalue()
+
+
+def write_path_lines(entries: Iterable[TaxonomyEntry]) -> str:
+    return "".join(f"{entry.path}\n" for entry in _tree_order(entries))
+
+
+def write_json_tree(entries: Iterable[TaxonomyEntry]) -> str:
+    """A tree of ``{"name", "hotkey", "children"}`` objects (hotkey and children when set)."""
+    roots: list[dict[str, object]] = []
+    nodes: dict[str, dict[str, object]] = {}
+    for entry in _tree_order(entries):
+        node: dict[str, object] = {"name": entry.parts[-1]}
+        if entry.hotkey:
+            node["hotkey"] = entry.hotkey
+        nodes[entry.path] = node
+        parent = PATH_SEPARATOR.join(entry.parts[:-1])
+        if parent:
+            children = nodes[parent].setdefault("children", [])
+            assert isinstance(children, list)
+            children.append(node)
+        else:
+            roots.append(node)
+    return json.dumps(roots, ensure_ascii=False, indent=2) + "\n"
+
+
+WRITERS = {"csv": write_level_csv, "lines": write_path_lines, "json": write_json_tree}
+
+
+def write_taxonomy(entries: Iterable[TaxonomyEntry], fmt: str) -> str:
+    if fmt not in WRITERS:
+        raise TaxonomyFormatError(None, f"unknown taxonomy format {fmt!r}; use csv, lines or json")
+    return WRITERS[fmt](entries)

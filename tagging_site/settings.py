@@ -7,9 +7,11 @@ development site: SQLite in ./var, the django-q2 ORM broker on that database.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from tagging_site.env import (
@@ -55,6 +57,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    # Failed logins, lockouts and the login log (in the admin under "Axes").
+    "axes",
+    "csp",
     # Before django_q, so that `manage.py qcluster` is ours: the same cluster, stopped
     # cleanly on a SIGTERM to its whole process group (see the command).
     "annotations",
@@ -73,6 +78,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a login refused for a lockout into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tagging_site.urls"
@@ -126,6 +134,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# The lockout backend comes first: a locked-out account or address is refused before
+# its password is even hashed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -319,19 +333,35 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "annotations.api.exceptions.api_exception_handler",
 }
-# Requests per minute and user on the expensive endpoints (over it: 429 with Retry-After).
-# The counts live in the cache: with several web processes set REDIS_URL so they share them.
+# Requests per minute and user on the expensive endpoints (over it: 429 with Retry-After),
+# counted in RATE_LIMIT_STORE, which every web process shares.
 API_THROTTLE_RATES = {
     "predict": f"{env_int('API_PREDICT_PER_MINUTE', 120, minimum=1)}/min",
     "exports": f"{env_int('API_EXPORTS_PER_MINUTE', 10, minimum=1)}/min",
     "uploads": f"{env_int('API_UPLOADS_PER_MINUTE', 30, minimum=1)}/min",
 }
+# Retraining requests started by people (page or API) per project and hour; the nightly
+# schedule is not counted. A second request while one trains is refused whatever this says.
+RETRAIN_REQUESTS_PER_HOUR = env_int("RETRAIN_REQUESTS_PER_HOUR", 6, minimum=1)
+# Where the limits above are counted, shared by every web process: Redis when REDIS_URL is
+# set, else a table in the database (atomic increments, so concurrent requests from
+# several processes cannot slip past a limit).
+RATE_LIMIT_STORE = env_choice(
+    "RATE_LIMIT_STORE", "redis" if REDIS_URL else "database", ("redis", "database")
+)
+if RATE_LIMIT_STORE == "redis" and not REDIS_URL:
+    raise ImproperlyConfigured("RATE_LIMIT_STORE=redis needs REDIS_URL.")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-        }
+        },
+        "limits": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "limits",
+        },
     }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Video tagging workbench API",
@@ -370,6 +400,52 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     if env_bool("BEHIND_TLS_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Login throttling (django-axes) on the login page, the admin login and the API token
+# endpoint. LOGIN_FAILURE_LIMIT wrong passwords for one account, or from one address, within
+# LOGIN_LOCKOUT_MINUTES lock that account or address until enough of them are older than
+# that to leave fewer than the limit; the answer (429) says until when. Attempts while
+# locked are refused without being counted, so the time shown holds. Admins see attempts
+# and lockouts in the admin ("Axes") and unlock with `manage.py axes_reset_username NAME`
+# or `axes_reset_ip ADDRESS`.
+AXES_ENABLED = env_bool("LOGIN_THROTTLING", True)
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "annotations.views.login.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "annotations.views.login.client_address"
+# Every failure is kept for the admins, not only the running count.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The log says which account and address were locked (passwords are never logged).
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+# Reverse proxies in front of the app that append the client's address to X-Forwarded-For;
+# 0 (the default) reads the connection's address, which a client cannot forge.
+PROXY_COUNT = env_int("PROXY_COUNT", 0, minimum=0)
+
+# Content-Security-Policy: pages run only the site's own script files and style sheets;
+# no inline script, inline style attribute or eval anywhere (htmx is configured so in
+# base.html). Media from object storage comes from the bucket's origin.
+_media_origins: list[str] = []
+if MEDIA_STORAGE == "s3":
+    _endpoint = env_str("AWS_S3_ENDPOINT_URL") or ""
+    _media_origins = [_endpoint.rstrip("/")] if _endpoint else ["https://*.amazonaws.com"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "media-src": [SELF, *_media_origins],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 _LOG_LEVELS = ("debug", "info", "warning", "error")
 LOGGING = {

@@ -8,10 +8,10 @@ from django.contrib.auth.models import User
 from django_q.conf import Conf
 from pytest_django.fixtures import Settings
 
-from annotations.models import Project
+from annotations.models import Project, ProjectRole
 from annotations.roles import Role, roles_bootstrap
 from annotations.selectors.audit import label_store_audit
-from tests.factories import make_project, make_user
+from tests.factories import make_member, make_project, make_user
 
 
 @pytest.fixture(autouse=True)
@@ -66,8 +66,12 @@ def no_role_user(roles: None) -> User:
 
 
 @pytest.fixture
-def project(db: None) -> Project:
-    return make_project("Demo")
+def project(request: pytest.FixtureRequest, db: None) -> Project:
+    """The test's project; the test's expert, if it has one, is an expert member of it."""
+    project = make_project("Demo")
+    if "expert" in request.fixturenames:
+        make_member(project, request.getfixturevalue("expert"), ProjectRole.EXPERT)
+    return project
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -13,13 +14,16 @@ from annotations.models import (
     Assignment,
     ConfirmedLabel,
     Job,
+    LabelChange,
     LabelSource,
+    Membership,
     Project,
+    ProjectRole,
     Tag,
     Video,
     VideoStatus,
 )
-from annotations.roles import Role
+from annotations.roles import Role, role_of
 from ml.dataset import Example
 from ml.synthetic_tags import planted_examples, planted_taxonomy
 from ml.taxonomy import PATH_SEPARATOR
@@ -86,7 +90,47 @@ def run_job_of(kind: str, object_id: int) -> Job:
     return job_run_now(Job.objects.of(kind, object_id).get())
 
 
+def confirm_labels(
+    labels: Iterable[ConfirmedLabel],
+) -> list[ConfirmedLabel]:
+    """Save confirmed labels with the history entry each one needs, as the importers write them."""
+    saved = ConfirmedLabel.objects.bulk_create(labels)
+    LabelChange.objects.bulk_create(
+        LabelChange(
+            video_id=label.video_id,
+            tag_id=label.tag_id,
+            action=LabelChange.Action.ADDED,
+            source=label.source,
+            changed_by_id=label.confirmed_by_id,
+        )
+        for label in saved
+    )
+    return saved
+
+
+def confirm_label(
+    video: Video, tag: Tag, *, source: str = LabelSource.IMPORT, by: User | None = None
+) -> ConfirmedLabel:
+    """A confirmed tag with its history entry."""
+    return confirm_labels([ConfirmedLabel(video=video, tag=tag, source=source, confirmed_by=by)])[0]
+
+
+def make_member(project: Project, user: User, role: str | None = None) -> Membership | None:
+    """``user`` a member of ``project``: as their account's role by default; admins need none."""
+    account = role_of(user)
+    if role is None:
+        if account is Role.ADMIN or account is None:
+            return None
+        role = ProjectRole.EXPERT if account is Role.EXPERT else ProjectRole.CROWD
+    membership, _ = Membership.objects.get_or_create(
+        project=project, user=user, defaults={"role": role}
+    )
+    return membership
+
+
 def assign(video: Video, user: User) -> Assignment:
+    """An assignment made by an admin, who makes the annotator a member of the project too."""
+    make_member(video.project, user)
     return Assignment.objects.create(video=video, annotator=user)
 
 
@@ -172,9 +216,7 @@ def make_planted_project(
     labeled = []
     for text in catalogue.labeled:
         labeled.append(video(text))
-        ConfirmedLabel.objects.create(
-            video=labeled[-1], tag=by_path[text.tags[0]], source=LabelSource.IMPORT
-        )
+        confirm_label(labeled[-1], by_path[text.tags[0]])
     unlabeled = {
         tag: [video(text) for text in catalogue.unseen[tag][:unlabeled_per_tag]] for tag in tags
     }

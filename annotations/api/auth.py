@@ -42,9 +42,14 @@ class TokenApi(APIView):
     @extend_schema(
         operation_id="auth_token_create",
         request=TokenInput,
-        responses={200: TokenOutput, **errors(400)},
+        responses={200: TokenOutput, **errors(400, 429)},
         auth=[],
         summary="Get an API token for a user name and password",
+        description=(
+            "Too many wrong passwords for one account or from one address lock both out for "
+            "a while: the answer is 429 with `code` `locked_out`, `locked_until` and "
+            "`Retry-After`."
+        ),
     )
     def post(self, request: Request) -> Response:
         given = self.TokenInput(data=request.data)

@@ -26,6 +26,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from annotations.manifest import ManifestError
 from annotations.services.errors import StateConflict
 from annotations.services.interchange import InterchangeError
+from annotations.services.learning.retraining import RetrainingLimited
 from annotations.services.media.sources import SourceRejected
 from annotations.services.media.video_import import VideoImportError
 from ml.media import MediaError
@@ -87,6 +88,8 @@ def _as_api_exception(exc: Exception) -> Exception:
         return exceptions.ParseError(str(exc) or "The request could not be read.")
     if isinstance(exc, BAD_INPUT_ERRORS):
         return exceptions.ValidationError(str(exc), code="invalid")
+    if isinstance(exc, RetrainingLimited):
+        return exceptions.Throttled(wait=exc.retry_after, detail=str(exc))
     if isinstance(exc, StateConflict):
         return Conflict(" ".join(part for part in (str(exc), exc.state) if part))
     return exc

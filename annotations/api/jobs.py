@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.api.pagination import PAGE_PARAMETERS, NewestFirstPagination
-from annotations.api.permissions import HasRole, acting_user, require_perm
+from annotations.api.permissions import HasRole, acting_user, require_in_project, require_perm
 from annotations.api.serializers import JobOutput, cursor_page, errors
 from annotations.models import Job
 from annotations.selectors import (
@@ -111,8 +111,9 @@ class JobRetryApi(APIView):
     )
     def post(self, request: Request, job_id: str) -> Response:
         job = _job_for(request, job_id)
-        require_perm(acting_user(request), CONTROL_PERMISSIONS[job.kind])
-        return Response(_output(job_status(job_retry(job=job, user=acting_user(request)))))
+        user = acting_user(request)
+        require_in_project(user, job.project, CONTROL_PERMISSIONS[job.kind])
+        return Response(_output(job_status(job_retry(job=job, user=user))))
 
 
 class JobCancelApi(APIView):
@@ -128,5 +129,6 @@ class JobCancelApi(APIView):
     )
     def post(self, request: Request, job_id: str) -> Response:
         job = _job_for(request, job_id)
-        require_perm(acting_user(request), CONTROL_PERMISSIONS[job.kind])
-        return Response(_output(job_status(job_cancel(job=job, user=acting_user(request)))))
+        user = acting_user(request)
+        require_in_project(user, job.project, CONTROL_PERMISSIONS[job.kind])
+        return Response(_output(job_status(job_cancel(job=job, user=user))))

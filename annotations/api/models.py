@@ -20,7 +20,7 @@ from annotations.models import ModelVersion
 from annotations.roles import P_RETRAIN, P_REVIEW
 from annotations.selectors import get_project_for_user, get_version_for_user, versions_for_user
 from annotations.services.learning.registry import model_promote, model_rollback
-from annotations.services.learning.training import training_request
+from annotations.services.learning.retraining import retraining_request
 
 
 class TrainingStartedOutput(ModelVersionOutput):
@@ -116,11 +116,15 @@ class ProjectRetrainApi(APIView):
 
     @extend_schema(
         request=None,
-        responses={202: TrainingStartedOutput, **errors(404, 409)},
+        responses={202: TrainingStartedOutput, **errors(404, 409, 429)},
         summary="Start training a new version from the confirmed labels (admins)",
-        description="Poll `GET /api/v1/jobs/training-<id>/`; one training per project at a time.",
+        description=(
+            "Poll `GET /api/v1/jobs/training-<id>/`; one training per project at a time (409 "
+            "while one runs), and at most `RETRAIN_REQUESTS_PER_HOUR` started per project and "
+            "hour (429 with `Retry-After`)."
+        ),
     )
     def post(self, request: Request, project_id: int) -> Response:
         user = acting_user(request, P_RETRAIN)
-        version = training_request(project=get_project_for_user(user, project_id), user=user)
+        version = retraining_request(project=get_project_for_user(user, project_id), user=user)
         return Response(TrainingStartedOutput(version).data, status=status.HTTP_202_ACCEPTED)

@@ -6,6 +6,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from annotations.models import Project
 from annotations.roles import (
     P_EXPORT,
     P_IMPORT_VIDEOS,
@@ -17,6 +18,7 @@ from annotations.roles import (
     P_VIEW_SUGGESTIONS,
     role_of,
 )
+from annotations.selectors.access import may
 
 # What a refused request is told, per permission: who may do it instead.
 _REFUSALS = {
@@ -42,6 +44,12 @@ class HasRole(BasePermission):
 
 def require_perm(user: User | AnonymousUser, permission: str) -> None:
     if not user.has_perm(permission):
+        raise PermissionDenied(_REFUSALS.get(permission, "Your role does not allow this."))
+
+
+def require_in_project(user: User | AnonymousUser, project: Project, permission: str) -> None:
+    """403 unless ``user``'s role in ``project`` allows ``permission`` (see ``access.may``)."""
+    if not may(user, project, permission):
         raise PermissionDenied(_REFUSALS.get(permission, "Your role does not allow this."))
 
 

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.api.exceptions import ServiceUnavailable
-from annotations.api.permissions import HasRole, acting_user, require_perm
+from annotations.api.permissions import HasRole, acting_user, require_in_project
 from annotations.api.serializers import errors
 from annotations.api.throttles import PredictThrottle
 from annotations.roles import P_IMPORT_VIDEOS, P_VIEW_SUGGESTIONS
@@ -116,7 +116,7 @@ class PredictApi(APIView):
         data = given.validated_data
         project = get_project_for_user(user, data["project"])
         if data.get("file") or data.get("url"):
-            require_perm(user, P_IMPORT_VIDEOS)
+            require_in_project(user, project, P_IMPORT_VIDEOS)
             try:
                 job = prediction_job_create(
                     project=project,

@@ -167,7 +167,7 @@ class TagListApi(APIView):
         text, fmt = given.validated_data["text"], given.validated_data["format"]
         if fmt == "auto":
             fmt = detect_format("", text)
-        result = taxonomy_import_text(project=project, text=text, fmt=fmt)
+        result = taxonomy_import_text(project=project, text=text, fmt=fmt, by=user)
         return Response(
             self.TaxonomyImportOutput(
                 {

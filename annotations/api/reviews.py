@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.api.pagination import PAGE_PARAMETERS, page_response
-from annotations.api.permissions import HasRole, acting_user
+from annotations.api.permissions import HasRole, acting_user, require_in_project
 from annotations.api.serializers import cursor_page, errors
 from annotations.models import Tag
 from annotations.roles import P_REVIEW
@@ -64,6 +64,7 @@ class ReviewQueueApi(APIView):
     def get(self, request: Request, project_id: int) -> Response:
         user = acting_user(request, P_REVIEW)
         project = get_project_for_user(user, project_id)
+        require_in_project(user, project, P_REVIEW)
         return page_response(
             request, self, videos_needing_review(project, user), ReviewQueueItemOutput
         )
@@ -101,6 +102,7 @@ class VideoReviewApi(APIView):
     def get(self, request: Request, video_id: int) -> Response:
         user = acting_user(request, P_REVIEW)
         video = get_video_for_user(user, video_id)
+        require_in_project(user, video.project, P_REVIEW)
         return Response(ReviewSheetOutput(review_sheet(video)).data)
 
     @extend_schema(
@@ -111,6 +113,7 @@ class VideoReviewApi(APIView):
     def post(self, request: Request, video_id: int) -> Response:
         user = acting_user(request, P_REVIEW)
         video = get_video_for_user(user, video_id)
+        require_in_project(user, video.project, P_REVIEW)
         given = self.ConfirmInput(data=request.data, context={"video": video})
         given.is_valid(raise_exception=True)
         tag_ids = {tag.pk for tag in given.validated_data["tags"]}

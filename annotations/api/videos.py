@@ -11,7 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.api.pagination import PAGE_PARAMETERS, page_response
-from annotations.api.permissions import HasRole, acting_user
+from annotations.api.parsers import MB, LargeJSONParser, too_large
+from annotations.api.permissions import HasRole, acting_user, require_in_project
 from annotations.api.serializers import cursor_page, errors
 from annotations.api.throttles import UploadThrottle
 from annotations.api.video_outputs import VideoCreatedOutput, VideoDetailOutput, VideoListOutput
@@ -36,6 +37,14 @@ from annotations.services.media.video_import import (
 from ml.taxonomy import normalize_path, split_tag_list
 
 MAX_BULK_ROWS = 5000
+# Room for MAX_BULK_ROWS rows of about a thousand Cyrillic characters each (title,
+# description, tags, metadata), even with every letter escaped as \uXXXX (6 bytes).
+MAX_BULK_BYTES = 32 * MB
+
+
+class BulkJSONParser(LargeJSONParser):
+    limit = MAX_BULK_BYTES
+    rows = MAX_BULK_ROWS
 
 
 def _bool_param(name: str, help_text: str) -> OpenApiParameter:
@@ -162,6 +171,7 @@ class ProjectVideosApi(APIView):
     def post(self, request: Request, project_id: int) -> Response:
         user = acting_user(request, P_IMPORT_VIDEOS)
         project = get_project_for_user(user, project_id)
+        require_in_project(user, project, P_IMPORT_VIDEOS)
         if "file" in request.FILES:
             upload = self.UploadInput(data=request.data)
             upload.is_valid(raise_exception=True)
@@ -202,12 +212,17 @@ class ProjectVideosApi(APIView):
 class VideoBulkApi(APIView):
     permission_classes = [HasRole]
     throttle_classes = [UploadThrottle]
+    parser_classes = [BulkJSONParser]
 
     class BulkInput(serializers.Serializer):
         rows = serializers.ListField(
             child=serializers.DictField(),
             min_length=1,
             max_length=MAX_BULK_ROWS,
+            error_messages={
+                "max_length": f"At most {MAX_BULK_ROWS:,} rows per request; send the others "
+                "in another request (rows already imported are skipped).",
+            },
             help_text=(
                 "Manifest rows: video_id, title, description, tags (comma-separated paths), "
                 "url (optional, http/https); other keys are kept as metadata."
@@ -234,12 +249,21 @@ class VideoBulkApi(APIView):
 
     @extend_schema(
         request=BulkInput,
-        responses={200: BulkOutput, **errors(400, 404, 429)},
+        responses={200: BulkOutput, **errors(400, 404, 413, 429)},
         summary="Import manifest rows (experts, admins); rows already there are skipped",
+        description=(
+            f"At most {MAX_BULK_ROWS:,} rows and {MAX_BULK_BYTES // MB} MB per request; "
+            "larger batches answer 413: split them."
+        ),
     )
     def post(self, request: Request, project_id: int) -> Response:
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > MAX_BULK_BYTES:
+            # Said before the body is read: nothing of it is held in memory.
+            raise too_large(MAX_BULK_BYTES, MAX_BULK_ROWS)
         user = acting_user(request, P_IMPORT_VIDEOS)
         project = get_project_for_user(user, project_id)
+        require_in_project(user, project, P_IMPORT_VIDEOS)
         given = self.BulkInput(data=request.data)
         given.is_valid(raise_exception=True)
         rows = []

@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
                 (
                     "action",
                     models.CharField(
-                        choices=[("promoted", "Promoted"), ("rolled_back", "Rolled back")],
+                        choices=[("promoted", "Promotion"), ("rolled_back", "Rollback")],
                         max_length=12,
                     ),
                 ),

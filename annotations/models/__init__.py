@@ -4,6 +4,7 @@ projects: Project and its Tag taxonomy. videos: Video and what the media
 pipeline derives from it. labels: assignments, annotations, per-tag decisions,
 confirmed labels and their history. learning: model versions, suggestions and
 export snapshots. jobs: the background jobs of every kind, and prediction requests.
+limits: the shared request counts of the rate limits.
 """
 
 from annotations.models.jobs import Job, PredictionJob
@@ -24,7 +25,17 @@ from annotations.models.learning import (
     ModelVersion,
     Suggestion,
 )
-from annotations.models.projects import LabelingMode, Project, QueueOrder, Tag
+from annotations.models.limits import RateCount
+from annotations.models.projects import (
+    Invitation,
+    LabelingMode,
+    Membership,
+    Project,
+    ProjectRole,
+    QueueOrder,
+    Tag,
+    TaxonomyChange,
+)
 from annotations.models.videos import (
     Keyframe,
     ProcessingStep,
@@ -42,20 +53,25 @@ __all__ = [
     "ConfirmedLabel",
     "Decision",
     "ExportSnapshot",
+    "Invitation",
     "Job",
     "Keyframe",
     "LabelChange",
     "LabelSource",
     "LabelingMode",
+    "Membership",
     "ModelEvent",
     "ModelVersion",
     "PredictionJob",
     "ProcessingStep",
     "Project",
+    "ProjectRole",
     "QueueOrder",
+    "RateCount",
     "Suggestion",
     "Tag",
     "TagDecision",
+    "TaxonomyChange",
     "TranscriptSegment",
     "Video",
     "VideoFeatures",

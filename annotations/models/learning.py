@@ -75,8 +75,8 @@ class ModelEvent(models.Model):
     """
 
     class Action(models.TextChoices):
-        PROMOTED = "promoted", _("Promoted")
-        ROLLED_BACK = "rolled_back", _("Rolled back")
+        PROMOTED = "promoted", _("Promotion")
+        ROLLED_BACK = "rolled_back", _("Rollback")
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="model_events")
     action = models.CharField(max_length=12, choices=Action.choices)

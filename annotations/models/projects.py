@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +17,14 @@ class QueueOrder(models.TextChoices):
     UPLOAD = "upload", _("Upload order")
     RANDOM = "random", _("Random")
     UNCERTAIN = "uncertain", _("Most uncertain first (active learning)")
+
+
+class ProjectQuerySet(models.QuerySet["Project"]):
+    def active(self) -> ProjectQuerySet:
+        return self.filter(archived_at__isnull=True)
+
+    def archived(self) -> ProjectQuerySet:
+        return self.filter(archived_at__isnull=False)
 
 
 class Project(models.Model):
@@ -62,11 +71,17 @@ class Project(models.Model):
         ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # An archived project is kept with all its data, but only admins see it, and its
+    # queue hands out nothing.
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+
+    objects = ProjectQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
         # The roles are made of these; see annotations/roles.py.
         permissions = [
+            ("manage_projects", "Can create projects, choose their members and see them all"),
             ("manage_taxonomy", "Can import and edit a project's taxonomy"),
             ("import_videos", "Can import videos"),
             ("process_videos", "Can re-run the processing of videos"),
@@ -96,6 +111,76 @@ class Project(models.Model):
     def is_single_label(self) -> bool:
         return self.labeling_mode == LabelingMode.SINGLE_LABEL
 
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class ProjectRole(models.TextChoices):
+    """What a person does in one project; admins need none, they see every project."""
+
+    EXPERT = "expert", _("Expert")
+    CROWD = "crowd", _("Crowd worker")
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def experts(self) -> MembershipQuerySet:
+        return self.filter(role=ProjectRole.EXPERT)
+
+    def crowd(self) -> MembershipQuerySet:
+        return self.filter(role=ProjectRole.CROWD)
+
+
+class Membership(models.Model):
+    """A person's place in a project: only members (and admins) see the project at all."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role in the project"), max_length=10, choices=ProjectRole.choices)
+    added_at = models.DateTimeField(auto_now_add=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["project", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="one_membership_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.project_id} as {self.role}"
+
+
+class Invitation(models.Model):
+    """A link that lets a new person create their account and join a project with a role.
+
+    Only the SHA-256 of the link's secret is stored: the link is shown once, when made.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=10, choices=ProjectRole.choices)
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["project", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"invitation to {self.project_id} as {self.role}"
+
 
 class TagQuerySet(models.QuerySet["Tag"]):
     def active(self) -> TagQuerySet:
@@ -112,7 +197,12 @@ class Tag(models.Model):
     # model use to name a tag, so it is stored rather than rebuilt on each read.
     path = models.CharField(_("path"), max_length=1000)
     depth = models.PositiveSmallIntegerField(default=1)
+    # A deprecated tag (inactive) stays on the labels that carry it, but is no longer
+    # offered to annotators nor learned by the model.
     active = models.BooleanField(_("active"), default=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     hotkey = models.CharField(
         _("hotkey"),
         max_length=1,
@@ -143,3 +233,38 @@ class Tag(models.Model):
         """This tag's path and its parents' paths, the root first."""
         parts = self.path.split(PATH_SEPARATOR)
         return [PATH_SEPARATOR.join(parts[: i + 1]) for i in range(len(parts))]
+
+
+class TaxonomyChange(models.Model):
+    """The taxonomy's history: every tag added, renamed, moved, merged or deprecated."""
+
+    class Action(models.TextChoices):
+        ADDED = "added", _("Added")
+        RENAMED = "renamed", _("Renamed")
+        MOVED = "moved", _("Moved")
+        MERGED = "merged", _("Merged")
+        DEPRECATED = "deprecated", _("Deprecated")
+        RESTORED = "restored", _("Restored")
+        HOTKEY = "hotkey", _("Hotkey changed")
+        IMPORTED = "imported", _("Imported from a file")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="taxonomy_changes")
+    tag = models.ForeignKey(
+        Tag, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes"
+    )
+    action = models.CharField(max_length=12, choices=Action.choices)
+    # What changed, in words a person reads back: the path before and after, the tag
+    # merged into, how many labels and decisions moved.
+    before = models.CharField(max_length=1000, blank=True)
+    after = models.CharField(max_length=1000, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.before} -> {self.after}"

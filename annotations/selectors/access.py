@@ -3,7 +3,13 @@
 Every read by id goes through ``get_for_user``: the object must belong to one of
 ``projects_for_user``. An id from a project the user may not see answers the same
 404 as an id that does not exist, so ids cannot be probed, and a rule added to
-``projects_for_user`` (membership, say) applies to every kind of object at once.
+``projects_for_user`` applies to every kind of object at once.
+
+Projects are seen by their members; admins (who may manage projects) see them all.
+A member's permissions in a project are those of their account's role that their
+role in the project also holds (``project_permissions``): an expert made a crowd
+worker in one project labels only what they are assigned there, and sees nobody
+else's labels there, while staying an expert elsewhere.
 """
 
 from __future__ import annotations
@@ -11,31 +17,105 @@ from __future__ import annotations
 from typing import TypeVar
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Model, OuterRef, QuerySet, Subquery
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from annotations.models import (
+    Assignment,
     ExportSnapshot,
     Job,
+    Membership,
     ModelEvent,
     ModelVersion,
     PredictionJob,
     Project,
+    ProjectRole,
     Video,
 )
-from annotations.roles import P_EXPORT, P_LABEL, P_LABEL_ANY, P_RETRAIN, P_VIEW_ALL_ANNOTATIONS
+from annotations.roles import (
+    P_EXPORT,
+    P_LABEL,
+    P_LABEL_ANY,
+    P_MANAGE_PROJECTS,
+    P_RETRAIN,
+    P_VIEW_ALL_ANNOTATIONS,
+    ROLE_PERMISSIONS,
+    Role,
+)
 
 AnyUser = User | AnonymousUser
 M = TypeVar("M", bound=Model)
 
+# The permissions each role in a project allows there (the account's role still caps them).
+PROJECT_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    ProjectRole.EXPERT: frozenset(ROLE_PERMISSIONS[Role.EXPERT]),
+    ProjectRole.CROWD: frozenset(ROLE_PERMISSIONS[Role.CROWD]),
+}
+
+
+def sees_every_project(user: AnyUser) -> bool:
+    """Admins, who manage projects, see and act in every project without membership."""
+    return user.has_perm(P_MANAGE_PROJECTS)
+
+
+def _roles_allowing(permission: str) -> list[str]:
+    return [role for role, perms in PROJECT_ROLE_PERMISSIONS.items() if permission in perms]
+
+
+def projects_with_perm(user: AnyUser, permission: str) -> QuerySet[Project]:
+    """The projects in which ``user`` holds ``permission`` (see ``project_permissions``)."""
+    if not user.is_authenticated or not user.has_perm(permission):
+        return Project.objects.none()
+    if sees_every_project(user):
+        return Project.objects.all()
+    return Project.objects.active().filter(
+        Exists(
+            Membership.objects.filter(
+                project=OuterRef("pk"), user=user.pk, role__in=_roles_allowing(permission)
+            )
+        )
+    )
+
+
+def project_role(user: AnyUser, project: Project) -> str | None:
+    """The user's role in ``project`` ("expert", "crowd"), or None for admins and others."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Membership.objects.filter(project=project, user=user.pk)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+def may(user: AnyUser, project: Project, permission: str) -> bool:
+    """Whether ``user`` holds ``permission`` in ``project``.
+
+    Admins hold their account's permissions everywhere; a member holds those of
+    their account that their role in the project allows, in a project not archived.
+    """
+    if not user.is_authenticated or not user.has_perm(permission):
+        return False
+    if sees_every_project(user):
+        return True
+    role = project_role(user, project)
+    return (
+        role is not None
+        and not project.is_archived
+        and (permission in PROJECT_ROLE_PERMISSIONS[role])
+    )
+
+
+def require_project_perm(user: AnyUser, project: Project, permission: str, refusal: str) -> None:
+    """PermissionDenied saying ``refusal`` unless ``user`` holds ``permission`` in ``project``."""
+    if not may(user, project, permission):
+        raise PermissionDenied(refusal)
+
 
 def projects_for_user(user: AnyUser) -> QuerySet[Project]:
-    if user.has_perm(P_LABEL_ANY):
-        return Project.objects.all()
-    if user.has_perm(P_LABEL):
-        return Project.objects.filter(videos__assignments__annotator=user.pk).distinct()
-    return Project.objects.none()
+    """The projects ``user`` may see: all for admins, else the live ones they are members of."""
+    return projects_with_perm(user, P_LABEL)
 
 
 def get_for_user(
@@ -65,11 +145,19 @@ def get_project_for_user(user: AnyUser, project_id: int) -> Project:
 
 
 def _openable_videos(user: AnyUser) -> QuerySet[Video]:
-    if user.has_perm(P_LABEL_ANY):
+    """Every video of the projects where the user may label any; their assigned ones elsewhere."""
+    if sees_every_project(user) and user.has_perm(P_LABEL_ANY):
         return Video.objects.all()
-    if user.has_perm(P_LABEL):
-        return Video.objects.filter(assignments__annotator=user.pk)
-    return Video.objects.none()
+    assigned = Exists(Assignment.objects.filter(video=OuterRef("pk"), annotator=user.pk))
+    return Video.objects.filter(
+        Q(project__in=projects_with_perm(user, P_LABEL_ANY))
+        | (Q(project__in=projects_with_perm(user, P_LABEL)) & Q(assigned))
+    )
+
+
+def openable_videos(user: AnyUser) -> QuerySet[Video]:
+    """Every video ``user`` may open, in any project: ``get_video_for_user``'s rule."""
+    return _openable_videos(user)
 
 
 def videos_for_user(user: AnyUser, project: Project) -> QuerySet[Video]:
@@ -83,9 +171,9 @@ def get_video_for_user(user: AnyUser, video_id: int) -> Video:
 
 def get_version_for_user(user: AnyUser, version_id: int) -> ModelVersion:
     """A model version of a project the user may see, for those who may see models."""
-    versions = ModelVersion.objects.none()
-    if user.has_perm(P_VIEW_ALL_ANNOTATIONS):
-        versions = ModelVersion.objects.select_related("project", "requested_by")
+    versions = ModelVersion.objects.select_related("project", "requested_by").filter(
+        project__in=projects_with_perm(user, P_VIEW_ALL_ANNOTATIONS)
+    )
     return get_for_user(user, versions, version_id, missing="No such model version.")
 
 
@@ -107,14 +195,14 @@ def get_prediction_job_for_user(user: AnyUser, job_id: int) -> PredictionJob:
 
 def exports_for_user(user: AnyUser, project: Project) -> QuerySet[ExportSnapshot]:
     """The project's snapshots, for those who may export, the newest first."""
-    if not user.has_perm(P_EXPORT):
+    if not may(user, project, P_EXPORT):
         return ExportSnapshot.objects.none()
     return project.exports.select_related("model_version", "created_by").order_by("-id")
 
 
 def versions_for_user(user: AnyUser, project: Project) -> QuerySet[ModelVersion]:
     """The project's model versions, for those who may see models, the newest first."""
-    if not user.has_perm(P_VIEW_ALL_ANNOTATIONS):
+    if not may(user, project, P_VIEW_ALL_ANNOTATIONS):
         return ModelVersion.objects.none()
     job = Job.objects.filter(kind=Job.Kind.TRAINING, object_id=OuterRef("pk"))
     return (
@@ -131,7 +219,7 @@ def model_history_for_user(
     user: AnyUser, project: Project, *, limit: int = 50
 ) -> QuerySet[ModelEvent]:
     """The registry's events of a project (promotions, rollbacks), the newest first."""
-    if not user.has_perm(P_VIEW_ALL_ANNOTATIONS):
+    if not may(user, project, P_VIEW_ALL_ANNOTATIONS):
         return ModelEvent.objects.none()
     events = project.model_events.select_related("version", "previous", "by")
     return events.order_by("-at", "-id")[:limit]

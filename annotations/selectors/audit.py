@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from annotations.models import (
     ConfirmedLabel,
@@ -28,12 +30,28 @@ from annotations.models import (
 _ON = (LabelChange.Action.ADDED, LabelChange.Action.CONFIRMED)
 
 
+# Stable codes for scripts, and what each means for a person.
+RULES = {
+    "no history": gettext_lazy("No history entry created this confirmed tag"),
+    "history disagrees": gettext_lazy("The history says this tag was removed"),
+    "removed without a record": gettext_lazy("Removed without a history entry"),
+    "unknown source": gettext_lazy("Unknown source"),
+    "no reviewer": gettext_lazy("Confirmed by review, reviewer unknown"),
+    "agreement without answers": gettext_lazy("Confirmed by agreement, but no answer chose it"),
+    "tag of another project": gettext_lazy("Names a tag of another project"),
+}
+
+
 @dataclass(frozen=True)
 class Violation:
-    rule: str
+    rule: str  # a key of RULES
     video_id: int
     tag_id: int
     detail: str
+
+    @property
+    def title(self) -> str:
+        return str(RULES[self.rule])
 
     def __str__(self) -> str:
         return f"{self.rule}: video {self.video_id}, tag {self.tag_id}: {self.detail}"
@@ -56,9 +74,14 @@ def _history_rules(project: Project | None) -> Iterator[Violation]:
     labels = _labels(project).annotate(last=_last_action()).order_by("video_id", "tag_id")
     for video_id, tag_id, last in labels.values_list("video_id", "tag_id", "last"):
         if last is None:
-            yield Violation("no history", video_id, tag_id, "confirmed, but no entry created it")
+            yield Violation("no history", video_id, tag_id, _("confirmed, but no entry created it"))
         elif last not in _ON:
-            yield Violation("history disagrees", video_id, tag_id, f"the history says {last}")
+            yield Violation(
+                "history disagrees",
+                video_id,
+                tag_id,
+                _("the history says: %(action)s") % {"action": last},
+            )
     changes = LabelChange.objects.all()
     if project is not None:
         changes = changes.filter(video__project=project)
@@ -73,7 +96,10 @@ def _history_rules(project: Project | None) -> Iterator[Violation]:
         seen.add((video_id, tag_id))
         if action in _ON and (video_id, tag_id) not in confirmed:
             yield Violation(
-                "removed without a record", video_id, tag_id, f"the history says {action}"
+                "removed without a record",
+                video_id,
+                tag_id,
+                _("the history says: %(action)s") % {"action": action},
             )
 
 
@@ -81,11 +107,11 @@ def _source_rules(project: Project | None) -> Iterator[Violation]:
     labels = _labels(project).order_by("video_id", "tag_id")
     unknown = labels.exclude(source__in=LabelSource.values)
     for video_id, tag_id, source in unknown.values_list("video_id", "tag_id", "source"):
-        yield Violation("unknown source", video_id, tag_id, f"source {source!r}")
+        yield Violation("unknown source", video_id, tag_id, repr(source))
     for video_id, tag_id in labels.filter(
         source=LabelSource.REVIEW, confirmed_by__isnull=True
     ).values_list("video_id", "tag_id"):
-        yield Violation("no reviewer", video_id, tag_id, "confirmed by review, reviewer unknown")
+        yield Violation("no reviewer", video_id, tag_id, "")
     chosen = (
         TagDecision.objects.submitted()
         .positive()
@@ -96,17 +122,15 @@ def _source_rules(project: Project | None) -> Iterator[Violation]:
         .exclude(Exists(chosen))
         .values_list("video_id", "tag_id")
     ):
-        yield Violation(
-            "agreement without answers", video_id, tag_id, "no submitted answer chose it"
-        )
+        yield Violation("agreement without answers", video_id, tag_id, "")
 
 
 def _project_rules(project: Project | None) -> Iterator[Violation]:
     checks: list[tuple[str, QuerySet, str, str]] = [
-        ("decision", TagDecision.objects.all(), "annotation__video", "annotation__video_id"),
-        ("confirmed label", ConfirmedLabel.objects.all(), "video", "video_id"),
-        ("suggestion", Suggestion.objects.all(), "video", "video_id"),
-        ("history entry", LabelChange.objects.all(), "video", "video_id"),
+        (_("a decision"), TagDecision.objects.all(), "annotation__video", "annotation__video_id"),
+        (_("a confirmed tag"), ConfirmedLabel.objects.all(), "video", "video_id"),
+        (_("a suggestion"), Suggestion.objects.all(), "video", "video_id"),
+        (_("a history entry"), LabelChange.objects.all(), "video", "video_id"),
     ]
     for name, rows, video, video_id in checks:
         if project is not None:

@@ -22,17 +22,23 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django_q.models import OrmQ, Task
 
-from annotations.models import ExportSnapshot, Job, ModelVersion, PredictionJob, Project, Video
+from annotations.models import ExportSnapshot, Job, ModelVersion, PredictionJob
 from annotations.roles import (
     P_EXPORT,
-    P_LABEL,
     P_LABEL_ANY,
     P_PROCESS_VIDEOS,
     P_RETRAIN,
     P_REVIEW,
     P_VIEW_ALL_ANNOTATIONS,
 )
-from annotations.selectors.access import AnyUser, projects_for_user
+from annotations.selectors.access import (
+    AnyUser,
+    may,
+    openable_videos,
+    projects_for_user,
+    projects_with_perm,
+    sees_every_project,
+)
 
 JOB_KINDS = (*Job.Kind.values, "task")
 # Who may follow each kind by id at all: the others are refused before any lookup.
@@ -77,15 +83,21 @@ class JobStatus:
 
 
 def jobs_for_user(user: AnyUser) -> QuerySet[Job]:
-    """The jobs ``user`` may follow, of every kind; the newest first."""
-    visible = Q(pk__in=[])
-    if user.has_perm(P_LABEL_ANY):
-        visible |= Q(kind=Job.Kind.INGEST)
-    elif user.has_perm(P_LABEL):
-        assigned = Video.objects.filter(assignments__annotator=user.pk).values("pk")
-        visible |= Q(kind=Job.Kind.INGEST, object_id__in=assigned)
-    if user.has_perm(P_VIEW_ALL_ANNOTATIONS):
-        visible |= Q(kind__in=[Job.Kind.TRAINING, Job.Kind.SUGGESTIONS])
+    """The jobs ``user`` may follow, of every kind; the newest first.
+
+    Each kind by the rule of its object's own lookup (``selectors.access``): a video's
+    processing where they may open the video, trainings and refreshes where their role
+    in the project lets them see the models, exports and imports for those who may
+    export, every prediction for those who may retrain (their own for the others).
+    """
+    if sees_every_project(user) and user.has_perm(P_LABEL_ANY):
+        visible = Q(kind=Job.Kind.INGEST)
+    else:
+        visible = Q(kind=Job.Kind.INGEST, object_id__in=openable_videos(user).values("pk"))
+    visible |= Q(
+        kind__in=[Job.Kind.TRAINING, Job.Kind.SUGGESTIONS],
+        project__in=projects_with_perm(user, P_VIEW_ALL_ANNOTATIONS),
+    )
     if user.has_perm(P_EXPORT):
         visible |= Q(kind__in=[Job.Kind.EXPORT, Job.Kind.IMPORT])
     if user.has_perm(P_RETRAIN):
@@ -94,7 +106,7 @@ def jobs_for_user(user: AnyUser) -> QuerySet[Job]:
         visible |= Q(kind=Job.Kind.PREDICT, requested_by=user.pk)
     return (
         Job.objects.filter(visible, project__in=projects_for_user(user))
-        .select_related("after")
+        .select_related("after", "project")
         .order_by("-id")
     )
 
@@ -129,7 +141,8 @@ def get_job_for_user(user: AnyUser, job_id: str) -> Job:
 
 
 def may_control_job(user: AnyUser, job: Job) -> bool:
-    return user.has_perm(CONTROL_PERMISSIONS[job.kind])
+    """Whether ``user`` may retry or cancel ``job``: their role in its project says."""
+    return may(user, job.project, CONTROL_PERMISSIONS[job.kind])
 
 
 def job_of(kind: str, object_id: int) -> Job | None:
@@ -216,7 +229,7 @@ def _task_visible(user: AnyUser, func: str, args: object) -> bool:
     key = args[0] if isinstance(args, list | tuple) and args else None
     if func == "annotations.tasks.run_job" and isinstance(key, int):
         return jobs_for_user(user).filter(pk=key).exists()
-    return not Project.objects.exclude(pk__in=projects_for_user(user)).exists()
+    return sees_every_project(user)
 
 
 def get_task_for_user(user: AnyUser, task_id: str) -> JobStatus:

@@ -33,12 +33,14 @@ from annotations.models import (
     ConfirmedLabel,
     Decision,
     LabelSource,
+    Membership,
     Project,
+    ProjectRole,
     Tag,
     TagDecision,
     Video,
 )
-from annotations.roles import P_REVIEW
+from annotations.roles import P_MANAGE_PROJECTS, P_REVIEW
 
 
 def _count(
@@ -97,16 +99,34 @@ def with_agreement(videos: QuerySet[Video]) -> QuerySet[Video]:
     )
 
 
-def reviewers() -> QuerySet[User]:
-    """Active users who may review (experts and admins, or anyone granted the permission)."""
-    app_label, codename = P_REVIEW.split(".", 1)
-    permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+def users_with_perm(permission: str) -> QuerySet[User]:
+    """Active users whose account holds ``permission`` (by role, directly, or as superuser)."""
+    app_label, codename = permission.split(".", 1)
+    granted = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
     return User.objects.filter(
-        Q(is_superuser=True)
-        | Q(groups__permissions__in=permission)
-        | Q(user_permissions__in=permission),
+        Q(is_superuser=True) | Q(groups__permissions__in=granted) | Q(user_permissions__in=granted),
         is_active=True,
     ).distinct()
+
+
+def reviewers(project: Project | None = None) -> QuerySet[User]:
+    """Active users who may review: experts and admins (or anyone granted the permission).
+
+    With ``project``, those who may review in it: admins, and its members whose role
+    there is expert.
+    """
+    if project is None:
+        return users_with_perm(P_REVIEW)
+    return _reviewers_in(project)
+
+
+def _reviewers_in(project: Project | OuterRef) -> QuerySet[User]:
+    """``project`` is a Project, or a reference to the project as the membership query sees it."""
+    expert_here = Membership.objects.filter(
+        project=project, user=OuterRef("pk"), role=ProjectRole.EXPERT
+    )
+    admins = users_with_perm(P_MANAGE_PROJECTS).values("pk")
+    return users_with_perm(P_REVIEW).filter(Q(pk__in=admins) | Q(Exists(expert_here)))
 
 
 def _own_work_of(reviewer: User | AnonymousUser) -> Q:
@@ -119,8 +139,9 @@ def _own_work_of(reviewer: User | AnonymousUser) -> Q:
     annotated_by_reviewer = Annotation.objects.submitted().filter(
         video=OuterRef("pk"), annotator=reviewer_id
     )
+    # The membership query sits in the user query, which sits in the video's: two levels.
     someone_else = (
-        reviewers()
+        _reviewers_in(OuterRef(OuterRef("project")))
         .exclude(pk=reviewer_id)
         .exclude(
             Exists(

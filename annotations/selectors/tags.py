@@ -63,7 +63,7 @@ def tag_tree(user: AnyUser, project: Project) -> list[TagNode]:
 
     Counted among the labels ``user`` may see: the confirmed ones, or their own choices.
     """
-    if sees_labels(user):
+    if sees_labels(user, project):
         labels = visible_confirmed_labels(user).filter(tag__project=project).order_by()
         labeled = dict(labels.values_list("tag").annotate(n=Count("video")).values_list("tag", "n"))
     else:

@@ -119,7 +119,7 @@ def videos_filtered(user: AnyUser, project: Project, filters: VideoFilters) -> Q
         )
         videos = videos.filter(Exists(worked_on))
     if filters.confirmed is not None:
-        if sees_labels(user):
+        if sees_labels(user, project):
             labeled = Exists(visible_confirmed_labels(user).filter(video=OuterRef("pk")))
         else:  # their own chosen tags stand for the confirmed ones they may not see
             labeled = Exists(visible_choices(user).filter(annotation__video=OuterRef("pk")))

@@ -8,54 +8,77 @@ filter and count that is about labels looks at their own chosen tags instead.
 Suggestions are the model's, shown to those who may see suggestions.
 
 Every read about labels or suggestions starts from one of these querysets, so a list,
-a filter and a count cannot disagree about what is hidden.
+a filter and a count cannot disagree about what is hidden. "Those who may see all
+annotations" is decided per project (``access.may``): an expert who is a crowd worker
+in one project sees only their own decisions there.
 """
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from annotations.models import Annotation, ConfirmedLabel, Suggestion, TagDecision, Video
+from annotations.models import (
+    Annotation,
+    ConfirmedLabel,
+    Project,
+    Suggestion,
+    TagDecision,
+    Video,
+)
 from annotations.roles import P_VIEW_ALL_ANNOTATIONS, P_VIEW_SUGGESTIONS
-from annotations.selectors.access import AnyUser
+from annotations.selectors.access import AnyUser, may, projects_with_perm, sees_every_project
 
 # Metadata that carries the answer (the tags a video came with).
 LABEL_METADATA_KEYS = frozenset({"original_tags", "unknown_tags"})
 
 
-def sees_labels(user: AnyUser) -> bool:
-    return user.has_perm(P_VIEW_ALL_ANNOTATIONS)
+def sees_labels(user: AnyUser, project: Project) -> bool:
+    return may(user, project, P_VIEW_ALL_ANNOTATIONS)
+
+
+def _sees_all_labels_everywhere(user: AnyUser) -> bool:
+    return sees_every_project(user) and user.has_perm(P_VIEW_ALL_ANNOTATIONS)
 
 
 def visible_confirmed_labels(user: AnyUser) -> QuerySet[ConfirmedLabel]:
-    if sees_labels(user):
+    if _sees_all_labels_everywhere(user):
         return ConfirmedLabel.objects.all()
-    return ConfirmedLabel.objects.none()
+    return ConfirmedLabel.objects.filter(
+        video__project__in=projects_with_perm(user, P_VIEW_ALL_ANNOTATIONS)
+    )
 
 
 def visible_annotations(user: AnyUser) -> QuerySet[Annotation]:
-    if sees_labels(user):
+    if _sees_all_labels_everywhere(user):
         return Annotation.objects.all()
-    return Annotation.objects.filter(annotator=user.pk)
+    return Annotation.objects.filter(
+        Q(annotator=user.pk)
+        | Q(video__project__in=projects_with_perm(user, P_VIEW_ALL_ANNOTATIONS))
+    )
 
 
 def visible_choices(user: AnyUser) -> QuerySet[TagDecision]:
     """The tags annotators chose (accepted or added) that ``user`` may see."""
     chosen = TagDecision.objects.positive()
-    if sees_labels(user):
+    if _sees_all_labels_everywhere(user):
         return chosen
-    return chosen.filter(annotation__annotator=user.pk)
+    return chosen.filter(
+        Q(annotation__annotator=user.pk)
+        | Q(annotation__video__project__in=projects_with_perm(user, P_VIEW_ALL_ANNOTATIONS))
+    )
 
 
 def visible_suggestions(user: AnyUser) -> QuerySet[Suggestion]:
-    if user.has_perm(P_VIEW_SUGGESTIONS):
+    if sees_every_project(user) and user.has_perm(P_VIEW_SUGGESTIONS):
         return Suggestion.objects.all()
-    return Suggestion.objects.none()
+    return Suggestion.objects.filter(
+        video__project__in=projects_with_perm(user, P_VIEW_SUGGESTIONS)
+    )
 
 
 def shown_metadata(user: AnyUser, video: Video) -> dict[str, object]:
     """The video's metadata as a person may see it; the raw probe is left out."""
     hidden = {"media"}
-    if not sees_labels(user):
+    if not sees_labels(user, video.project):
         hidden |= LABEL_METADATA_KEYS
     return {key: value for key, value in video.metadata.items() if key not in hidden}

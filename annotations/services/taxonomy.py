@@ -2,10 +2,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
-from annotations.models import Project, Tag
-from ml.taxonomy import PATH_SEPARATOR, TaxonomyEntry, TaxonomyFormatError, parse_taxonomy
+from annotations.models import Project, Tag, TaxonomyChange
+from ml.taxonomy import (
+    PATH_SEPARATOR,
+    TaxonomyEntry,
+    TaxonomyFormatError,
+    parse_taxonomy,
+    write_taxonomy,
+)
 
 
 @dataclass(frozen=True)
@@ -20,11 +27,14 @@ class TaxonomyImportResult:
 
 
 @transaction.atomic
-def taxonomy_import(*, project: Project, entries: list[TaxonomyEntry]) -> TaxonomyImportResult:
+def taxonomy_import(
+    *, project: Project, entries: list[TaxonomyEntry], by: User | None = None
+) -> TaxonomyImportResult:
     """Add the entries' tags to the project; tags already there are left as they are.
 
     Runs in one transaction: an error anywhere leaves the taxonomy untouched.
-    Entries must list parents before children (``parse_taxonomy`` does).
+    Entries must list parents before children (``parse_taxonomy`` does). An import
+    that changed something is kept in the taxonomy's history.
     """
     existing = {tag.path: tag for tag in Tag.objects.select_for_update().filter(project=project)}
     used_hotkeys = {tag.hotkey: tag.path for tag in existing.values() if tag.hotkey}
@@ -54,12 +64,28 @@ def taxonomy_import(*, project: Project, entries: list[TaxonomyEntry]) -> Taxono
             tag.save(update_fields=["hotkey"])
             used_hotkeys[entry.hotkey] = entry.path
             hotkeys_set += 1
+    if created or hotkeys_set:
+        TaxonomyChange.objects.create(
+            project=project,
+            action=TaxonomyChange.Action.IMPORTED,
+            details={"created": created, "unchanged": unchanged, "hotkeys_set": hotkeys_set},
+            changed_by=by,
+        )
     return TaxonomyImportResult(created=created, unchanged=unchanged, hotkeys_set=hotkeys_set)
 
 
-def taxonomy_import_text(*, project: Project, text: str, fmt: str) -> TaxonomyImportResult:
+def taxonomy_import_text(
+    *, project: Project, text: str, fmt: str, by: User | None = None
+) -> TaxonomyImportResult:
     """Parse a whole file first, then import it: a bad line stops everything before any write."""
     entries = parse_taxonomy(text, fmt)
     if not entries:
         raise TaxonomyFormatError(None, "the file holds no tags")
-    return taxonomy_import(project=project, entries=entries)
+    return taxonomy_import(project=project, entries=entries, by=by)
+
+
+def taxonomy_text(project: Project, fmt: str, *, with_deprecated: bool = False) -> str:
+    """The project's taxonomy written in ``fmt`` (csv, lines, json), as the importer reads it."""
+    tags = project.tags.all() if with_deprecated else project.tags.active()
+    entries = [TaxonomyEntry(path, hotkey) for path, hotkey in tags.values_list("path", "hotkey")]
+    return write_taxonomy(entries, fmt)

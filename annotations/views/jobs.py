@@ -15,10 +15,11 @@ from django.views.decorators.http import require_POST
 
 from annotations.models import Job
 from annotations.selectors import get_job_for_user
+from annotations.selectors.access import require_project_perm
 from annotations.selectors.jobs import CONTROL_PERMISSIONS
 from annotations.services.errors import StateConflict
 from annotations.services.jobs.control import job_cancel, job_retry
-from annotations.views.requests import AuthenticatedHttpRequest, require_perm
+from annotations.views.requests import AuthenticatedHttpRequest
 
 
 def _page_of(job: Job) -> HttpResponse:
@@ -32,7 +33,8 @@ def _page_of(job: Job) -> HttpResponse:
 
 def _controlled_job(request: AuthenticatedHttpRequest, job_id: str) -> Job:
     job = get_job_for_user(request.user, job_id)
-    require_perm(request, CONTROL_PERMISSIONS[job.kind], _("Only admins can retry or cancel jobs."))
+    refusal = _("Only admins can retry or cancel jobs.")
+    require_project_perm(request.user, job.project, CONTROL_PERMISSIONS[job.kind], refusal)
     return job
 
 

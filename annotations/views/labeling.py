@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
-import markdown
-import nh3
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -22,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from annotations.models import POSITIVE_DECISIONS, Annotation, Project, Tag, Video
+from annotations.models import POSITIVE_DECISIONS, Annotation, Decision, Project, Tag, Video
 from annotations.roles import P_LABEL, P_VIEW_SUGGESTIONS
 from annotations.selectors import (
     get_project_for_user,
@@ -31,6 +28,7 @@ from annotations.selectors import (
     shown_metadata,
 )
 from annotations.services.labeling.annotation import (
+    added_suggestion_note,
     annotation_activity,
     annotation_skip,
     annotation_start,
@@ -38,7 +36,9 @@ from annotations.services.labeling.annotation import (
     decision_set,
 )
 from annotations.services.labeling.queue import REMAINING_CAP, next_video_for, queue_remaining
+from annotations.views.display import metadata_rows
 from annotations.views.errors import refused_with
+from annotations.views.markup import markdown_html
 from annotations.views.requests import (
     AuthenticatedHttpRequest,
     clean_text,
@@ -49,10 +49,6 @@ from annotations.views.requests import (
 from ml.taxonomy import PATH_SEPARATOR
 
 TAG_OPTIONS = 10
-GUIDELINE_TAGS = {
-    "a", "blockquote", "br", "code", "em", "h1", "h2", "h3", "h4", "hr", "li", "ol", "p",
-    "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
-}  # fmt: skip
 
 
 @dataclass
@@ -62,6 +58,8 @@ class DecisionRow:
     score: float | None = None
     model_label: str = ""
     suggested: bool = False
+    # Under the model's threshold: a candidate shown for the annotator to consider.
+    below: bool = False
 
     @property
     def positive(self) -> bool:
@@ -82,16 +80,7 @@ class TagOption:
 
 def guidelines_html(project: Project) -> str:
     """The project's Markdown guidelines as HTML with anything active stripped."""
-    return _markdown_to_safe_html(project.guidelines)
-
-
-@lru_cache(maxsize=64)
-def _markdown_to_safe_html(text: str) -> str:
-    # Cached by the text itself: guidelines change rarely and are shown on every page.
-    if not text.strip():
-        return ""
-    html = markdown.markdown(text, extensions=["tables", "sane_lists"])
-    return nh3.clean(html, tags=GUIDELINE_TAGS, attributes={"a": {"href", "title"}})
+    return markdown_html(project.guidelines)
 
 
 def _active_seconds(request: AuthenticatedHttpRequest) -> float:
@@ -139,8 +128,11 @@ def decision_rows(annotation: Annotation, *, with_suggestions: bool) -> tuple[li
     suggestion_rows = []
     seen: set[int] = set()
     if with_suggestions:
-        suggestions = annotation.video.suggestions.select_related("tag", "model_version")
-        for suggestion in suggestions.order_by("rank", "id"):
+        suggestions = annotation.video.suggestions.filter(tag__active=True).select_related(
+            "tag", "model_version"
+        )
+        # The model's suggestions first, then the candidates below its threshold, by score.
+        for suggestion in suggestions.order_by("-above_threshold", "-score", "rank", "id"):
             seen.add(suggestion.tag_id)
             version = suggestion.model_version
             suggestion_rows.append(
@@ -150,6 +142,7 @@ def decision_rows(annotation: Annotation, *, with_suggestions: bool) -> tuple[li
                     score=suggestion.score,
                     model_label=f"v{version.number}" if version else _("zero-shot"),
                     suggested=True,
+                    below=not suggestion.above_threshold,
                 )
             )
     added_ids = [
@@ -163,7 +156,7 @@ def decision_rows(annotation: Annotation, *, with_suggestions: bool) -> tuple[li
 
 
 def _decisions_context(
-    request: AuthenticatedHttpRequest, annotation: Annotation, *, error: str = ""
+    request: AuthenticatedHttpRequest, annotation: Annotation, *, error: str = "", note: str = ""
 ) -> dict[str, object]:
     suggestion_rows, added_rows = decision_rows(
         annotation, with_suggestions=request.user.has_perm(P_VIEW_SUGGESTIONS)
@@ -176,6 +169,7 @@ def _decisions_context(
         "added_rows": added_rows,
         "chosen_count": sum(row.positive for row in [*suggestion_rows, *added_rows]),
         "error": error,
+        "note": note,
     }
 
 
@@ -188,7 +182,7 @@ def _main_context(
         **_decisions_context(request, annotation),
         "segments": video.transcript_segments.order_by("index"),
         "keyframes": video.keyframes.order_by("timestamp_seconds"),
-        "metadata": shown_metadata(request.user, video),
+        "metadata": metadata_rows(shown_metadata(request.user, video)),
         "hotkey_tags": project.tags.active().exclude(hotkey="").order_by("hotkey"),
         "guidelines": guidelines_html(project),
         "notice": notice,
@@ -264,14 +258,18 @@ def _decisions_refused(
 def decision_save(request: AuthenticatedHttpRequest, annotation_id: int) -> HttpResponse:
     annotation = _own_annotation(request, annotation_id)
     decision = request.POST.get("decision", "")
+    tag = _chosen_tag(request, annotation)
+    note = ""
+    if decision == Decision.ADD and request.user.has_perm(P_VIEW_SUGGESTIONS):
+        note = added_suggestion_note(annotation=annotation, tag=tag)
     annotation = decision_set(
         annotation=annotation,
-        tag=_chosen_tag(request, annotation),
+        tag=tag,
         decision=None if decision == "clear" else decision,
         revision=_revision(request),
         active_seconds=_active_seconds(request),
     )
-    context = _decisions_context(request, annotation)
+    context = _decisions_context(request, annotation, note=note)
     return render(request, "annotations/partials/label_decisions.html", context)
 
 

@@ -9,8 +9,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.functional import cached_property
@@ -18,14 +17,17 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from annotations.models import Annotation, Project, VideoStatus
+from annotations.models import Keyframe, Project, VideoStatus
 from annotations.roles import P_VIEW_ALL_ANNOTATIONS, P_VIEW_SUGGESTIONS
 from annotations.selectors import (
     AnyUser,
     VideoFilters,
     get_project_for_user,
     videos_filtered,
+    with_shown_labels,
 )
+from annotations.selectors.access import may
+from annotations.selectors.progress import LabelingState, videos_with_state
 from annotations.views.requests import AuthenticatedHttpRequest, wants_partial
 
 VIDEOS_PER_PAGE = 50
@@ -57,6 +59,11 @@ class VideoFilterForm(forms.Form):
     annotator = forms.TypedChoiceField(
         label=_("Annotator"), required=False, coerce=int, empty_value=None
     )
+    state = forms.ChoiceField(
+        label=_("Labeling state"),
+        required=False,
+        choices=[("", _("Any state")), *LabelingState.choices],
+    )
     confirmed = forms.ChoiceField(label=_("Confirmed"), required=False, choices=YES_NO)
     suggested = forms.ChoiceField(label=_("Has suggestions"), required=False, choices=YES_NO)
 
@@ -70,7 +77,7 @@ class VideoFilterForm(forms.Form):
         ]
         annotator_field = self.fields["annotator"]
         assert isinstance(annotator_field, forms.ChoiceField)
-        if user.has_perm(P_VIEW_ALL_ANNOTATIONS):
+        if may(user, project, P_VIEW_ALL_ANNOTATIONS):
             # Everyone with a role: finding who worked on this project would read all of
             # its annotations on every page view.
             annotators = User.objects.filter(groups__isnull=False).distinct().order_by("username")
@@ -81,7 +88,7 @@ class VideoFilterForm(forms.Form):
         else:
             del self.fields["annotator"]
             del self.fields["confirmed"]
-        if not user.has_perm(P_VIEW_SUGGESTIONS):
+        if not may(user, project, P_VIEW_SUGGESTIONS):
             del self.fields["suggested"]
 
     def filters(self) -> VideoFilters:
@@ -136,22 +143,20 @@ def filter_controls(form: VideoFilterForm) -> SafeString:
     return mark_safe("".join(parts))  # noqa: S308 - every part is built with format_html
 
 
+def _first_keyframe() -> Subquery:
+    first = Keyframe.objects.filter(video=OuterRef("pk")).order_by("timestamp_seconds", "id")
+    return Subquery(first.values("pk")[:1])
+
+
 @login_required
 def video_list(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     project = get_project_for_user(request.user, project_id)
     form = VideoFilterForm(request.GET or None, project=project, user=request.user)
     videos = videos_filtered(request.user, project, form.filters())
-    submitted = (
-        Annotation.objects.submitted()
-        .filter(video=OuterRef("pk"))
-        .order_by()
-        .values("video")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    videos = videos.annotate(
-        submitted=Coalesce(Subquery(submitted, output_field=IntegerField()), Value(0))
-    ).order_by("created_at", "id")
+    state = str(form.cleaned_data.get("state") or "") if form.is_bound else ""
+    videos = videos_with_state(request.user, project, videos, state)
+    videos = with_shown_labels(request.user, videos.annotate(thumbnail=_first_keyframe()))
+    videos = videos.order_by("created_at", "id")
     page = CappedPaginator(videos, VIDEOS_PER_PAGE).get_page(request.GET.get("page"))
     query_string = request.GET.copy()
     query_string.pop("page", None)
@@ -160,6 +165,7 @@ def video_list(request: AuthenticatedHttpRequest, project_id: int) -> HttpRespon
         "filters": filter_controls(form),
         "page": page,
         "query_string": query_string.urlencode(),
+        "states": LabelingState.choices,
     }
     if wants_partial(request):
         return render(request, "annotations/partials/video_list_table.html", context)

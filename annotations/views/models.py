@@ -26,10 +26,10 @@ from annotations.services.learning.registry import (
     model_promote,
     model_rollback,
 )
+from annotations.services.learning.retraining import RetrainingLimited, retraining_request
 from annotations.services.learning.training import (
     TrainingAlreadyRunning,
     new_labels_since_last_version,
-    training_request,
 )
 from annotations.views.errors import refused_with
 from annotations.views.processing import job_context
@@ -90,7 +90,21 @@ def model_retrain(request: AuthenticatedHttpRequest, project_id: int) -> HttpRes
     require_perm(request, P_RETRAIN, _("Only admins can retrain the model."))
     project = get_project_for_user(request.user, project_id)
     try:
-        version = training_request(project=project, user=request.user)
+        version = retraining_request(project=project, user=request.user)
+    except RetrainingLimited as limited:
+        messages.error(
+            request,
+            _(
+                "Training was started %(limit)d times within the last hour; "
+                "try again in about %(minutes)d minutes."
+            )
+            % {"limit": limited.limit, "minutes": max(1, round(limited.retry_after / 60))},
+        )
+        response = render(
+            request, "annotations/models.html", _models_context(request, project), status=429
+        )
+        response["Retry-After"] = str(limited.retry_after)
+        return response
     except TrainingAlreadyRunning as running:
         messages.info(
             request, _("Version %(n)d is already training.") % {"n": running.version.number}

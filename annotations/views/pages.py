@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
-from annotations.forms import TaxonomyUploadForm, VideoUploadForm
-from annotations.models import VideoStatus
+from annotations.forms import VideoUploadForm
+from annotations.models import Membership, ProjectRole, VideoStatus
 from annotations.roles import (
     P_IMPORT_VIDEOS,
-    P_MANAGE_TAXONOMY,
     P_VIEW_ALL_ANNOTATIONS,
     P_VIEW_SUGGESTIONS,
     role_of,
@@ -27,11 +25,11 @@ from annotations.selectors import (
     projects_for_user,
     shown_metadata,
     status_counts,
-    tag_tree,
     videos_for_user,
 )
+from annotations.selectors.access import may, require_project_perm
 from annotations.services.media.video_import import VideoImportError, video_import_upload
-from annotations.services.taxonomy import taxonomy_import_text
+from annotations.views.display import metadata_rows
 from annotations.views.processing import media_feature_rows, processing_context
 from annotations.views.requests import (
     AuthenticatedHttpRequest,
@@ -39,7 +37,6 @@ from annotations.views.requests import (
     require_perm,
     wants_partial,
 )
-from ml.taxonomy import TaxonomyFormatError, detect_format
 
 VIDEOS_PER_PAGE = 50
 
@@ -51,7 +48,17 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     projects = projects_for_user(request.user).annotate(
         video_count=Count("videos", distinct=True), tag_count=Count("tags", distinct=True)
     )
-    return render(request, "annotations/home.html", {"projects": projects})
+    roles = dict(Membership.objects.filter(user=request.user).values_list("project_id", "role"))
+    role_names = dict(ProjectRole.choices)
+    rows = [(project, role_names.get(roles.get(project.pk, ""), "")) for project in projects]
+    return render(
+        request,
+        "annotations/home.html",
+        {
+            "rows": [row for row in rows if not row[0].is_archived],
+            "archived": [row for row in rows if row[0].is_archived],
+        },
+    )
 
 
 @login_required
@@ -85,51 +92,12 @@ def project_detail(request: AuthenticatedHttpRequest, project_id: int) -> HttpRe
 
 
 @login_required
-def taxonomy(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
-    project = get_project_for_user(request.user, project_id)
-    can_manage = request.user.has_perm(P_MANAGE_TAXONOMY)
-    context = {
-        "project": project,
-        "roots": tag_tree(request.user, project),
-        "tag_count": project.tags.count(),
-        "form": TaxonomyUploadForm() if can_manage else None,
-    }
-    return render(request, "annotations/taxonomy.html", context)
-
-
-@login_required
-@require_POST
-def taxonomy_upload(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
-    require_perm(request, P_MANAGE_TAXONOMY, _("Your role does not allow this."))
-    project = get_project_for_user(request.user, project_id)
-    form = TaxonomyUploadForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            text = form.text()
-            fmt = form.cleaned_data["format"]
-            if fmt == "auto":
-                fmt = detect_format(form.cleaned_data["file"].name or "", text)
-            result = taxonomy_import_text(project=project, text=text, fmt=fmt)
-        except (TaxonomyFormatError, ValidationError) as exc:
-            detail = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-            messages.error(request, _("Nothing was imported: %(error)s") % {"error": detail})
-        else:
-            messages.success(
-                request,
-                _("Taxonomy imported: %(created)d new tags, %(unchanged)d already present.")
-                % {"created": result.created, "unchanged": result.unchanged},
-            )
-    else:
-        for errors in form.errors.values():
-            messages.error(request, " ".join(str(error) for error in errors))
-    return redirect("taxonomy", project_id=project.pk)
-
-
-@login_required
 @require_http_methods(["GET", "POST"])
 def video_upload(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
-    require_perm(request, P_IMPORT_VIDEOS, _("Your role does not allow this."))
+    refusal = _("Your role does not allow this.")
+    require_perm(request, P_IMPORT_VIDEOS, refusal)
     project = get_project_for_user(request.user, project_id)
+    require_project_perm(request.user, project, P_IMPORT_VIDEOS, refusal)
     form = VideoUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -160,15 +128,18 @@ def video_detail(request: AuthenticatedHttpRequest, video_id: int) -> HttpRespon
         "segments": video.transcript_segments.all(),
         "keyframes": video.keyframes.all(),
         "media_features": media_feature_rows(video),
-        "metadata": shown_metadata(request.user, video),
+        "metadata": metadata_rows(shown_metadata(request.user, video)),
         "confirmed": (
             video.confirmed_labels.select_related("tag")
-            if request.user.has_perm(P_VIEW_ALL_ANNOTATIONS)
+            if may(request.user, video.project, P_VIEW_ALL_ANNOTATIONS)
             else None
         ),
+        # Real suggestions first, then the candidates below the model's threshold, each by score.
         "suggestions": (
-            video.suggestions.select_related("tag", "model_version")
-            if request.user.has_perm(P_VIEW_SUGGESTIONS)
+            video.suggestions.filter(tag__active=True)
+            .select_related("tag", "model_version")
+            .order_by("-above_threshold", "-score", "rank")
+            if may(request.user, video.project, P_VIEW_SUGGESTIONS)
             else None
         ),
     }

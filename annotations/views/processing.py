@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,17 +13,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from annotations.models import Job, Video, VideoFeatures, VideoStatus
+from annotations.models import Job, ProcessingStep, Video, VideoFeatures, VideoStatus
 from annotations.roles import P_PROCESS_VIDEOS
 from annotations.selectors import get_video_for_user, job_of
 from annotations.selectors.jobs import may_control_job
 from annotations.services.media.ingest import STEP_NAMES, video_progress
 from annotations.services.media.reprocessing import failed_steps, video_schedule
+from annotations.views.display import step_label, step_message
 from annotations.views.requests import (
     AuthenticatedHttpRequest,
     reload_when_finished,
     require_perm,
 )
+
+LONG_MESSAGE = 160
+PREVIEW = 100
 
 # The media features worth showing a person, with their labels; the rest feed the model.
 _SHOWN_FEATURES = [
@@ -60,15 +66,45 @@ def job_context(request: AuthenticatedHttpRequest, job: Job | None) -> dict[str,
     }
 
 
+@dataclass(frozen=True)
+class StepRow:
+    step: ProcessingStep
+    label: str
+    message: str
+
+    @property
+    def long(self) -> bool:
+        """A message too long for the panel's column is folded behind its first words."""
+        return len(self.message) > LONG_MESSAGE
+
+    @property
+    def preview(self) -> str:
+        return self.message[:PREVIEW].rsplit(" ", 1)[0]
+
+
 def processing_context(request: AuthenticatedHttpRequest, video: Video) -> dict[str, object]:
     steps = {step.name: step for step in video.steps.all()}
     job = job_of(Job.Kind.INGEST, video.pk)
     busy = video.status in (VideoStatus.PENDING, VideoStatus.PROCESSING) or (
         job is not None and job.is_active
     )
+    rows = [
+        StepRow(steps[name], step_label(name), step_message(steps[name].message))
+        for name in STEP_NAMES
+        if name in steps
+    ]
+    transcript = steps.get("transcript")
     return {
         "video": video,
-        "steps": [steps[name] for name in STEP_NAMES if name in steps],
+        "steps": rows,
+        # Failed for good: the processing is over and this step did not make it.
+        "transcript_failed": (
+            step_message(transcript.message)
+            if transcript is not None
+            and transcript.state == ProcessingStep.State.FAILED
+            and not busy
+            else None
+        ),
         "progress_percent": round(video_progress(video) * 100),
         "busy": busy,
         "can_reprocess": request.user.has_perm(P_PROCESS_VIDEOS) and not busy,
@@ -106,6 +142,6 @@ def video_reprocess(request: AuthenticatedHttpRequest, video_id: int) -> HttpRes
     messages.success(
         request,
         _("Processing queued again (%(steps)s).")
-        % {"steps": ", ".join(only) if only else _("all steps")},
+        % {"steps": ", ".join(step_label(name) for name in only) if only else _("all steps")},
     )
     return redirect("video_detail", video_id=video.pk)

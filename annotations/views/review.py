@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from annotations.models import LabelChange, Project, Video
 from annotations.roles import P_REVIEW
 from annotations.selectors import get_project_for_user, get_video_for_user, tags_by_path
+from annotations.selectors.access import require_project_perm
 from annotations.selectors.review import review_sheet, videos_needing_review
 from annotations.services.labeling.review import review_confirm
 from annotations.views.errors import refused_with
@@ -30,14 +31,20 @@ REVIEWS_PER_PAGE = 50
 HISTORY_SHOWN = 50
 
 
-def _reviewer(request: AuthenticatedHttpRequest) -> User:
-    return require_perm(request, P_REVIEW, _("Your role does not allow reviewing."))
+def _reviewer(request: AuthenticatedHttpRequest, project: Project | None = None) -> User:
+    """The signed-in user, when they may review (in ``project``, once it is known)."""
+    refusal = _("Your role does not allow reviewing.")
+    user = require_perm(request, P_REVIEW, refusal)
+    if project is not None:
+        require_project_perm(user, project, P_REVIEW, refusal)
+    return user
 
 
 @login_required
 def review_list(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     user = _reviewer(request)
     project = get_project_for_user(user, project_id)
+    _reviewer(request, project)
     videos = videos_needing_review(project, user)
     page = Paginator(videos, REVIEWS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "annotations/review_list.html", {"project": project, "page": page})
@@ -93,6 +100,7 @@ def _review_refused(
     """The review screen with the reason, ticked as it was sent; nothing was confirmed."""
     reviewer = _reviewer(request)
     video = get_video_for_user(reviewer, video_id)
+    _reviewer(request, video.project)
     ticked = {tag_id for v in request.POST.getlist("tag") if (tag_id := parse_int(v)) is not None}
     context = _review_context(
         video,
@@ -128,6 +136,7 @@ def _next_review(request: AuthenticatedHttpRequest, project: Project, notice: st
 def review_next(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     user = _reviewer(request)
     project = get_project_for_user(user, project_id)
+    _reviewer(request, project)
     following = videos_needing_review(project, user).first()
     if following is None:
         return redirect("review_list", project_id=project.pk)
@@ -157,6 +166,7 @@ def _chosen_tag_ids(request: AuthenticatedHttpRequest, project: Project) -> set[
 def review_video(request: AuthenticatedHttpRequest, video_id: int) -> HttpResponse:
     user = _reviewer(request)
     video = get_video_for_user(user, video_id)
+    _reviewer(request, video.project)
     if request.method == "GET":
         return _render_review(request, _review_context(video, user))
     review_confirm(

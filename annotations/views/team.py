@@ -9,18 +9,17 @@ from django.utils.translation import gettext as _
 
 from annotations.roles import P_VIEW_ALL_ANNOTATIONS
 from annotations.selectors import get_project_for_user
+from annotations.selectors.access import require_project_perm
 from annotations.selectors.agreement import project_agreement
 from annotations.views.requests import AuthenticatedHttpRequest, require_perm
 
 
 @login_required
 def team(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
-    require_perm(
-        request,
-        P_VIEW_ALL_ANNOTATIONS,
-        _("Your role does not allow seeing other annotators' work."),
-    )
+    refusal = _("Your role does not allow seeing other annotators' work.")
+    require_perm(request, P_VIEW_ALL_ANNOTATIONS, refusal)
     project = get_project_for_user(request.user, project_id)
+    require_project_perm(request.user, project, P_VIEW_ALL_ANNOTATIONS, refusal)
     return render(
         request,
         "annotations/team.html",

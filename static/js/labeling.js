@@ -139,6 +139,8 @@
   function submit() {
     const root = main();
     if (!root || !root.dataset.submitUrl) return;
+    const button = $("#submit-button");
+    if (button && button.disabled) return; // a locked answer: nothing to hand in
     const id = annotationId();
     htmx
       .ajax("POST", root.dataset.submitUrl, {
@@ -207,44 +209,17 @@
     if (asked !== input.value || document.activeElement !== input) event.detail.shouldSwap = false;
   });
 
-  // --- Player, transcript and keyframes.
-  function seekTo(seconds) {
-    const video = player();
-    if (!video || !isFinite(seconds)) return;
-    video.currentTime = Math.max(0, seconds);
-    markSegment(video.currentTime, true);
-  }
+  // --- Player, transcript and keyframes: static/js/player.js plays, seeks and highlights.
+  const media = () => window.workbenchPlayer || {};
   function seekBy(delta) {
-    const video = player();
-    if (video) seekTo(video.currentTime + delta);
+    if (media().seekBy) media().seekBy(delta);
   }
   function togglePlay() {
-    const video = player();
-    if (!video) return;
-    if (video.paused) video.play().catch(() => {});
-    else video.pause();
+    if (media().togglePlay) media().togglePlay();
   }
-  let activeSegment = null;
-  function markSegment(time, scroll) {
-    const segments = $$("#transcript .segment");
-    const current = segments.find(
-      (segment) => parseFloat(segment.dataset.seek) <= time && time < parseFloat(segment.dataset.end)
-    );
-    if (current === activeSegment) return;
-    if (activeSegment) activeSegment.classList.remove("playing");
-    activeSegment = current || null;
-    if (activeSegment) {
-      activeSegment.classList.add("playing");
-      if (scroll) activeSegment.scrollIntoView({ block: "nearest" });
-    }
+  function stepRate(direction) {
+    if (media().stepRate) media().stepRate(direction);
   }
-  document.addEventListener(
-    "timeupdate",
-    (event) => {
-      if (event.target.id === "player") markSegment(event.target.currentTime, true);
-    },
-    true // timeupdate does not bubble; catch it on the way down
-  );
   function findInTranscript(query) {
     const needle = query.trim().toLocaleLowerCase();
     let count = 0;
@@ -263,7 +238,8 @@
   // --- Dialogs.
   function openSkip() {
     const dialog = $("#skip-dialog");
-    if (!dialog) return;
+    const button = $("#skip-button");
+    if (!dialog || (button && button.disabled)) return;
     dialog.showModal();
     draftRestore();
     $("#skip-reason").focus();
@@ -277,7 +253,7 @@
 
   // --- Clicks.
   document.addEventListener("click", (event) => {
-    const target = event.target.closest("[data-decide], .tag-option, [data-seek], [data-submit], [data-skip], [data-help], [data-close-dialog]");
+    const target = event.target.closest("[data-decide], .tag-option, [data-submit], [data-skip], [data-help], [data-close-dialog]");
     if (!target || !main()) return;
     if (target.matches("[data-decide]")) {
       const row = target.closest(".decision-row");
@@ -287,8 +263,6 @@
       const input = $("#tag-search");
       if (input) closeSearch(input);
       decide(target.dataset.tag, "add");
-    } else if (target.matches("[data-seek]")) {
-      seekTo(parseFloat(target.dataset.seek));
     } else if (target.matches("[data-submit]")) {
       submit();
     } else if (target.matches("[data-skip]")) {
@@ -374,6 +348,8 @@
     else if (key === " " && (!onControl || target.id === "player")) togglePlay();
     else if (key === "ArrowLeft") seekBy(-SEEK_SECONDS);
     else if (key === "ArrowRight") seekBy(SEEK_SECONDS);
+    else if (key === "<") stepRate(-1);
+    else if (key === ">") stepRate(1);
     else if (key === "?") toggleHelp();
     else if (key === "g") {
       const panel = $("#guidelines");
@@ -392,7 +368,6 @@
     if (id !== cursorAnnotation) {
       cursorAnnotation = id;
       cursor = 0;
-      activeSegment = null;
       draftRestore();
     }
     showCursor(false);

@@ -9,8 +9,6 @@ from annotations.models import (
     Annotation,
     ConfirmedLabel,
     Decision,
-    LabelChange,
-    LabelSource,
     ModelVersion,
     Project,
     Suggestion,
@@ -19,7 +17,7 @@ from annotations.models import (
     Video,
     VideoStatus,
 )
-from tests.factories import make_video
+from tests.factories import confirm_label, make_video
 
 
 def ready_video(project: Project, **fields: object) -> Video:
@@ -43,10 +41,7 @@ def suggest(
 
 def imported_label(video: Video, tag: Tag) -> ConfirmedLabel:
     """A tag confirmed with the video's import, with its history entry, as an import writes it."""
-    LabelChange.objects.create(
-        video=video, tag=tag, action=LabelChange.Action.ADDED, source=LabelSource.IMPORT
-    )
-    return ConfirmedLabel.objects.create(video=video, tag=tag, source=LabelSource.IMPORT)
+    return confirm_label(video, tag)
 
 
 def submitted(video: Video, user: User, tags: list[Tag], *, seconds: float = 10.0) -> Annotation:

@@ -266,7 +266,7 @@ def test_polling_a_busy_video_shows_a_progress_bar_that_keeps_polling(
     panel = client_for(expert).get(f"/videos/{video.pk}/processing/", HTTP_HX_REQUEST="true")
     html = panel.content.decode()
     assert 'hx-trigger="every 1s"' in html
-    assert 'aria-valuenow="75"' in html
+    assert '<progress class="progress" max="100" value="75"' in html
     Video.objects.filter(pk=video.pk).update(status=VideoStatus.READY)
     Job.objects.of(Job.Kind.INGEST, video.pk).update(state=Job.State.DONE)
     done = client_for(expert).get(

@@ -29,7 +29,14 @@ from annotations.services.jobs.lifecycle import (
     scratch_path,
 )
 from annotations.services.learning.training import training_request
-from tests.factories import client_for, make_job, make_project, make_video
+from tests.factories import (
+    assign,
+    client_for,
+    make_job,
+    make_member,
+    make_project,
+    make_video,
+)
 
 STALE = timedelta(seconds=61)
 
@@ -247,7 +254,8 @@ def test_an_import_taken_up_again_stores_each_item_once(
 @pytest.fixture
 def jobs_of_every_kind(project: Project, admin_user: User, expert: User, crowd: User) -> Project:
     video = make_video(project, status=VideoStatus.READY)
-    video.assignments.create(annotator=crowd)
+    assign(video, crowd)
+    make_member(project, expert)
     make_video(project, status=VideoStatus.PENDING)  # not assigned to the crowd worker
     version = ModelVersion.objects.create(project=project, number=1, state="candidate")
     make_job(Job.Kind.TRAINING, version.pk, project, state="done")
@@ -331,7 +339,7 @@ def test_the_models_page_follows_the_suggestions_refresh_after_a_promotion(
     page = client_for(admin_user).get(f"/projects/{project.pk}/models/").content.decode()
     assert 'id="suggestions-refresh"' in page
     assert 'hx-trigger="every 2s"' in page
-    assert '<progress class="job-progress" max="100" value="25">' in page
+    assert '<progress class="progress" max="100" value="25">' in page
     Job.objects.filter(pk=job.pk).update(state="done", finished_at=timezone.now(), message="ok")
     page = client_for(admin_user).get(f"/projects/{project.pk}/models/").content.decode()
     assert "every 2s" not in page and "Last one ended" in page

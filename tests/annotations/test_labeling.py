@@ -31,6 +31,8 @@ from annotations.services.labeling.annotation import (
 from tests.annotations.labeling_fixtures import ready_video, suggest
 from tests.factories import assign, client_for, make_project, make_tag
 
+pytestmark = pytest.mark.label_audit
+
 HTMX = {"HX-Request": "true"}
 
 

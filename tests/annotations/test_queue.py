@@ -17,12 +17,16 @@ from annotations.roles import Role
 from annotations.services.labeling.annotation import annotation_skip, annotation_start
 from annotations.services.labeling.queue import MARK_REFRESH, lease_duration, next_video_for
 from tests.annotations.labeling_fixtures import ready_video, submitted, suggest
-from tests.factories import assign, make_tag, make_user, make_video
+from tests.factories import assign, make_member, make_tag, make_user, make_video
 
 
 @pytest.fixture
-def experts(roles: None) -> list[User]:
-    return [make_user(Role.EXPERT, f"expert{i}") for i in range(3)]
+def experts(roles: None, project: Project) -> list[User]:
+    """Three experts, members of the project."""
+    users = [make_user(Role.EXPERT, f"expert{i}") for i in range(3)]
+    for user in users:
+        make_member(project, user)
+    return users
 
 
 def test_upload_order_hands_out_the_oldest_ready_video(project: Project, expert: User) -> None:
@@ -173,6 +177,8 @@ def test_annotators_asking_at_the_same_time_never_get_the_same_slot() -> None:
     project = make_project("Race", annotators_per_video=2)
     videos = [ready_video(project) for _ in range(3)]
     users = [make_user(Role.EXPERT, f"racer{i}") for i in range(8)]  # 8 askers, 6 slots
+    for user in users:
+        make_member(project, user)
     barrier = threading.Barrier(len(users))
     results: dict[str, int | None] = {}
     errors: list[BaseException] = []

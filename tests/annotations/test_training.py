@@ -29,6 +29,8 @@ from annotations.services.learning.training import (
 )
 from tests.factories import PLANTED_TAGS, client_for, make_planted_project, make_tag, make_video
 
+pytestmark = pytest.mark.label_audit
+
 COOKING = PLANTED_TAGS[1]
 
 

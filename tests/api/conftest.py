@@ -17,8 +17,8 @@ from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from annotations.models import ConfirmedLabel, LabelSource, Project, Tag, Video
-from tests.factories import assign, make_tag, make_video
+from annotations.models import LabelSource, Project, ProjectRole, Tag, Video
+from tests.factories import assign, confirm_label, make_member, make_tag, make_video
 
 ROLES = ("admin_user", "expert", "crowd", "no_role_user")
 
@@ -46,9 +46,12 @@ def schema_of(client: APIClient) -> dict[str, Any]:
 
 @pytest.fixture
 def clients(request: pytest.FixtureRequest) -> dict[str, APIClient]:
-    """One token client per role, plus "anonymous"."""
+    """One token client per role, plus "anonymous"; the expert is a member of the test's project."""
     made = {name: token_client(request.getfixturevalue(name)) for name in ROLES}
     made["anonymous"] = APIClient()
+    if "project" in request.fixturenames:
+        project = request.getfixturevalue("project")
+        make_member(project, request.getfixturevalue("expert"), ProjectRole.EXPERT)
     return made
 
 
@@ -73,9 +76,7 @@ def labeled(project: Project, crowd: User, other_crowd: User, expert: User) -> L
     unassigned = make_video(project, title="Концерт", description="Живая музыка")
     assign(unassigned, other_crowd)
     confirmed = make_video(project, title="Рецепт борща", external_id="ext-borsch")
-    ConfirmedLabel.objects.create(
-        video=confirmed, tag=tags["Еда и напитки"], source=LabelSource.REVIEW, confirmed_by=expert
-    )
+    confirm_label(confirmed, tags["Еда и напитки"], source=LabelSource.REVIEW, by=expert)
     return Labeled(project, tags, assigned, unassigned, confirmed)
 
 

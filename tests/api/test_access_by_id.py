@@ -22,13 +22,15 @@ from annotations.models import (
     Annotation,
     ExportSnapshot,
     Job,
+    Membership,
     ModelVersion,
     PredictionJob,
     Project,
+    ProjectRole,
     Tag,
     Video,
 )
-from annotations.roles import P_LABEL_ANY, ROLE_PERMISSIONS, Role
+from annotations.roles import P_LABEL_ANY, P_MANAGE_PROJECTS, ROLE_PERMISSIONS, Role
 from annotations.selectors import JOB_KINDS
 from annotations.services.export import ExportFilters, export_request
 from tests.api.conftest import token_client
@@ -146,11 +148,13 @@ def settled(settings: Settings, tmp_path: Path) -> None:
 
 @pytest.fixture
 def outsider(roles: None) -> User:
-    """A crowd worker of project A holding every other permission but labeling any video:
-    every endpoint lets them in, and only the project decides what they reach."""
+    """A crowd worker of project A holding every other permission but labeling any video
+    and managing projects (which shows every project): every endpoint lets them in, and
+    only the project decides what they reach."""
     user = make_user(Role.CROWD, "olga_outsider")
     codenames = {name.split(".", 1)[1] for name in ROLE_PERMISSIONS[Role.ADMIN]}
     codenames.discard(P_LABEL_ANY.split(".", 1)[1])
+    codenames.discard(P_MANAGE_PROJECTS.split(".", 1)[1])
     user.user_permissions.set(
         Permission.objects.filter(content_type__app_label="annotations", codename__in=codenames)
     )
@@ -176,7 +180,10 @@ def test_every_id_route_is_walked() -> None:
 def test_an_object_of_another_project_is_a_404_for_every_endpoint_and_method(
     settled: None, outsider: User, crowd: User
 ) -> None:
-    own = _objects_of(make_project("A"), outsider)
+    project_a = make_project("A")
+    own = _objects_of(project_a, outsider)
+    # An expert there: their role in project A lets every endpoint in.
+    Membership.objects.filter(project=project_a, user=outsider).update(role=ProjectRole.EXPERT)
     project_b = make_project("B")
     theirs = _objects_of(project_b, crowd)
     before = _state_of(project_b)

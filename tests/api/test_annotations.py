@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from annotations.models import Annotation, LabelChange, Project
 from tests.api.conftest import Labeled
 from tests.factories import assign
+
+pytestmark = pytest.mark.label_audit
 
 
 def _put(client: APIClient, video_id: int, **body: Any) -> tuple[int, dict[str, Any]]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+from django.core.management import call_command
+from pytest_django.fixtures import Settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -66,3 +70,18 @@ def test_gunicorn_reads_its_settings_from_the_environment() -> None:
     refused = _python(code, WEB_CONCURRENCY="many")
     assert refused.returncode != 0
     assert "WEB_CONCURRENCY must be a whole number" in refused.stderr
+
+
+def test_collectstatic_hashes_every_static_file_as_production_serves_them(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """A file that names one which is not there (a source map) stops a deployment."""
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", interactive=False, verbosity=0)
+    manifest = json.loads((tmp_path / "staticfiles.json").read_text())
+    assert "vendor/chartjs/chart.umd.min.js" in manifest["paths"]
+    assert "js/player.js" in manifest["paths"]

@@ -30,7 +30,7 @@ from annotations.models import (
     TranscriptSegment,
     Video,
 )
-from tests.factories import make_tag
+from tests.factories import confirm_labels, make_tag
 
 PATHS = ["Спорт", "Спорт: Футбол", "Спорт: Хоккей", "Музыка", "Еда и напитки"]
 
@@ -78,7 +78,7 @@ def _dataset(project: Project, count: int) -> dict[int, dict[str, Any]]:
                 "keyframes": times,
                 "tags": chosen,
             }
-    ConfirmedLabel.objects.bulk_create(labels)
+    confirm_labels(labels)
     TranscriptSegment.objects.bulk_create(segments)
     Keyframe.objects.bulk_create(keyframes)
     return expected

@@ -17,7 +17,6 @@ from rest_framework.test import APIClient
 
 from annotations.models import (
     Annotation,
-    ConfirmedLabel,
     Job,
     ModelVersion,
     Project,
@@ -27,7 +26,9 @@ from annotations.models import (
     Video,
 )
 from annotations.services.jobs.control import job_run_now
-from tests.factories import make_project, make_tag
+from tests.factories import confirm_label, make_project, make_tag
+
+pytestmark = pytest.mark.label_audit
 
 
 @pytest.fixture
@@ -53,11 +54,11 @@ def source(project: Project, crowd: User, other_crowd: User, expert: User) -> Pr
                 source="asr",
             )
         if i != 5:
-            ConfirmedLabel.objects.create(
-                video=video,
-                tag=tags["Спорт: Футбол" if i % 2 else "Музыка"],
+            confirm_label(
+                video,
+                tags["Спорт: Футбол" if i % 2 else "Музыка"],
                 source="review" if i % 2 else "import",
-                confirmed_by=expert if i % 2 else None,
+                by=expert if i % 2 else None,
             )
         for rank, path in enumerate(("Спорт: Футбол", "Музыка"), start=1):
             Suggestion.objects.create(

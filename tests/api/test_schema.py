@@ -64,10 +64,12 @@ def test_every_endpoint_is_in_the_schema(clients: dict[str, APIClient]) -> None:
 
 
 def test_the_docs_pages_load_without_a_cdn(clients: dict[str, APIClient]) -> None:
-    for url in ("/api/docs/", "/api/redoc/"):
+    # Swagger UI reads the schema's address from its start-up script, a file of its own.
+    for url in ("/api/docs/", "/api/docs/?script=", "/api/redoc/"):
         page = clients["anonymous"].get(url).content.decode()
-        assert "/api/schema/" in page
-        assert "cdn." not in page and "jsdelivr" not in page
+        assert "cdn." not in page and "jsdelivr" not in page and "googleapis" not in page
+        if url != "/api/docs/":
+            assert "/api/schema/" in page
     assert (
         clients["anonymous"]
         .get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")

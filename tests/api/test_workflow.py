@@ -6,11 +6,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from ml.synthetic_media import write_video
 from tests.factories import PASSWORD, PLANTED_TAGS, planted_catalogue
+
+pytestmark = pytest.mark.label_audit
 
 FOOTBALL, COOKING = TAGS = PLANTED_TAGS[:2]
 

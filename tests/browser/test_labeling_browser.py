@@ -29,7 +29,7 @@ from tests.annotations.labeling_fixtures import ready_video, submitted, suggest
 from tests.browser.conftest import log_in
 from tests.factories import PASSWORD, assign, make_tag
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.label_audit]
 
 
 @pytest.fixture
@@ -93,11 +93,16 @@ def test_crowd_worker_labels_from_the_keyboard_and_lands_on_the_next_video(
     expect(added).to_have_attribute("data-decision", "add")
     expect(added.locator(".parent")).to_have_text("Еда и напитки")  # the child shows its parent
 
-    # The player seeks where a transcript line is clicked (the file is served with ranges).
+    # A click on a transcript line plays from there (the file is served with ranges).
     page.wait_for_function("document.getElementById('player').readyState >= 1")
     page.locator("#transcript .segment", has_text="Гол").click()
     page.wait_for_function("document.getElementById('player').currentTime >= 0.99")
     expect(page.locator("#transcript .segment.playing")).to_contain_text("Гол")
+    page.wait_for_function("!document.getElementById('player').paused")
+    page.keyboard.press(">")  # faster
+    page.wait_for_function("document.getElementById('player').playbackRate === 1.25")
+    expect(page.locator("#playback-rate")).to_have_value("1.25")
+    page.evaluate("document.getElementById('player').pause()")
 
     page.keyboard.press("Enter")
     expect(page.locator("#video-title")).to_have_text(second.title)

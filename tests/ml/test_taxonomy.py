@@ -18,6 +18,7 @@ from ml.taxonomy import (
     paths_of,
     read_taxonomy_file,
     split_tag_list,
+    write_taxonomy,
 )
 from tests.taxonomy_samples import IAB_CSV, IAB_PATHS
 
@@ -300,3 +301,23 @@ def test_read_taxonomy_file_refuses_non_utf8(tmp_path: Path) -> None:
 
     with pytest.raises(TaxonomyFormatError, match="not UTF-8"):
         read_taxonomy_file(path)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "lines", "json"])
+def test_what_a_writer_writes_its_reader_reads_back(fmt: str) -> None:
+    entries = parse_taxonomy(
+        '[{"name": "Спорт", "hotkey": "2", "children": [{"name": "Футбол", "hotkey": "1"},'
+        ' {"name": "Хоккей, с шайбой"}]}, {"name": "Еда", "children": [{"name": "Вино"}]}]',
+        "json",
+    )
+    text = write_taxonomy(entries, fmt)
+    read_back = parse_taxonomy(text, fmt)
+    assert paths_of(read_back) == paths_of(entries)
+    if fmt == "json":
+        assert {e.path: e.hotkey for e in read_back} == {e.path: e.hotkey for e in entries}
+
+
+def test_writers_add_missing_parents_before_their_children() -> None:
+    text = write_taxonomy([TaxonomyEntry("А: Б: В")], "lines")
+    assert text == "А\nА: Б\nА: Б: В\n"
+    assert write_taxonomy([TaxonomyEntry("А: Б")], "csv") == "Level 1,Level 2\nА,\nА,Б\n"

@@ -15,18 +15,11 @@ from annotations.manifest import read_manifest
 from annotations.models import Assignment, Project
 from annotations.roles import Role, roles_bootstrap
 from annotations.services.media.video_import import videos_import_rows
+from annotations.services.projects import default_guidelines, membership_set
 from annotations.services.taxonomy import taxonomy_import_text
 
 DEMO_PROJECT = "Rutube demo"
 DEMO_TAXONOMY = Path(__file__).resolve().parents[2] / "demo" / "taxonomy.json"
-DEMO_GUIDELINES = """\
-## How to tag
-
-* Choose **every** tag that describes what the video is about, not only the main one.
-* Prefer the most specific tag: «Спорт: Футбол» rather than «Спорт».
-* Judge by the picture, the speech and the title together; the title alone can mislead.
-* Skip a video (with a reason) when it will not play or you cannot tell its topic.
-"""
 # Every third demo video is imported without its tags, so there is labeling to do and
 # the first model has videos to suggest tags for.
 UNLABELED_EVERY = 3
@@ -84,7 +77,7 @@ class Command(BaseCommand):
             name=DEMO_PROJECT,
             defaults={
                 "taxonomy_name": "IAB (demo subset)",
-                "guidelines": DEMO_GUIDELINES,
+                "guidelines": default_guidelines(),
                 "annotators_per_video": 2,
             },
         )
@@ -102,8 +95,10 @@ class Command(BaseCommand):
         videos = list(project.videos.order_by("id"))
         third = len(videos) // 3
         plan = {"crowd1": videos[: 2 * third], "crowd2": videos[third:]}
+        membership_set(project=project, user=User.objects.get(username="expert"), role="expert")
         for username, share in plan.items():
             user = User.objects.get(username=username)
+            membership_set(project=project, user=user, role="crowd")
             Assignment.objects.bulk_create(
                 [Assignment(video=video, annotator=user) for video in share], ignore_conflicts=True
             )

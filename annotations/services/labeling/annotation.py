@@ -187,6 +187,35 @@ def decision_set(
     return annotation
 
 
+def added_suggestion_note(*, annotation: Annotation, tag: Tag) -> str:
+    """What to tell an annotator who adds by hand a tag the model suggested for the video.
+
+    Adding it accepts the suggestion (``decision_set``); the annotator is told so, and
+    told when this overturns their own rejection, instead of it happening unseen.
+    """
+    suggestion = (
+        Suggestion.objects.filter(video_id=annotation.video_id, tag=tag).order_by("pk").first()
+    )
+    if suggestion is None:
+        return ""
+    before = (
+        TagDecision.objects.filter(annotation=annotation, tag=tag)
+        .values_list("decision", flat=True)
+        .first()
+    )
+    values = {"tag": tag.path, "score": f"{suggestion.score:.2f}"}
+    if before == Decision.ACCEPT:
+        return _("“%(tag)s” is a suggestion you have already accepted.") % values
+    if before == Decision.REJECT:
+        return (
+            _("“%(tag)s” is a suggestion (score %(score)s) you had rejected; it is now accepted.")
+            % values
+        )
+    return _(
+        "“%(tag)s” was already suggested (score %(score)s): the suggestion is now accepted."
+    ) % (values)
+
+
 def annotation_activity(*, annotation: Annotation, active_seconds: float) -> None:
     """Add time the annotator spent active on the page (idle time is never sent)."""
     Annotation.objects.filter(pk=annotation.pk).update(

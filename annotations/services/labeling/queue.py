@@ -53,6 +53,7 @@ from annotations.models import (
     VideoStatus,
 )
 from annotations.roles import P_LABEL, P_LABEL_ANY
+from annotations.selectors.access import may
 
 # How many videos one claim looks at before it gives up (each found full by a
 # claim that committed a moment earlier).
@@ -352,10 +353,10 @@ def _claim(user: User, project: Project, now: dt.datetime) -> Video | None:
 def next_video_for(user: User, project: Project, *, now: dt.datetime | None = None) -> Video | None:
     """The video ``user`` should label next in ``project``, with its slot held; None when done."""
     now = now or timezone.now()
-    if not user.has_perm(P_LABEL):
+    if project.is_archived or not may(user, project, P_LABEL):
         return None
     with transaction.atomic():
-        if not user.has_perm(P_LABEL_ANY):
+        if not may(user, project, P_LABEL_ANY):
             return _next_assigned(user, project)
         resumed = _resume(user, project, now)
         if resumed is not None:
@@ -378,12 +379,14 @@ def queue_remaining(
     stopping there keeps the count cheap on a large project.
     """
     now = now or timezone.now()
-    if user.has_perm(P_LABEL_ANY):
+    if project.is_archived:
+        return 0
+    if may(user, project, P_LABEL_ANY):
         mark = queue_mark(project, now=now)
         if mark is None:
             return 0
         videos = _pool(user, project, now, mark)
-    elif user.has_perm(P_LABEL):
+    elif may(user, project, P_LABEL):
         mine = Assignment.objects.filter(annotator=user).values("video")
         videos = project.videos.ready().filter(pk__in=mine).exclude(_finished_by(user))
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from annotations.models import ConfirmedLabel, TranscriptSegment, Video, VideoFeatures
 from ml.dataset import Example
@@ -29,7 +29,10 @@ def media_vector(features: VideoFeatures | None) -> dict[str, float]:
 def examples_for_videos(
     videos: QuerySet[Video] | Iterable[Video], *, with_tags: bool
 ) -> list[Example]:
-    """One Example per video, in the given order; tags are the confirmed labels' paths."""
+    """One Example per video, in the given order; tags are the confirmed labels' paths.
+
+    Deprecated tags stay on their labels but are left out: the model stops learning them.
+    """
     video_list = list(videos)
     ids = [video.pk for video in video_list]
     transcripts: dict[int, list[str]] = defaultdict(list)
@@ -42,9 +45,8 @@ def examples_for_videos(
     features = {row.video_id: row for row in VideoFeatures.objects.filter(video_id__in=ids)}
     tags: dict[int, list[str]] = defaultdict(list)
     if with_tags:
-        for video_id, path in ConfirmedLabel.objects.filter(video_id__in=ids).values_list(
-            "video_id", "tag__path"
-        ):
+        labels = ConfirmedLabel.objects.filter(video_id__in=ids, tag__active=True)
+        for video_id, path in labels.values_list("video_id", "tag__path"):
             tags[video_id].append(path)
     return [
         Example(
@@ -61,5 +63,6 @@ def examples_for_videos(
 
 
 def labeled_videos(project_id: int) -> QuerySet[Video]:
-    """Videos with at least one confirmed label: the training data."""
-    return Video.objects.filter(project_id=project_id).labeled().order_by("id")
+    """Videos with at least one confirmed label of a tag in use: the training data."""
+    in_use = ConfirmedLabel.objects.filter(video=OuterRef("pk"), tag__active=True)
+    return Video.objects.filter(Exists(in_use), project_id=project_id).order_by("id")

@@ -75,7 +75,7 @@ def model_promote(
             version,
             action=ModelEvent.Action.PROMOTED,
             user=user,
-            reason=reason or "promoted by hand",
+            reason=reason,
         )
 
 
@@ -91,5 +91,5 @@ def model_rollback(*, project: Project, user: User | None = None, reason: str = 
             target,
             action=ModelEvent.Action.ROLLED_BACK,
             user=user,
-            reason=reason or "rolled back by hand",
+            reason=reason,
         )

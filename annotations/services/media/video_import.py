@@ -65,6 +65,9 @@ MEDIA_SUFFIXES = {
     ".opus",
 }
 
+# A subtitle file is text: anything larger is not subtitles (and is not copied into media).
+MAX_SUBTITLE_BYTES = 20 * 1024**2
+
 
 class VideoImportError(ValueError):
     """A video that cannot be imported; the message says why."""
@@ -155,13 +158,36 @@ def media_prepare(*, source: str, base_dir: Path | None, subtitles: str = "") ->
         sidecar = (
             resolve_import_path(subtitles, roots=settings.IMPORT_ROOTS, base=base_dir)
             if subtitles
-            else (None if temporary else find_sidecar(path))
+            else (None if temporary else _sidecar_next_to(path))
         )
+        if sidecar is not None:
+            _check_subtitles_size(sidecar)
         return LocalMedia(path, info, sha256_of(path), source, sidecar, temporary)
     except BaseException:
         if temporary:
             path.unlink(missing_ok=True)
         raise
+
+
+def _sidecar_next_to(media: Path) -> Path | None:
+    """The subtitle file beside the media, held to the same rule: its real path (links
+    followed) must lie inside an import root, or the row fails saying so."""
+    found = find_sidecar(media)
+    if found is None:
+        return None
+    try:
+        return resolve_import_path(str(found), roots=settings.IMPORT_ROOTS)
+    except SourceRejected as exc:
+        raise SourceRejected(f"the subtitle file next to the media: {exc}") from None
+
+
+def _check_subtitles_size(path: Path) -> None:
+    size = path.stat().st_size
+    if size > MAX_SUBTITLE_BYTES:
+        raise SourceRejected(
+            f"the subtitle file {path.name} is {size} bytes; subtitles over "
+            f"{MAX_SUBTITLE_BYTES // 1024**2} MB are not imported"
+        )
 
 
 def _existing_video(

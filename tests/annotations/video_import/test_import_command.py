@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from annotations.models import Project, Video
 from tests.annotations.video_import.helpers import Library, place, write_jsonl
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.label_audit]
 
 
 def test_command_prints_each_failure_and_the_summary(

@@ -24,7 +24,7 @@ from tests.annotations.video_import.helpers import (
 )
 from tests.factories import make_tag
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.label_audit]
 
 
 def test_csv_manifest_stores_file_hash_duration_and_extra_columns(

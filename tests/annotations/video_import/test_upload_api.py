@@ -11,7 +11,7 @@ from annotations.models import Project, Video
 from tests.annotations.video_import.helpers import Library, sha256_of, stored_videos, upload_file
 from tests.factories import client_for, make_tag
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.label_audit]
 
 
 def test_api_upload_with_a_token_creates_the_video(

@@ -130,7 +130,7 @@ def _objects_from_jobs(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("annotations", "0006_review_rules_locks_registry"),
+        ("annotations", "0008_projects_membership_taxonomy_history"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,223 @@
+"""Stored values said in the reader's language: processing steps, their messages, metadata.
+
+The ingest steps store their outcome as an English sentence (the worker has no
+reader's language); here each known sentence is recognised and said again through a
+translatable template. A message no pattern knows (a library's error text) is shown
+as it was written. Metadata keys the app writes get a label; the columns a manifest
+brought keep their own names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+STEP_LABELS = {
+    "probe": gettext_lazy("Reading the file"),
+    "transcript": gettext_lazy("Transcript"),
+    "text": gettext_lazy("Text analysis"),
+    "summary": gettext_lazy("Summary"),
+    "frames": gettext_lazy("Keyframes and picture"),
+    "audio": gettext_lazy("Sound"),
+    "image_embedding": gettext_lazy("Picture embedding"),
+    "suggestions": gettext_lazy("Suggested tags"),
+}
+
+
+def step_label(name: str) -> str:
+    return str(STEP_LABELS.get(name, name))
+
+
+def _streams(value: str) -> str:
+    return {
+        "video and audio": _("video and audio"),
+        "video": _("video only"),
+        "audio": _("audio only"),
+    }.get(value, value)
+
+
+Say = Callable[[dict[str, str]], str]
+_KNOWN: list[tuple[re.Pattern[str], Say]] = [
+    (
+        re.compile(r"no media file: this video is labeled from its text alone"),
+        lambda g: _("no media file: this video is labeled from its text alone"),
+    ),
+    (
+        re.compile(
+            r"the video is (?P<hours>[\d.]+) hours long, over the limit of "
+            r"(?P<limit>[\d.]+) hours \(MAX_VIDEO_SECONDS\)"
+        ),
+        lambda g: (
+            _(
+                "the video is %(hours)s hours long, over the limit of %(limit)s hours "
+                "(MAX_VIDEO_SECONDS)"
+            )
+            % g
+        ),
+    ),
+    (
+        re.compile(
+            r"(?P<seconds>[\d.]+) s, (?P<streams>video and audio|video|audio)(, (?P<size>\d+x\d+))?"
+        ),
+        lambda g: (
+            _("%(seconds)s s, %(streams)s") % {**g, "streams": _streams(g["streams"])}
+            + (f", {g['size']}" if g.get("size") else "")
+        ),
+    ),
+    (
+        re.compile(r"(?P<n>\d+) segments from the subtitle file"),
+        lambda g: (
+            ngettext(
+                "%(n)s segment from the subtitle file",
+                "%(n)s segments from the subtitle file",
+                int(g["n"]),
+            )
+            % g
+        ),
+    ),
+    (
+        re.compile(r"(?P<n>\d+) segments from the subtitle stream"),
+        lambda g: (
+            ngettext(
+                "%(n)s segment from the subtitle stream",
+                "%(n)s segments from the subtitle stream",
+                int(g["n"]),
+            )
+            % g
+        ),
+    ),
+    (
+        re.compile(r"no audio track and no subtitles: nothing to transcribe"),
+        lambda g: _("no audio track and no subtitles: nothing to transcribe"),
+    ),
+    (
+        re.compile(
+            r"speech recognition is not available: (?P<reason>.*) The video can be labeled "
+            r"without a transcript; re-run this step once the model is there\.",
+            re.DOTALL,
+        ),
+        lambda g: (
+            _(
+                "speech recognition is not available: %(reason)s The video can be labeled "
+                "without a transcript; re-run this step once the model is there."
+            )
+            % g
+        ),
+    ),
+    (
+        re.compile(r"(?P<n>\d+) segments recognised( \((?P<language>[\w-]+)\))?"),
+        lambda g: (
+            ngettext("%(n)s segment recognised", "%(n)s segments recognised", int(g["n"])) % g
+            + (f" ({g['language']})" if g.get("language") else "")
+        ),
+    ),
+    (
+        re.compile(r"(?P<n>\d+) words after cleaning"),
+        lambda g: (
+            ngettext("%(n)s word after cleaning", "%(n)s words after cleaning", int(g["n"])) % g
+        ),
+    ),
+    (re.compile(r"no transcript to summarise"), lambda g: _("no transcript to summarise")),
+    (
+        re.compile(r"(?P<n>\d+) characters"),
+        lambda g: ngettext("%(n)s character", "%(n)s characters", int(g["n"])) % g,
+    ),
+    (re.compile(r"audio-only file: no keyframes"), lambda g: _("audio-only file: no keyframes")),
+    (
+        re.compile(
+            r"(?P<sampled>\d+) frames sampled, (?P<shots>\d+) shots, (?P<keyframes>\d+) "
+            r"keyframes(?P<truncated> \(the file is damaged after that point\))?"
+        ),
+        lambda g: (
+            _("%(sampled)s frames sampled, %(shots)s shots, %(keyframes)s keyframes") % g
+            + (_(" (the file is damaged after that point)") if g.get("truncated") else "")
+        ),
+    ),
+    (re.compile(r"no audio track"), lambda g: _("no audio track")),
+    (
+        re.compile(r"speech in (?P<percent>\d+)% of the audio"),
+        lambda g: _("speech in %(percent)s%% of the audio") % g,
+    ),
+    (re.compile(r"done"), lambda g: _("done")),
+    (
+        re.compile(r"no image model configured \(IMAGE_EMBEDDING_MODEL\)"),
+        lambda g: _("no image model configured (IMAGE_EMBEDDING_MODEL)"),
+    ),
+    (re.compile(r"no keyframes to embed"), lambda g: _("no keyframes to embed")),
+    (
+        re.compile(r"image model not available: (?P<reason>.*)", re.DOTALL),
+        lambda g: _("image model not available: %(reason)s") % g,
+    ),
+    (
+        re.compile(r"(?P<dims>\d+)-dimensional embedding from (?P<n>\d+) keyframes"),
+        lambda g: _("%(dims)s-dimensional embedding from %(n)s keyframes") % g,
+    ),
+    (
+        re.compile(r"not run: the (?P<step>\w+) step failed"),
+        lambda g: _("not run: the step “%(step)s” failed") % {"step": step_label(g["step"])},
+    ),
+    (
+        re.compile(r"(?P<n>\d+) suggestions \(model v(?P<version>\d+)\)"),
+        lambda g: (
+            ngettext(
+                "%(n)s suggestion (model v%(version)s)",
+                "%(n)s suggestions (model v%(version)s)",
+                int(g["n"]),
+            )
+            % g
+        ),
+    ),
+    (
+        re.compile(r"(?P<n>\d+) suggestions \(zero-shot\)"),
+        lambda g: (
+            ngettext("%(n)s suggestion (zero-shot)", "%(n)s suggestions (zero-shot)", int(g["n"]))
+            % g
+        ),
+    ),
+]
+
+
+def known_step_message(message: str) -> str | None:
+    """``message`` in the active language when it is one the steps write; None if not."""
+    text = message.strip()
+    for pattern, say in _KNOWN:
+        found = pattern.fullmatch(text)
+        if found is not None:
+            groups = {key: value for key, value in found.groupdict().items() if value is not None}
+            return say(groups)
+    return None
+
+
+def step_message(message: str) -> str:
+    """``message`` in the active language when it is one the steps write, else as it is."""
+    known = known_step_message(message)
+    return message if known is None else known
+
+
+METADATA_LABELS = {
+    "channel": gettext_lazy("Channel"),
+    "upload_date": gettext_lazy("Upload date"),
+    "comments": gettext_lazy("Comments"),
+    "url": gettext_lazy("Address"),
+    "original_tags": gettext_lazy("Tags it came with"),
+    "unknown_tags": gettext_lazy("Tags not in the taxonomy"),
+    "suggestions_model": gettext_lazy("Suggestions made by"),
+    "views": gettext_lazy("Views"),
+    "likes": gettext_lazy("Likes"),
+    "author": gettext_lazy("Author"),
+    "category": gettext_lazy("Category"),
+    "language": gettext_lazy("Language"),
+}
+
+
+def metadata_rows(metadata: dict[str, object]) -> list[tuple[str, str]]:
+    """(label, value) for each metadata entry; lists are joined with commas."""
+    rows = []
+    for key, value in metadata.items():
+        label = METADATA_LABELS.get(key)
+        shown = ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)
+        rows.append((str(label) if label else key.replace("_", " ").capitalize(), shown))
+    return rows
