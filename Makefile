@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install lint format migrate worker web serve clean
+.PHONY: demo test install lint format migrate worker web serve clean with-worker
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,9 +22,17 @@ migrate: install
 demo: migrate
 	$(PY) manage.py setup_demo
 	@echo "Starting the web server on http://$(HOST):$(PORT)/ and a background worker; Ctrl-C stops both."
-	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	TASK_LOG_LEVEL=info $(PY) manage.py qcluster & worker=$$!; \
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@TASK_LOG_LEVEL=info exec $(MAKE) --no-print-directory with-worker WEB='$(PY) manage.py runserver $(HOST):$(PORT)'
+
+# $(WEB) in the foreground with a background worker beside it, for demo and serve (which
+# exec it, so that make waits for it). Ctrl-C (SIGINT to the terminal's process group) or
+# SIGTERM ends $(WEB), then the worker is asked to stop and waited for: it puts its running
+# jobs back in the queue, so no process is left behind.
+with-worker:
+	@$(PY) manage.py qcluster & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
+	trap 'exit 130' INT TERM; \
+	$(WEB)
 
 test: install
 	$(VENV)/bin/pytest
@@ -66,9 +74,7 @@ serve: install
 	$(PY) manage.py migrate --noinput; \
 	$(PY) manage.py collectstatic --noinput --verbosity 0; \
 	echo "Serving http://$$GUNICORN_BIND/ with gunicorn and one worker (DEBUG off); Ctrl-C stops both."; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(PY) manage.py qcluster & worker=$$!; \
-	$(VENV)/bin/gunicorn --config gunicorn.conf.py
+	exec $(MAKE) --no-print-directory with-worker WEB='$(VENV)/bin/gunicorn --config gunicorn.conf.py'
 
 clean:
 	rm -rf var/media var/imports/demo var/db.sqlite3

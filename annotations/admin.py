@@ -7,6 +7,7 @@ from annotations.models import (
     Assignment,
     ConfirmedLabel,
     ExportSnapshot,
+    Job,
     LabelChange,
     ModelEvent,
     ModelVersion,
@@ -86,3 +87,12 @@ class ModelEventAdmin(RecordAdmin):
 
 
 admin.site.register(ExportSnapshot)
+
+
+@admin.register(Job)
+class JobAdmin(RecordAdmin):
+    """Read here; retried or cancelled from the video page, the models page or the API."""
+
+    list_display = ["kind", "object_id", "project", "state", "stage", "attempts", "heartbeat_at"]
+    list_filter = ["kind", "state", "project"]
+    search_fields = ["message", "worker"]

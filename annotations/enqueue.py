@@ -1,53 +1,24 @@
-"""Queueing background jobs: one function per kind of job.
+"""Handing background jobs to django-q2.
 
-Each names its entry point in ``annotations.tasks`` by dotted path and imports
-nothing of this project, so any service can import this module at the top without
-pulling in the workers' code. A job is handed to django-q2 when the current
-transaction commits (at once outside one): the worker never looks for rows that
-are not there yet, and a rolled-back request queues nothing.
+Every job, whatever its kind, is a ``Job`` row (``annotations.services.jobs``) run
+by one entry point, ``annotations.tasks.run_job``, named here by dotted path; this
+module imports nothing of this project, so any service can import it at the top.
+A job is handed over when the current transaction commits (at once outside one):
+the worker never looks for rows that are not there yet, and a rolled-back request
+queues nothing. The broker only carries the job's id: a task it loses or delivers
+twice changes nothing, since the job row says what is left to do.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from django.db import transaction
 from django_q.tasks import async_task
 
 
-def _on_commit(entry_point: str, *args: object, group: str, name: str) -> None:
+def job(job_id: int, kind: str) -> None:
+    """Have a worker run the job ``job_id`` (of ``kind``, which names its task group)."""
     transaction.on_commit(
-        lambda: async_task(f"annotations.tasks.{entry_point}", *args, group=group, task_name=name)
+        lambda: async_task(
+            "annotations.tasks.run_job", job_id, group=kind, task_name=f"{kind} job {job_id}"
+        )
     )
-
-
-def ingest(video_id: int, steps: Sequence[str] | None = None) -> None:
-    """Process a video: all steps, or only ``steps``."""
-    _on_commit(
-        "ingest_video",
-        video_id,
-        list(steps) if steps else None,
-        group="ingest",
-        name=f"ingest video {video_id}",
-    )
-
-
-def training(version_id: int) -> None:
-    _on_commit("train_model", version_id, group="training", name=f"train model {version_id}")
-
-
-def suggestions_refresh(project_id: int) -> None:
-    _on_commit(
-        "refresh_suggestions",
-        project_id,
-        group="suggestions",
-        name=f"refresh suggestions of project {project_id}",
-    )
-
-
-def export(snapshot_id: int) -> None:
-    _on_commit("build_export", snapshot_id, group="exports", name=f"export snapshot {snapshot_id}")
-
-
-def prediction(job_id: int) -> None:
-    _on_commit("run_prediction", job_id, group="predict", name=f"prediction job {job_id}")

@@ -1,44 +1,24 @@
-"""django-q2 entry points: each takes ids, loads what it needs and calls a service.
+"""django-q2 entry points: each takes ids and calls a service.
 
-They are queued by ``annotations.enqueue``, which names them by dotted path; a
+Every job runs through ``run_job`` (``annotations.enqueue`` names it by dotted path); a
 service never imports this module.
 """
 
 from __future__ import annotations
 
-from annotations.models import Project
-from annotations.services.export import export_build
-from annotations.services.learning.prediction_jobs import prediction_job_run
-from annotations.services.learning.suggestions import suggestions_refresh_project
-from annotations.services.learning.training import model_train, scheduled_retraining
-from annotations.services.media.ingest import video_ingest
+from annotations.services.jobs.control import job_run, jobs_sweep
+from annotations.services.learning.training import scheduled_retraining
 
 
-def ingest_video(video_id: int, only: list[str] | None = None) -> str:
-    status = video_ingest(video_id=video_id, only=only)
-    return f"video {video_id}: {status or 'not claimed'}"
+def run_job(job_id: int) -> str:
+    return job_run(job_id)
 
 
-def train_model(version_id: int) -> str:
-    version = model_train(version_id=version_id)
-    return f"{version}: {version.note}"
-
-
-def refresh_suggestions(project_id: int) -> str:
-    run = suggestions_refresh_project(project=Project.objects.get(pk=project_id))
-    return f"{run.videos} videos: {run.describe()}"
+def sweep_jobs() -> str:
+    """The schedule every minute: jobs of dead workers queued again or failed."""
+    return jobs_sweep().describe()
 
 
 def retrain_if_needed() -> str:
     """The scheduled job: retrain each project that has enough new confirmed labels."""
     return scheduled_retraining()
-
-
-def build_export(snapshot_id: int) -> str:
-    snapshot = export_build(snapshot_id=snapshot_id)
-    return f"{snapshot}: {snapshot.state}, {snapshot.row_count} rows"
-
-
-def run_prediction(job_id: int) -> str:
-    job = prediction_job_run(job_id=job_id)
-    return f"{job}: {job.error or job.stage}"

@@ -7,6 +7,7 @@ from annotations.views import (
     audit,
     dashboard,
     exports,
+    jobs,
     keyframes,
     labeling,
     lists,
@@ -142,4 +143,6 @@ urlpatterns = [
     ),
     path("projects/<int:project_id>/audit/", audit.label_audit, name="label_audit"),
     path("projects/<int:project_id>/videos/", lists.video_list, name="video_list"),
+    path("jobs/<str:job_id>/cancel/", jobs.job_cancel_view, name="job_cancel"),
+    path("jobs/<str:job_id>/retry/", jobs.job_retry_view, name="job_retry"),
 ]

@@ -128,16 +128,17 @@ def _grow(project: Project, users: Sequence[User], target: int, rng: random.Rand
 
 
 def _export_once(project: Project, fmt: str, detailed: bool) -> tuple[float, int, int]:
-    from annotations.models import ExportSnapshot
-    from annotations.services.export import ExportFilters, export_build
+    from annotations.models import Job
+    from annotations.services.export import ExportFilters, export_request
+    from annotations.services.jobs.control import job_run_now
 
     filters = ExportFilters(include_decisions=detailed)
-    snapshot = ExportSnapshot.objects.create(
-        project=project,
-        format=fmt,
-        filters=filters.as_dict(),
+    snapshot = export_request(
+        project=project, user=None, fmt=fmt, filters=filters, hand_over_now=False
     )
-    snapshot, seconds = timed(functools.partial(export_build, snapshot_id=snapshot.pk))
+    job = Job.objects.of(Job.Kind.EXPORT, snapshot.pk).get()
+    _job, seconds = timed(functools.partial(job_run_now, job))
+    snapshot.refresh_from_db()
     assert snapshot.state == "ready", snapshot.error
     return seconds, snapshot.row_count, snapshot.file.size
 

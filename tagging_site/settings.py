@@ -57,11 +57,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
-    "django_q",
     # Failed logins, lockouts and the login log (in the admin under "Axes").
     "axes",
     "csp",
+    # Before django_q, so that `manage.py qcluster` is ours: the same cluster, stopped
+    # cleanly on a SIGTERM to its whole process group (see the command).
     "annotations",
+    "django_q",
 ]
 
 MIDDLEWARE = [
@@ -274,14 +276,17 @@ TASK_BROKER = env_choice("TASK_BROKER", "redis" if REDIS_URL else "orm", ("orm",
 if TASK_BROKER == "redis" and not REDIS_URL:
     raise ImproperlyConfigured("TASK_BROKER=redis needs REDIS_URL, e.g. redis://127.0.0.1:6379/0.")
 _task_timeout = env_int("TASK_TIMEOUT_SECONDS", 3 * 3600, minimum=10)
+_task_workers = env_int("TASK_WORKERS", 2, minimum=1)
 Q_CLUSTER: dict[str, object] = {
     "name": "tagging",
-    "workers": env_int("TASK_WORKERS", 2, minimum=1),
+    "workers": _task_workers,
     "timeout": _task_timeout,
     # A task is handed to another worker only after the first had time to finish.
     "retry": _task_timeout + 300,
     "max_attempts": 2,
-    "queue_limit": 20,
+    # Tasks a cluster takes from the broker ahead of its free workers: few, so that a
+    # busy machine does not sit on jobs another could run (and a killed one loses few).
+    "queue_limit": _task_workers,
     "save_limit": 1000,
     "catch_up": False,
     "label": "Background jobs",
@@ -293,6 +298,30 @@ if TASK_BROKER == "redis":
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+
+# The job lifecycle (annotations.services.jobs). A running job writes a heartbeat every
+# JOB_HEARTBEAT_SECONDS; one silent for JOB_STALE_SECONDS belongs to a worker that died
+# and is queued again by the sweeper (a schedule run every minute, and at each worker
+# start), or failed with the reason after JOB_MAX_ATTEMPTS runs. A queued job that no
+# worker started JOB_REQUEUE_SECONDS after it was handed to the broker, while the broker
+# holds nothing, was lost with a worker's prefetched tasks and is handed over again.
+JOB_HEARTBEAT_SECONDS = env_float("JOB_HEARTBEAT_SECONDS", 10.0, minimum=0.1)
+JOB_STALE_SECONDS = env_float("JOB_STALE_SECONDS", 60.0, minimum=0.5)
+if JOB_STALE_SECONDS < 3 * JOB_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "JOB_STALE_SECONDS must be at least three heartbeats (3 x JOB_HEARTBEAT_SECONDS), "
+        f"so that one late heartbeat does not give a live job away; got {JOB_STALE_SECONDS}."
+    )
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3, minimum=1)
+JOB_REQUEUE_SECONDS = env_float("JOB_REQUEUE_SECONDS", 120.0, minimum=0.5)
+# On SIGTERM or SIGINT a worker gives its running jobs this long to reach a checkpoint
+# and go back to the queue, then stops its processes; the whole stop stays under 30 s.
+JOB_STOP_SECONDS = env_float("JOB_STOP_SECONDS", 15.0, minimum=0.5)
+if JOB_STOP_SECONDS > 25:
+    raise ImproperlyConfigured(f"JOB_STOP_SECONDS must be at most 25; got {JOB_STOP_SECONDS}.")
+# Each running job's temporary files live in a folder of its own here, removed when the
+# run ends and, for a run whose worker died, by the sweeper.
+JOB_SCRATCH_DIR = env_path("JOB_SCRATCH_DIR", VAR_DIR / "scratch")
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -356,7 +385,8 @@ SPECTACULAR_SETTINGS = {
         "AnnotationStateEnum": "annotations.models.labels.Annotation.State",
         "ModelVersionStateEnum": "annotations.models.learning.ModelVersion.State",
         "ExportStateEnum": "annotations.models.learning.ExportSnapshot.State",
-        "JobStateEnum": ["queued", "running", "done", "failed"],
+        "JobStateEnum": ["queued", "running", "done", "failed", "cancelled"],
+        "JobKindEnum": ["ingest", "training", "suggestions", "predict", "export", "import", "task"],
     },
 }
 

@@ -24,6 +24,7 @@ def _tasks_run_inline(monkeypatch: pytest.MonkeyPatch) -> None:
 def _media_in_tmp(settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.IMPORT_ROOTS = [tmp_path / "imports"]
+    settings.JOB_SCRATCH_DIR = tmp_path / "scratch"
     # The real hasher is slow by design; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     (tmp_path / "imports").mkdir()

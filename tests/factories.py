@@ -13,6 +13,7 @@ from django.test import Client
 from annotations.models import (
     Assignment,
     ConfirmedLabel,
+    Job,
     LabelChange,
     LabelSource,
     Membership,
@@ -61,10 +62,32 @@ def make_tag(project: Project, path: str, **fields: Any) -> Tag:
     return parent
 
 
+_JOB_STATE_OF_VIDEO: dict[str, str] = {
+    VideoStatus.PENDING: Job.State.QUEUED,
+    VideoStatus.PROCESSING: Job.State.RUNNING,
+    VideoStatus.READY: Job.State.DONE,
+    VideoStatus.FAILED: Job.State.FAILED,
+}
+
+
 def make_video(project: Project, **fields: Any) -> Video:
+    """A video with the ingest job its status implies, as every imported video has."""
     n = next(_counter)
     fields.setdefault("title", f"Video {n}")
-    return Video.objects.create(project=project, **fields)
+    video = Video.objects.create(project=project, **fields)
+    make_job(Job.Kind.INGEST, video.pk, project, state=_JOB_STATE_OF_VIDEO[video.status])
+    return video
+
+
+def make_job(kind: str, object_id: int | None, project: Project, **fields: Any) -> Job:
+    return Job.objects.create(kind=kind, object_id=object_id, project=project, **fields)
+
+
+def run_job_of(kind: str, object_id: int) -> Job:
+    """Run the queued job of an object here, as a worker would."""
+    from annotations.services.jobs.control import job_run_now
+
+    return job_run_now(Job.objects.of(kind, object_id).get())
 
 
 def confirm_labels(

@@ -29,7 +29,7 @@ from annotations.selectors import (
 from annotations.services.export import SCOPES, ExportFilterError, ExportFilters, export_request
 from annotations.services.export.formats import FORMATS, labelstudio_config
 from annotations.services.interchange import FORMATS as IMPORT_FORMATS
-from annotations.services.interchange import dataset_import
+from annotations.services.interchange import dataset_import_request
 
 MAX_IMPORT_BYTES = 512 * 1024**2
 
@@ -181,18 +181,20 @@ class DatasetImportApi(APIView):
             default=False, help_text="Add tags the file names that the taxonomy lacks."
         )
 
-    class ImportOutput(serializers.Serializer):
-        summary = serializers.CharField()
-        created = serializers.IntegerField()
-        skipped = serializers.IntegerField()
-        failed = serializers.IntegerField()
-        tags_created = serializers.IntegerField()
-        messages = serializers.ListField(child=serializers.CharField())
+    class ImportStartedOutput(serializers.Serializer):
+        job = serializers.CharField(
+            help_text="Poll GET /api/v1/jobs/{job}/; its result holds the report: "
+            "created, skipped, failed, tags_created, messages."
+        )
+        status_url = serializers.CharField()
 
     @extend_schema(
         request={"multipart/form-data": ImportInput},
-        responses={200: ImportOutput, **errors(400, 404, 413, 429)},
+        responses={202: ImportStartedOutput, **errors(400, 404, 413, 429)},
         summary="Import a dataset: Label Studio tasks or this app's JSONL export (admins)",
+        description="The file is stored and imported in the background, item by item; a "
+        "worker that stops half way is taken up after the last item stored. The job's "
+        "result holds the report.",
     )
     def post(self, request: Request, project_id: int) -> Response:
         user = acting_user(request, P_EXPORT)
@@ -204,22 +206,16 @@ class DatasetImportApi(APIView):
             raise serializers.ValidationError(
                 {"file": [f"The file is larger than {MAX_IMPORT_BYTES // 1024**2} MB."]}
             )
-        report = dataset_import(
+        job = dataset_import_request(
             project=project,
-            stream=upload,
+            upload=upload,
             fmt=given.validated_data["format"],
             user=user,
             create_missing_tags=given.validated_data["create_missing_tags"],
         )
         return Response(
-            self.ImportOutput(
-                {
-                    "summary": report.summary(),
-                    "created": report.created,
-                    "skipped": report.skipped,
-                    "failed": report.failed,
-                    "tags_created": report.tags_created,
-                    "messages": report.messages,
-                }
-            ).data
+            self.ImportStartedOutput(
+                {"job": job.public_id, "status_url": f"/api/v1/jobs/{job.public_id}/"}
+            ).data,
+            status=status.HTTP_202_ACCEPTED,
         )

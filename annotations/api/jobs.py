@@ -1,8 +1,9 @@
-"""Background jobs, whatever they are, read the same way: ``GET /api/v1/jobs/<kind>-<id>/``.
+"""Background jobs of every kind, read and controlled the same way.
 
-Kinds: ``predict`` (a prediction on a video file), ``export`` (a dataset snapshot),
-``training`` (a model version), ``ingest`` (a video's processing) and ``task`` (any
-django-q2 task by its id, for admins). A job is visible exactly when its object is.
+``GET /api/v1/jobs/`` lists the jobs the caller may follow (every kind, the newest
+first, paginated, filtered by kind, state or project); ``GET /api/v1/jobs/<id>/`` reads
+one; ``POST /api/v1/jobs/<id>/retry/`` and ``.../cancel/`` act on it at once (admins).
+``task-<django-q task id>`` ids read any django-q task (admins).
 """
 
 from __future__ import annotations
@@ -10,38 +11,124 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.api.permissions import HasRole, acting_user, require_perm
-from annotations.api.serializers import JobOutput, errors
-from annotations.roles import P_EXPORT, P_RETRAIN, P_REVIEW
-from annotations.selectors import get_job_for_user, job_kind
+from annotations.api.pagination import PAGE_PARAMETERS, NewestFirstPagination
+from annotations.api.permissions import HasRole, acting_user, require_in_project, require_perm
+from annotations.api.serializers import JobOutput, cursor_page, errors
+from annotations.models import Job
+from annotations.selectors import (
+    get_job_for_user,
+    get_task_for_user,
+    job_kind,
+    job_status,
+    job_statuses,
+    jobs_for_user,
+)
+from annotations.selectors.jobs import CONTROL_PERMISSIONS, FOLLOW_PERMISSIONS
+from annotations.services.jobs.control import job_cancel, job_retry
 
-# Who may follow each kind at all; the others are refused with 403 before any lookup.
-_KIND_PERMISSIONS = {"export": P_EXPORT, "training": P_REVIEW, "task": P_RETRAIN}
+JOB_ID = OpenApiParameter(
+    "job_id",
+    str,
+    OpenApiParameter.PATH,
+    description="ingest-<video id>, training-<version id>, suggestions-<project id>, "
+    "predict-<prediction id>, export-<snapshot id>, import-<n>, or task-<django-q task id>.",
+)
+
+
+def _output(status: object) -> dict[str, object]:
+    return dict(JobOutput(asdict(status)).data)  # type: ignore[call-overload]
+
+
+class JobListApi(APIView):
+    permission_classes = [HasRole]
+
+    class Filters(serializers.Serializer):
+        kind = serializers.ChoiceField(choices=Job.Kind.values, required=False)
+        state = serializers.ChoiceField(choices=Job.State.values, required=False)
+        project = serializers.IntegerField(min_value=1, max_value=2**53, required=False)
+
+    @extend_schema(
+        operation_id="jobs_list",
+        parameters=[*PAGE_PARAMETERS, Filters],
+        responses={200: cursor_page("JobPage", JobOutput), **errors(400)},
+        summary="Background jobs of every kind the caller may follow, the newest first",
+    )
+    def get(self, request: Request) -> Response:
+        user = acting_user(request)
+        given = self.Filters(data=request.query_params)
+        given.is_valid(raise_exception=True)
+        jobs = jobs_for_user(user)
+        for name in ("kind", "state"):
+            if name in given.validated_data:
+                jobs = jobs.filter(**{name: given.validated_data[name]})
+        if "project" in given.validated_data:
+            jobs = jobs.filter(project_id=given.validated_data["project"])
+        paginator = NewestFirstPagination()
+        page = paginator.paginate_queryset(jobs, request, view=self) or []
+        return paginator.get_paginated_response([_output(s) for s in job_statuses(list(page))])
+
+
+def _job_for(request: Request, job_id: str) -> Job:
+    user = acting_user(request)
+    permission = FOLLOW_PERMISSIONS.get(job_kind(job_id))
+    if permission is not None:
+        require_perm(user, permission)
+    return get_job_for_user(user, job_id)
 
 
 class JobDetailApi(APIView):
     permission_classes = [HasRole]
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "job_id",
-                str,
-                OpenApiParameter.PATH,
-                description="predict-<id>, export-<id>, training-<id>, ingest-<video id>, "
-                "or task-<django-q task id>.",
-            )
-        ],
+        parameters=[JOB_ID],
         responses={200: JobOutput, **errors(404)},
         summary="A background job's state and progress",
     )
     def get(self, request: Request, job_id: str) -> Response:
+        if job_kind(job_id) == "task":
+            user = acting_user(request)
+            require_perm(user, FOLLOW_PERMISSIONS["task"])
+            return Response(_output(get_task_for_user(user, job_id.partition("-")[2])))
+        return Response(_output(job_status(_job_for(request, job_id))))
+
+
+class JobRetryApi(APIView):
+    permission_classes = [HasRole]
+
+    @extend_schema(
+        parameters=[JOB_ID],
+        request=None,
+        responses={200: JobOutput, **errors(403, 404, 409)},
+        summary="Run a job again now (admins)",
+        description="A failed or cancelled job is queued again; a running one is taken from "
+        "its worker (which stops at its next checkpoint) and queued again; a queued one is "
+        "handed to the workers again. A job that is done answers 409.",
+    )
+    def post(self, request: Request, job_id: str) -> Response:
+        job = _job_for(request, job_id)
         user = acting_user(request)
-        permission = _KIND_PERMISSIONS.get(job_kind(job_id))
-        if permission is not None:
-            require_perm(user, permission)
-        return Response(JobOutput(asdict(get_job_for_user(user, job_id))).data)
+        require_in_project(user, job.project, CONTROL_PERMISSIONS[job.kind])
+        return Response(_output(job_status(job_retry(job=job, user=user))))
+
+
+class JobCancelApi(APIView):
+    permission_classes = [HasRole]
+
+    @extend_schema(
+        parameters=[JOB_ID],
+        request=None,
+        responses={200: JobOutput, **errors(403, 404, 409)},
+        summary="Cancel a queued or running job (admins)",
+        description="It is cancelled at once; a run still going stops at its next "
+        "checkpoint and its work is not kept. A job already over answers 409.",
+    )
+    def post(self, request: Request, job_id: str) -> Response:
+        job = _job_for(request, job_id)
+        user = acting_user(request)
+        require_in_project(user, job.project, CONTROL_PERMISSIONS[job.kind])
+        return Response(_output(job_status(job_cancel(job=job, user=user))))

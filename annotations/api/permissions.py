@@ -12,6 +12,7 @@ from annotations.roles import (
     P_IMPORT_VIDEOS,
     P_LABEL,
     P_MANAGE_TAXONOMY,
+    P_PROCESS_VIDEOS,
     P_RETRAIN,
     P_REVIEW,
     P_VIEW_SUGGESTIONS,
@@ -28,6 +29,7 @@ _REFUSALS = {
     P_REVIEW: "Only experts and admins can review labels and see models.",
     P_RETRAIN: "Only admins can retrain, promote or roll back models.",
     P_EXPORT: "Only admins can export or import datasets.",
+    P_PROCESS_VIDEOS: "Only admins can re-run, retry or cancel the processing of videos.",
 }
 
 

@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from annotations.models import ExportSnapshot, ModelVersion, Project, Tag
+from annotations.models import ExportSnapshot, Job, ModelVersion, Project, Tag
 from annotations.services.projects import EDITABLE_FIELDS
 
 
@@ -76,6 +76,10 @@ class ModelVersionOutput(serializers.ModelSerializer):
     requested_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="username", read_only=True
     )
+    stage = serializers.SerializerMethodField(
+        help_text="What its training job does now (or did last); follow training-<id>."
+    )
+    progress = serializers.SerializerMethodField(help_text="Of its training job, 0 to 1.")
 
     class Meta:
         model = ModelVersion
@@ -92,6 +96,21 @@ class ModelVersionOutput(serializers.ModelSerializer):
             "promoted_at",
             "finished_at",
         ]
+
+    def _job(self, version: ModelVersion) -> tuple[str, float]:
+        # Lists annotate them (versions_for_user); a single version reads its job.
+        if hasattr(version, "job_stage"):
+            return getattr(version, "job_stage", "") or "", getattr(
+                version, "job_progress", 0.0
+            ) or 0.0
+        found = Job.objects.of(Job.Kind.TRAINING, version.pk).values_list("stage", "progress")
+        return found.first() or ("", 0.0)
+
+    def get_stage(self, version: ModelVersion) -> str:
+        return self._job(version)[0]
+
+    def get_progress(self, version: ModelVersion) -> float:
+        return self._job(version)[1]
 
 
 class ModelVersionDetailOutput(ModelVersionOutput):
@@ -152,17 +171,37 @@ class ExportOutput(serializers.ModelSerializer):
 
 
 class JobOutput(serializers.Serializer):
-    id = serializers.CharField(help_text="Pass it to GET /api/v1/jobs/{id}/.")
-    kind = serializers.ChoiceField(choices=["predict", "export", "training", "ingest", "task"])
+    id = serializers.CharField(
+        help_text="<kind>-<id of its object> (import-<n> for an import); pass it to "
+        "GET /api/v1/jobs/{id}/."
+    )
+    kind = serializers.ChoiceField(
+        choices=["ingest", "training", "suggestions", "predict", "export", "import", "task"]
+    )
     state = serializers.ChoiceField(
-        choices=["queued", "running", "done", "failed"],
-        help_text="done and failed are final.",
+        choices=["queued", "running", "done", "failed", "cancelled"],
+        help_text="done, failed and cancelled are final; a failed or cancelled job can be "
+        "retried (POST .../retry/).",
     )
     progress = serializers.FloatField(allow_null=True, help_text="From 0 to 1, when known.")
     stage = serializers.CharField(help_text="What the job is doing now, in words.")
-    error = serializers.CharField(help_text="Why it failed, empty otherwise.")
+    error = serializers.CharField(help_text="Why it failed or was cancelled, empty otherwise.")
+    message = serializers.CharField(
+        help_text="The last word about it: why it failed, why it was queued again, or what it did."
+    )
     result = serializers.JSONField(help_text="What the job produced, once done.")
+    attempts = serializers.IntegerField(
+        help_text="Runs started for the current request (a run lost with its worker counts)."
+    )
+    project = serializers.IntegerField(allow_null=True)
+    waits_for = serializers.CharField(
+        allow_null=True, help_text="The job this one waits for (a prediction, its video's)."
+    )
+    heartbeat_at = serializers.DateTimeField(
+        allow_null=True, help_text="The running job's last sign of life."
+    )
     created_at = serializers.DateTimeField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
 
 

@@ -3,11 +3,12 @@
 projects: Project and its Tag taxonomy. videos: Video and what the media
 pipeline derives from it. labels: assignments, annotations, per-tag decisions,
 confirmed labels and their history. learning: model versions, suggestions and
-export snapshots. limits: the shared request counts of the rate limits. quality:
-auto-confirmation trust, gold videos and review requests.
+export snapshots. jobs: the background jobs of every kind, and prediction requests.
+limits: the shared request counts of the rate limits. quality: auto-confirmation trust,
+gold videos and review requests.
 """
 
-from annotations.models.jobs import PredictionJob
+from annotations.models.jobs import Job, PredictionJob
 from annotations.models.labels import (
     HUMAN_SOURCES,
     POSITIVE_DECISIONS,
@@ -58,6 +59,7 @@ __all__ = [
     "ExportSnapshot",
     "GoldVideo",
     "Invitation",
+    "Job",
     "Keyframe",
     "LabelChange",
     "LabelSource",

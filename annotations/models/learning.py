@@ -36,9 +36,6 @@ class ModelVersion(models.Model):
     training_data = models.JSONField(default=dict, blank=True)
     library_versions = models.JSONField(default=dict, blank=True)
     note = models.TextField(blank=True, help_text=_("Why it was or was not promoted."))
-    # What the training job is doing now, for the progress bar.
-    stage = models.CharField(max_length=200, blank=True)
-    progress = models.FloatField(default=0.0)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -82,9 +82,6 @@ class Video(models.Model):
     status_error = models.TextField(
         blank=True, help_text=_("What went wrong, in words an annotator or admin can act on.")
     )
-    # When a worker claimed the video; a claim much older than the job timeout
-    # belongs to a worker that died, and the video may be claimed again.
-    processing_started_at = models.DateTimeField(null=True, blank=True)
     summary = models.TextField(_("summary"), blank=True)
     # How close the model came to changing its mind about the video, stored with its
     # suggestions so that "most uncertain first" reads an index instead of every

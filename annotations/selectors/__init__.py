@@ -1,10 +1,10 @@
 """Reads shared by the pages and the API, with the role rules applied.
 
-``access``: which projects, videos, model versions, exports and jobs a user may
-reach; every lookup by id goes through ``get_for_user``, so an object of a project
-the user may not see is a 404 like one that does not exist. ``visibility``: what a
-user may see of a video (labels, suggestions, metadata), the one rule every field,
-filter and count below applies.
+``access``: which projects, videos, model versions and exports a user may reach
+(``jobs``: the same for background jobs of every kind); every lookup by id goes
+through ``get_for_user``, so an object of a project the user may not see is a 404
+like one that does not exist. ``visibility``: what a user may see of a video (labels,
+suggestions, metadata), the one rule every field, filter and count below applies.
 """
 
 from __future__ import annotations
@@ -23,7 +23,17 @@ from annotations.selectors.access import (
     versions_for_user,
     videos_for_user,
 )
-from annotations.selectors.jobs import JOB_KINDS, JobStatus, get_job_for_user, job_kind
+from annotations.selectors.jobs import (
+    JOB_KINDS,
+    JobStatus,
+    get_job_for_user,
+    get_task_for_user,
+    job_kind,
+    job_of,
+    job_status,
+    job_statuses,
+    jobs_for_user,
+)
 from annotations.selectors.projects import ProjectOverview, project_overview
 from annotations.selectors.tags import (
     TagNode,
@@ -71,10 +81,15 @@ __all__ = [
     "get_job_for_user",
     "get_prediction_job_for_user",
     "get_project_for_user",
+    "get_task_for_user",
     "get_version_for_user",
     "get_video_detail_for_user",
     "get_video_for_user",
     "job_kind",
+    "job_of",
+    "job_status",
+    "job_statuses",
+    "jobs_for_user",
     "label_tag_matches",
     "model_history_for_user",
     "own_annotation",

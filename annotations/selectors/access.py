@@ -18,12 +18,13 @@ from typing import TypeVar
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from annotations.models import (
     Assignment,
     ExportSnapshot,
+    Job,
     Membership,
     ModelEvent,
     ModelVersion,
@@ -154,6 +155,11 @@ def _openable_videos(user: AnyUser) -> QuerySet[Video]:
     )
 
 
+def openable_videos(user: AnyUser) -> QuerySet[Video]:
+    """Every video ``user`` may open, in any project: ``get_video_for_user``'s rule."""
+    return _openable_videos(user)
+
+
 def videos_for_user(user: AnyUser, project: Project) -> QuerySet[Video]:
     return _openable_videos(user).filter(project=project)
 
@@ -198,7 +204,15 @@ def versions_for_user(user: AnyUser, project: Project) -> QuerySet[ModelVersion]
     """The project's model versions, for those who may see models, the newest first."""
     if not may(user, project, P_VIEW_ALL_ANNOTATIONS):
         return ModelVersion.objects.none()
-    return project.model_versions.select_related("requested_by").order_by("-id")
+    job = Job.objects.filter(kind=Job.Kind.TRAINING, object_id=OuterRef("pk"))
+    return (
+        project.model_versions.select_related("requested_by")
+        .annotate(
+            job_stage=Subquery(job.values("stage")[:1]),
+            job_progress=Subquery(job.values("progress")[:1]),
+        )
+        .order_by("-id")
+    )
 
 
 def model_history_for_user(

@@ -12,11 +12,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from annotations.models import ModelVersion, Project
+from annotations.models import Job, ModelVersion, Project
 from annotations.roles import P_RETRAIN, P_VIEW_ALL_ANNOTATIONS
 from annotations.selectors import (
     get_project_for_user,
     get_version_for_user,
+    job_of,
     model_history_for_user,
     model_report,
 )
@@ -32,6 +33,7 @@ from annotations.services.learning.training import (
     new_labels_since_last_version,
 )
 from annotations.views.errors import refused_with
+from annotations.views.processing import job_context
 from annotations.views.quality import auto_confirm_context
 from annotations.views.requests import (
     AuthenticatedHttpRequest,
@@ -49,12 +51,19 @@ def _project_for_models(request: AuthenticatedHttpRequest, project_id: int) -> P
 
 def _models_context(request: AuthenticatedHttpRequest, project: Project) -> dict[str, object]:
     versions = list(project.model_versions.all())
+    training = next((v for v in versions if v.state == ModelVersion.State.TRAINING), None)
+    training_job = job_of(Job.Kind.TRAINING, training.pk) if training is not None else None
+    # The refresh of the suggestions after a promotion, running or the last one.
+    refresh_job = job_of(Job.Kind.SUGGESTIONS, project.pk)
     return {
         "project": project,
         "versions": [(version, model_report.headline(version)) for version in versions],
         "metric_names": [model_report.metric_name(m) for m in model_report.HEADLINE],
         "versions_chart": model_report.versions_chart(versions),
-        "training": next((v for v in versions if v.state == ModelVersion.State.TRAINING), None),
+        "training": training,
+        "training_job": job_context(request, training_job),
+        "refresh_job": job_context(request, refresh_job),
+        "busy": training is not None or (refresh_job is not None and refresh_job.is_active),
         "can_retrain": request.user.has_perm(P_RETRAIN),
         "new_labels": new_labels_since_last_version(project),
         "history": model_history_for_user(request.user, project),
@@ -69,7 +78,7 @@ def model_list(request: AuthenticatedHttpRequest, project_id: int) -> HttpRespon
     if not wants_partial(request):
         return render(request, "annotations/models.html", context)
     response = render(request, "annotations/partials/model_versions.html", context)
-    return reload_when_finished(request, response, busy=context["training"] is not None)
+    return reload_when_finished(request, response, busy=bool(context["busy"]))
 
 
 @login_required

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -12,9 +13,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from annotations.models import ProcessingStep, Video, VideoFeatures, VideoStatus
+from annotations.models import Job, ProcessingStep, Video, VideoFeatures, VideoStatus
 from annotations.roles import P_PROCESS_VIDEOS
-from annotations.selectors import get_video_for_user
+from annotations.selectors import get_video_for_user, job_of
+from annotations.selectors.jobs import may_control_job
 from annotations.services.media.ingest import STEP_NAMES, video_progress
 from annotations.services.media.reprocessing import failed_steps, video_schedule
 from annotations.views.display import step_label, step_message
@@ -53,6 +55,17 @@ def media_feature_rows(video: Video) -> list[tuple[str, float]]:
     return rows
 
 
+def job_context(request: AuthenticatedHttpRequest, job: Job | None) -> dict[str, object]:
+    """A job's line on a page: its state, attempts, last sign of life, and the admin's buttons."""
+    silent = job is not None and Job.objects.filter(pk=job.pk).stale().exists()
+    return {
+        "job": job,
+        "job_silent": silent,
+        "job_max_attempts": settings.JOB_MAX_ATTEMPTS,
+        "can_control_job": job is not None and may_control_job(request.user, job),
+    }
+
+
 @dataclass(frozen=True)
 class StepRow:
     step: ProcessingStep
@@ -71,7 +84,10 @@ class StepRow:
 
 def processing_context(request: AuthenticatedHttpRequest, video: Video) -> dict[str, object]:
     steps = {step.name: step for step in video.steps.all()}
-    busy = video.status in (VideoStatus.PENDING, VideoStatus.PROCESSING)
+    job = job_of(Job.Kind.INGEST, video.pk)
+    busy = video.status in (VideoStatus.PENDING, VideoStatus.PROCESSING) or (
+        job is not None and job.is_active
+    )
     rows = [
         StepRow(steps[name], step_label(name), step_message(steps[name].message))
         for name in STEP_NAMES
@@ -93,6 +109,7 @@ def processing_context(request: AuthenticatedHttpRequest, video: Video) -> dict[
         "busy": busy,
         "can_reprocess": request.user.has_perm(P_PROCESS_VIDEOS) and not busy,
         "has_failed_steps": any(step.state == "failed" for step in steps.values()),
+        **job_context(request, job),
     }
 
 
@@ -110,8 +127,14 @@ def video_processing(request: AuthenticatedHttpRequest, video_id: int) -> HttpRe
 def video_reprocess(request: AuthenticatedHttpRequest, video_id: int) -> HttpResponse:
     require_perm(request, P_PROCESS_VIDEOS, _("Your role cannot re-run processing."))
     video = get_video_for_user(request.user, video_id)
-    if video.status == VideoStatus.PROCESSING:
-        messages.warning(request, _("This video is being processed right now."))
+    if Job.objects.of(Job.Kind.INGEST, video.pk).alive().exists():
+        messages.warning(
+            request,
+            _(
+                "This video is being processed right now. If its worker stopped, "
+                "“Retry now” takes the job over."
+            ),
+        )
         return redirect("video_detail", video_id=video.pk)
     scope = request.POST.get("scope", "failed")
     only = failed_steps(video) if scope == "failed" else None

@@ -14,6 +14,7 @@ from pytest_django.fixtures import Settings
 
 from annotations.models import (
     ConfirmedLabel,
+    Job,
     Keyframe,
     LabelSource,
     ProcessingStep,
@@ -22,7 +23,9 @@ from annotations.models import (
     VideoFeatures,
     VideoStatus,
 )
-from annotations.services.media.ingest import video_claim, video_ingest
+from annotations.services.jobs.control import job_run
+from annotations.services.jobs.lifecycle import job_claim
+from annotations.services.media.reprocessing import video_ingest, video_schedule
 from annotations.services.media.video_import import media_prepare, video_create
 from ml.synthetic_media import write_corrupt_copy, write_not_media, write_srt, write_video
 from tests.factories import client_for, make_tag, make_video
@@ -92,9 +95,7 @@ def test_running_the_job_twice_replaces_derived_data_and_keeps_labels(
         cooking_video.transcript_segments.count(),
     )
     files_before = {str(k.image.name) for k in Keyframe.objects.filter(video=cooking_video)}
-    assert (
-        video_ingest(video_id=cooking_video.pk, only=None, include_ready=True) == VideoStatus.READY
-    )
+    assert video_ingest(video_id=cooking_video.pk) == VideoStatus.READY
     second = (
         list(
             Keyframe.objects.filter(video=cooking_video).values_list("timestamp_seconds", flat=True)
@@ -193,17 +194,20 @@ def test_an_over_long_video_is_refused_with_the_limit_named(
     assert "MAX_VIDEO_SECONDS" in video.status_error
 
 
-def test_a_video_is_claimed_by_one_worker_only_until_the_claim_goes_stale(
+def test_a_video_is_claimed_by_one_run_only_until_its_heartbeat_goes_stale(
     project: Project, settings: Settings
 ) -> None:
     video = make_video(project)
-    assert video_claim(video_id=video.pk)
-    assert not video_claim(video_id=video.pk)
+    job = video_schedule(video=video, hand_over_now=False)
+    assert job_claim(job.pk) is not None
+    assert job_claim(job.pk) is None
     assert video_ingest(video_id=video.pk) is None
-    Video.objects.filter(pk=video.pk).update(
-        processing_started_at=timezone.now() - timedelta(seconds=settings.Q_CLUSTER["timeout"] + 60)
-    )
-    assert video_ingest(video_id=video.pk) == VideoStatus.READY
+    silent_since = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS + 1)
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=silent_since)
+    job_run(job.pk)
+    job.refresh_from_db()
+    assert (job.state, job.attempts) == (Job.State.DONE, 2)
+    assert Video.objects.get(pk=video.pk).status == VideoStatus.READY
 
 
 def test_reprocess_command_reruns_failed_steps_only(
@@ -264,6 +268,7 @@ def test_polling_a_busy_video_shows_a_progress_bar_that_keeps_polling(
     assert 'hx-trigger="every 1s"' in html
     assert '<progress class="progress" max="100" value="75"' in html
     Video.objects.filter(pk=video.pk).update(status=VideoStatus.READY)
+    Job.objects.of(Job.Kind.INGEST, video.pk).update(state=Job.State.DONE)
     done = client_for(expert).get(
         f"/videos/{video.pk}/processing/?was=busy", HTTP_HX_REQUEST="true"
     )

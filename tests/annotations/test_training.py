@@ -257,12 +257,14 @@ def test_model_pages_are_for_experts_and_retraining_for_admins(
 def test_a_training_job_delivered_twice_trains_once(
     project: Project, settings: Settings, django_capture_on_commit_callbacks: Callable[..., Any]
 ) -> None:
-    from annotations.services.learning.training import model_train
+    from annotations.models import Job
+    from annotations.services.jobs.control import job_run
 
     make_planted_project(project)
     version = _train(project, django_capture_on_commit_callbacks)
     finished = version.finished_at
-    again = model_train(version_id=version.pk)
+    job_run(Job.objects.of(Job.Kind.TRAINING, version.pk).get().pk)
+    again = ModelVersion.objects.get(pk=version.pk)
     assert again.state == ModelVersion.State.PROMOTED
     assert again.finished_at == finished
     metric = settings.PROMOTION_METRIC

@@ -21,6 +21,7 @@ from annotations.api.urls import urlpatterns
 from annotations.models import (
     Annotation,
     ExportSnapshot,
+    Job,
     Membership,
     ModelVersion,
     PredictionJob,
@@ -31,9 +32,17 @@ from annotations.models import (
 )
 from annotations.roles import P_LABEL_ANY, P_MANAGE_PROJECTS, ROLE_PERMISSIONS, Role
 from annotations.selectors import JOB_KINDS
-from annotations.services.export import ExportFilters, export_build, export_request
+from annotations.services.export import ExportFilters, export_request
 from tests.api.conftest import token_client
-from tests.factories import assign, make_project, make_tag, make_user, make_video
+from tests.factories import (
+    assign,
+    make_job,
+    make_project,
+    make_tag,
+    make_user,
+    make_video,
+    run_job_of,
+)
 
 METHODS = ("get", "post", "put", "patch", "delete")
 MISSING = 999_999_999
@@ -69,14 +78,18 @@ def _objects_of(project: Project, owner: User) -> dict[str, list[Any]]:
     assign(video, owner)
     Annotation.objects.create(video=video, annotator=owner)
     version = ModelVersion.objects.create(project=project, number=1, state="candidate")
+    make_job(Job.Kind.TRAINING, version.pk, project, state=Job.State.DONE)
     snapshot = export_request(project=project, user=owner, fmt="jsonl", filters=ExportFilters())
-    export_build(snapshot_id=snapshot.pk)
+    export_job = run_job_of(Job.Kind.EXPORT, snapshot.pk)
     job = PredictionJob.objects.create(project=project, created_by=owner, token=uuid.uuid4().hex)
+    make_job(Job.Kind.PREDICT, job.pk, project, requested_by=owner)
+    make_job(Job.Kind.SUGGESTIONS, project.pk, project, state=Job.State.DONE)
+    dataset_import = make_job(Job.Kind.IMPORT, None, project, requested_by=owner)
     task = Task.objects.create(
         id=uuid.uuid4().hex,
-        name=f"export snapshot {snapshot.pk}",
-        func="annotations.tasks.build_export",
-        args=(snapshot.pk,),
+        name=f"export job {export_job.pk}",
+        func="annotations.tasks.run_job",
+        args=(export_job.pk,),
         started=timezone.now(),
         stopped=timezone.now(),
         success=True,
@@ -87,6 +100,8 @@ def _objects_of(project: Project, owner: User) -> dict[str, list[Any]]:
         "export": f"export-{snapshot.pk}",
         "training": f"training-{version.pk}",
         "ingest": f"ingest-{video.pk}",
+        "suggestions": f"suggestions-{project.pk}",
+        "import": f"import-{dataset_import.pk}",
         "task": f"task-{task.pk}",
     }
     assert set(jobs) == set(JOB_KINDS), "a new job kind needs an object here"

@@ -325,7 +325,7 @@ def test_a_snapshot_not_built_yet_cannot_be_downloaded(
     snapshot = ExportSnapshot.objects.get(pk=response.json()["id"])
     assert snapshot.state == "building"
     job = clients["admin_user"].get(f"/api/v1/jobs/export-{snapshot.pk}/").json()
-    assert job["state"] == "running"
+    assert job["state"] == "queued"
     download = clients["admin_user"].get(f"/api/v1/exports/{snapshot.pk}/download/")
     assert download.status_code == 409
     assert "not ready" in download.json()["detail"]

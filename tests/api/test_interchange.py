@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from annotations.models import (
     Annotation,
+    Job,
     ModelVersion,
     Project,
     Suggestion,
@@ -24,6 +25,7 @@ from annotations.models import (
     TranscriptSegment,
     Video,
 )
+from annotations.services.jobs.control import job_run_now
 from tests.factories import confirm_label, make_project, make_tag
 
 pytestmark = pytest.mark.label_audit
@@ -90,14 +92,19 @@ def _export(client: APIClient, project: Project, run: Callable[..., Any], **body
 
 
 def _import(client: APIClient, project: Project, content: bytes, fmt: str) -> dict[str, Any]:
+    """The report of an import through the API, once its job ran (not the ingests it queued)."""
     upload = SimpleUploadedFile("dataset", content)
     response = client.post(
         f"/api/v1/projects/{project.pk}/dataset-imports/",
         {"file": upload, "format": fmt, "create_missing_tags": True},
         format="multipart",
     )
-    assert response.status_code == 200, response.content
-    return response.json()
+    assert response.status_code == 202, response.content
+    job_run_now(Job.objects.get(pk=int(response.json()["job"].removeprefix("import-"))))
+    job = client.get(response.json()["status_url"]).json()
+    assert job["state"] == "done", job
+    report: dict[str, Any] = job["result"]["report"]
+    return report
 
 
 def _round_trip(

@@ -11,9 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
-from annotations.models import ExportSnapshot, ModelVersion
-from annotations.services.export import ExportFilters, export_build, export_request
+from annotations.models import ExportSnapshot, Job, ModelVersion
+from annotations.services.export import ExportFilters, export_request
 from tests.api.conftest import Labeled
+from tests.factories import make_job, run_job_of
 
 ADMIN, EXPERT, CROWD, NOBODY, ANON = "admin_user", "expert", "crowd", "no_role_user", "anonymous"
 ROLE_ORDER = (ADMIN, EXPERT, CROWD, NOBODY, ANON)
@@ -84,11 +85,15 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int, int, int]]] = [
     ("get", "/api/v1/exports/{export}/", None, (200, 403, 403, 403, 401)),
     ("get", "/api/v1/exports/{export}/download/", None, (200, 403, 403, 403, 401)),
     ("get", "/api/v1/projects/{project}/labelstudio-config/", None, (200, 403, 403, 403, 401)),
-    ("post", "/api/v1/projects/{project}/dataset-imports/", "ls-file", (200, 403, 403, 403, 401)),
+    ("post", "/api/v1/projects/{project}/dataset-imports/", "ls-file", (202, 403, 403, 403, 401)),
+    ("get", "/api/v1/jobs/", None, (200, 200, 200, 403, 401)),
     ("get", "/api/v1/jobs/ingest-{assigned}/", None, (200, 200, 200, 403, 401)),
     ("get", "/api/v1/jobs/ingest-{unassigned}/", None, (200, 200, 404, 403, 401)),
     ("get", "/api/v1/jobs/export-{export}/", None, (200, 403, 403, 403, 401)),
     ("get", "/api/v1/jobs/training-{version}/", None, (200, 200, 403, 403, 401)),
+    # A queued job is handed over again; a done one cannot be cancelled (409).
+    ("post", "/api/v1/jobs/ingest-{assigned}/retry/", None, (200, 403, 403, 403, 401)),
+    ("post", "/api/v1/jobs/export-{export}/cancel/", None, (409, 403, 403, 403, 401)),
     (
         "post",
         "/api/v1/predict/",
@@ -113,10 +118,11 @@ def ids(labeled: Labeled, admin_user: User, settings: Settings, tmp_path: Path) 
         state=ModelVersion.State.CANDIDATE,
         metrics={"holdout": {"f1_micro": 0.5}},
     )
+    make_job(Job.Kind.TRAINING, version.pk, labeled.project, state=Job.State.DONE)
     snapshot = export_request(
         project=labeled.project, user=admin_user, fmt="jsonl", filters=ExportFilters()
     )
-    export_build(snapshot_id=snapshot.pk)
+    run_job_of(Job.Kind.EXPORT, snapshot.pk)
     assert ExportSnapshot.objects.get(pk=snapshot.pk).state == "ready"
     return {
         "project": labeled.project.pk,

@@ -20,9 +20,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from schemathesis.core.result import Ok
 
-from annotations.models import ModelVersion
-from annotations.services.export import ExportFilters, export_build, export_request
+from annotations.models import Job, ModelVersion
+from annotations.services.export import ExportFilters, export_request
 from tests.api.conftest import Labeled, schema_of
+from tests.factories import run_job_of
 
 # Examples per operation and generation mode: enough to reach every validation
 # branch of an endpoint, few enough to keep the run to seconds.
@@ -127,7 +128,7 @@ def test_fuzzing_every_operation_finds_no_server_error(
     snapshot = export_request(
         project=labeled.project, user=admin_user, fmt="csv", filters=ExportFilters()
     )
-    export_build(snapshot_id=snapshot.pk)
+    run_job_of(Job.Kind.EXPORT, snapshot.pk)
     # Valid bodies go to objects that exist, so they get past the lookups; invalid
     # requests are aimed anywhere.
     real_ids = {

@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 from django.core.files import File
+from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page
 from pytest_django.live_server_helper import LiveServer
 
 from annotations.models import (
+    Job,
     ModelVersion,
     Project,
     Tag,
@@ -71,8 +73,15 @@ def site(project: Project, crowd: User, other_crowd: User, expert: User, tmp_pat
             "per_tag": {"Спорт: Футбол": {"f1": 0.8}, "Спорт: Хоккей": {"f1": 0.5}},
         },
     )
-    training = ModelVersion.objects.create(
-        project=project, number=2, state="training", stage="fitting", progress=0.4
+    training = ModelVersion.objects.create(project=project, number=2, state="training")
+    Job.objects.create(
+        kind=Job.Kind.TRAINING,
+        object_id=training.pk,
+        project=project,
+        state=Job.State.RUNNING,
+        stage="fitting",
+        progress=0.4,
+        heartbeat_at=timezone.now(),
     )
     path = write_video(tmp_path / "clip.mp4", seconds=2.0, width=160, height=120, fps=10)
     labeled = ready_video(project, title="Матч недели")

@@ -137,7 +137,7 @@ def test_a_retrain_request_while_one_trains_is_refused_without_being_counted(
 
 def _finish_trainings() -> None:
     """The queued trainings end (as they would with too few labels, at once)."""
-    ModelVersion.objects.filter(state="training").update(state="failed", stage="failed")
+    ModelVersion.objects.filter(state="training").update(state="failed")
 
 
 def test_retraining_is_limited_per_project_and_hour(

@@ -6,15 +6,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotations.models import ExportSnapshot, Project
+from annotations.models import ExportSnapshot, Job, Project
 from annotations.services.export import (
     SCOPES,
     ExportFilterError,
     ExportFilters,
-    export_build,
     export_request,
 )
 from annotations.services.export.formats import FORMATS
+from annotations.services.jobs.control import job_run_now
 
 
 class Command(BaseCommand):
@@ -52,11 +52,12 @@ class Command(BaseCommand):
             )
         except ExportFilterError as exc:
             raise CommandError(str(exc)) from None
+        # Built here, through its job, rather than by a worker.
         snapshot = export_request(
-            project=project, user=None, fmt=options["format"], filters=filters
+            project=project, user=None, fmt=options["format"], filters=filters, hand_over_now=False
         )
-        # Built here rather than by a worker; the queued job then finds nothing left to do.
-        snapshot = export_build(snapshot_id=snapshot.pk)
+        job_run_now(Job.objects.of(Job.Kind.EXPORT, snapshot.pk).get())
+        snapshot.refresh_from_db()
         if snapshot.state != ExportSnapshot.State.READY:
             raise CommandError(f"export #{snapshot.pk} failed: {snapshot.error}")
         output: Path | None = options["output"]

@@ -5,8 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotations.models import Video, VideoStatus
-from annotations.services.media.ingest import STEP_NAMES, video_ingest
-from annotations.services.media.reprocessing import failed_steps, videos_reprocess
+from annotations.services.media.ingest import STEP_NAMES
+from annotations.services.media.reprocessing import failed_steps, video_ingest, videos_reprocess
 
 
 class Command(BaseCommand):
@@ -58,5 +58,5 @@ class Command(BaseCommand):
     def _run_here(self, videos: Any, steps: list[str], failed: bool) -> None:
         for video in videos.order_by("id"):
             only = failed_steps(video) if failed else steps
-            status = video_ingest(video_id=video.pk, only=only or None, include_ready=True)
+            status = video_ingest(video_id=video.pk, only=only or None)
             self.stdout.write(f"video {video.pk}: {status or 'busy, skipped'}")

@@ -5,7 +5,7 @@
 snapshot's lifecycle (requested, built in the background, immutable once ready).
 """
 
-from annotations.services.export.build import export_build, export_request
+from annotations.services.export.build import export_request
 from annotations.services.export.filters import SCOPES, ExportFilterError, ExportFilters
 from annotations.services.export.formats import FORMATS, labelstudio_config
 from annotations.services.export.rows import ExportRow, export_rows
@@ -16,7 +16,6 @@ __all__ = [
     "ExportFilterError",
     "ExportFilters",
     "ExportRow",
-    "export_build",
     "export_request",
     "export_rows",
     "labelstudio_config",

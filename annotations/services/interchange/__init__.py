@@ -9,24 +9,31 @@ rows again, except for ids and keyframe images, which are not part of a dataset.
 Imported suggestions keep the name of the model that made them in the video's
 metadata, never a link to a model version of this project, which may be another
 model with the same number.
+
+Through the API an import is a job (``Job`` of kind ``import``) reading the stored
+file: each item commits together with the job's checkpoint (how many items are done,
+and the report so far), so a run that stops is taken up after the last item it stored,
+and no item is imported twice.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from typing import IO
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
+from typing import IO, Any
 
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from annotations import enqueue
 from annotations.models import (
     SUGGESTIONS_MODEL_KEY,
     Annotation,
     ConfirmedLabel,
     Decision,
+    Job,
     LabelChange,
     LabelSource,
     Project,
@@ -43,13 +50,22 @@ from annotations.services.interchange.reading import (
     InterchangeError,
     read_items,
 )
+from annotations.services.jobs.lifecycle import JobFailed, JobRun, job_request
 from annotations.services.learning.suggestions import uncertainty_refresh
 from annotations.services.taxonomy import taxonomy_import
 from ml.taxonomy import TaxonomyEntry, ancestors
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FORMATS", "DatasetImportReport", "InterchangeError", "dataset_import", "read_items"]
+__all__ = [
+    "FORMATS",
+    "DatasetImportReport",
+    "InterchangeError",
+    "dataset_import",
+    "dataset_import_job_run",
+    "dataset_import_request",
+    "read_items",
+]
 
 
 class _Tags:
@@ -194,6 +210,12 @@ def _store_item(
     return video, warnings
 
 
+# Called with the number of items done and the report so far, in the transaction of
+# the last item stored (so that both commit together), or on its own after an item
+# that stored nothing.
+Checkpoint = Callable[[int, DatasetImportReport], None]
+
+
 def dataset_import(
     *,
     project: Project,
@@ -201,39 +223,137 @@ def dataset_import(
     fmt: str,
     user: User | None = None,
     create_missing_tags: bool = False,
+    report: DatasetImportReport | None = None,
+    items_done: int = 0,
+    checkpoint: Checkpoint | None = None,
 ) -> DatasetImportReport:
     """Import every item of a dataset file; each is stored in its own transaction.
 
     An item whose external id is already in the project is skipped, so importing a
     file twice creates nothing new; an item that cannot be read is reported and the
-    others go on. A file that cannot be read at all raises InterchangeError.
+    others go on. A file that cannot be read at all raises InterchangeError. The first
+    ``items_done`` items are passed over (a run taken up again, with its ``report``).
     """
-    report = DatasetImportReport()
+    report = report or DatasetImportReport()
     tags = _Tags(project, create=create_missing_tags, report=report)
-    for item in read_items(stream, fmt):
+    for index, item in enumerate(read_items(stream, fmt), start=1):
+        if index <= items_done:
+            continue
         if isinstance(item, InterchangeError):
             report.failed += 1
             report.note(str(item))
-            continue
-        if item.external_id and project.videos.filter(external_id=item.external_id).exists():
+        elif item.external_id and project.videos.filter(external_id=item.external_id).exists():
             report.skipped += 1
             report.note(f"item {item.position}: {item.external_id!r} is already in the project")
+        else:
+            _import_item(project, item, tags, user, report, index, checkpoint)
             continue
-        try:
+        if checkpoint is not None:
             with transaction.atomic():
-                tags.ensure(item.all_tags())
-                users = _users(
-                    [a.annotator for a in item.annotations]
-                    + [who for who in item.label_by.values() if who]
-                )
-                video, warnings = _store_item(project, item, tags, users, user)
-                enqueue.ingest(video.pk, _ingest_steps(item))
-        except Exception as exc:  # one bad item must not stop the others
-            logger.warning("dataset item %s failed: %s", item.position, exc)
-            report.failed += 1
-            report.note(f"item {item.position}: {exc}")
-            continue
-        report.created += 1
-        for warning in warnings:
-            report.note(f"item {item.position}: {warning}")
+                checkpoint(index, report)
     return report
+
+
+def _import_item(
+    project: Project,
+    item: ImportItem,
+    tags: _Tags,
+    user: User | None,
+    report: DatasetImportReport,
+    index: int,
+    checkpoint: Checkpoint | None,
+) -> None:
+    before = DatasetImportReport(**asdict(report))
+    try:
+        with transaction.atomic():
+            tags.ensure(item.all_tags())
+            users = _users(
+                [a.annotator for a in item.annotations]
+                + [who for who in item.label_by.values() if who]
+            )
+            video, warnings = _store_item(project, item, tags, users, user)
+            job_request(
+                kind=Job.Kind.INGEST,
+                project=project,
+                object_id=video.pk,
+                params={"only": _ingest_steps(item)},
+                user=user,
+            )
+            report.created += 1
+            for warning in warnings:
+                report.note(f"item {item.position}: {warning}")
+            if checkpoint is not None:
+                checkpoint(index, report)
+    except Exception as exc:  # one bad item must not stop the others
+        logger.warning("dataset item %s failed: %s", item.position, exc)
+        # What the rolled-back item added to the report is gone with it.
+        for name, value in asdict(before).items():
+            setattr(report, name, value)
+        report.failed += 1
+        report.note(f"item {item.position}: {exc}")
+        if checkpoint is not None:
+            with transaction.atomic():
+                checkpoint(index, report)
+
+
+def dataset_import_request(
+    *,
+    project: Project,
+    upload: UploadedFile,
+    fmt: str,
+    user: User | None,
+    create_missing_tags: bool = False,
+) -> Job:
+    """Store the file and queue the job that imports it.
+
+    A file that cannot be read at all (a Label Studio export that is not a JSON list)
+    is refused now, with InterchangeError; items that cannot be read are the job's to
+    report.
+    """
+    if fmt not in FORMATS:
+        raise InterchangeError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r}")
+    if fmt == "labelstudio":
+        next(read_items(upload, fmt), None)
+        upload.seek(0)
+    return job_request(
+        kind=Job.Kind.IMPORT,
+        project=project,
+        params={"format": fmt, "create_missing_tags": create_missing_tags},
+        user=user,
+        input_file=upload,
+    )
+
+
+def dataset_import_job_run(job: Job, run: JobRun) -> str:
+    """The import job: the stored file's items, from the first one no run stored yet."""
+    if not job.input_file:
+        raise JobFailed("the file to import is no longer there; send it again")
+    saved: dict[str, Any] = job.result.get("report") or {}
+    report = DatasetImportReport(**saved)
+    done = int(job.result.get("items_done", 0))
+    read = [done]
+
+    def checkpoint(items_done: int, so_far: DatasetImportReport) -> None:
+        run.write_checkpoint({"items_done": items_done, "report": asdict(so_far)})
+        run.progress(None, stage=f"{items_done} items read: {so_far.summary()}")
+        read[0] = items_done
+
+    run.progress(0.0, stage=f"{done} items read" if done else "reading the file")
+    try:
+        with job.input_file.open("rb") as stream:
+            dataset_import(
+                project=job.project,
+                stream=stream,
+                fmt=str(job.params.get("format", "")),
+                user=job.requested_by,
+                create_missing_tags=bool(job.params.get("create_missing_tags")),
+                report=report,
+                items_done=done,
+                checkpoint=checkpoint,
+            )
+    except InterchangeError as exc:
+        raise JobFailed(str(exc)) from None
+    result = {"items_done": read[0], "report": asdict(report)}
+    with run.complete(report.summary(), result=result):
+        pass
+    return report.summary()

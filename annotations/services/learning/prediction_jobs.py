@@ -1,9 +1,12 @@
-"""Predictions for a video file or URL, run as a background job.
+"""Predictions for a video file or URL, run as a chain of jobs that never waits in a loop.
 
-The file goes through the same pipeline as an import: it is fetched (URLs with the
-same safety checks), probed, stored as a video of the project and processed by the
-ingest job; the promoted model (or zero-shot) then tags its title, description and
-transcript. A file the project already has is not stored twice: its video is used.
+The prediction job (``Job`` of kind ``predict``) fetches the file (URLs with the same
+safety checks as imports), probes it and stores it as a video of the project: the
+import queues the video's ingest job, as for any import. The prediction job then goes
+back to the queue *behind* that ingest job and is handed to a worker again when the
+ingest ends; that run tags the processed video with the promoted model (or zero-shot),
+from the same features a training example of the video would have. A file the project
+already has is not stored twice: its video is used, and its processing too when done.
 With ``keep_video`` off, a video stored for the prediction is deleted afterwards.
 """
 
@@ -12,19 +15,16 @@ from __future__ import annotations
 import logging
 import secrets
 import tempfile
-import time
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
 
-from annotations import enqueue
-from annotations.models import PredictionJob, Project, Video, VideoStatus
+from annotations.models import Job, PredictionJob, Project, Video, VideoStatus
+from annotations.services.jobs.lifecycle import JobFailed, JobRun, Waiting, job_request
 from annotations.services.learning.prediction import predict_for_video
-from annotations.services.media.ingest import video_ingest
 from annotations.services.media.sources import SourceRejected, check_url
 from annotations.services.media.video_import import (
     LocalMedia,
@@ -36,9 +36,8 @@ from ml.media import MediaError, probe_media, sha256_of
 
 logger = logging.getLogger(__name__)
 
-# How long a job waits for an ingest that another worker claimed first.
-INGEST_WAIT_SECONDS = 3600.0
 _EXPECTED = (SourceRejected, MediaError, VideoImportError, OSError, ValueError)
+WAITING_STAGE = "waiting for the video to be processed"
 
 
 class PredictionRequestError(ValueError):
@@ -66,7 +65,7 @@ def prediction_job_create(
         raise PredictionRequestError(
             f"the file is {upload.size} bytes, over the limit of {settings.MAX_UPLOAD_BYTES}"
         )
-    job = PredictionJob(
+    request = PredictionJob(
         project=project,
         created_by=user,
         token=secrets.token_hex(16),
@@ -75,29 +74,25 @@ def prediction_job_create(
         source_url=url[:2000],
         upload_name=Path(upload.name or "upload").name[:255] if upload is not None else "",
         keep_video=keep_video,
-        stage="queued",
     )
     with transaction.atomic():
         if upload is not None:
-            job.upload.save(job.upload_name or "upload", upload, save=False)
-        job.save()
-        enqueue.prediction(job.pk)
-    return job
+            request.upload.save(request.upload_name or "upload", upload, save=False)
+        request.save()
+        job_request(kind=Job.Kind.PREDICT, project=project, object_id=request.pk, user=user)
+    return request
 
 
-def _stage(job: PredictionJob, stage: str, progress: float) -> None:
-    job.stage, job.progress = stage, progress
-    PredictionJob.objects.filter(pk=job.pk).update(stage=stage, progress=progress)
-
-
-def _fetch(job: PredictionJob) -> LocalMedia:
-    if job.source_url:
-        return media_prepare(source=job.source_url, base_dir=None)
-    # A local copy: the stored upload may live in remote storage.
-    suffix = Path(str(job.upload.name)).suffix[:10]
+def _fetch(request: PredictionJob) -> LocalMedia:
+    if request.source_url:
+        return media_prepare(source=request.source_url, base_dir=None)
+    if not request.upload:
+        raise JobFailed("the uploaded file is no longer there; send it again")
+    # A local copy (the stored upload may live in remote storage), in the run's scratch folder.
+    suffix = Path(str(request.upload.name)).suffix[:10]
     with (
         tempfile.NamedTemporaryFile(delete=False, suffix=suffix) as handle,
-        job.upload.open("rb") as stored,
+        request.upload.open("rb") as stored,
     ):
         for chunk in iter(lambda: stored.read(1024 * 1024), b""):
             handle.write(chunk)
@@ -107,98 +102,115 @@ def _fetch(job: PredictionJob) -> LocalMedia:
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return LocalMedia(path, info, sha256_of(path), job.upload_name or path.name, None, True)
+    return LocalMedia(path, info, sha256_of(path), request.upload_name or path.name, None, True)
 
 
-def _wait_for_ingest(video_id: int) -> None:
-    deadline = time.monotonic() + INGEST_WAIT_SECONDS
-    while time.monotonic() < deadline:
-        status = Video.objects.filter(pk=video_id).values_list("status", flat=True).first()
-        if status not in (VideoStatus.PENDING, VideoStatus.PROCESSING):
-            return
-        time.sleep(1.0)
-    raise TimeoutError("the video was still being processed by another worker; try again later")
+def _store_video(request: PredictionJob, run: JobRun) -> Video:
+    """The request's file as a video of the project: stored now, or the one it already has."""
+    run.progress(0.05, stage="fetching the file")
+    media = _fetch(request)
+    try:
+        run.progress(0.2, stage="storing the video")
+        try:
+            video, _warnings = video_create(
+                project=request.project,
+                title=request.title,
+                description=request.description,
+                metadata={"origin": "prediction", "prediction_job": request.pk},
+                media=media,
+                user=request.created_by,
+            )
+            created = True
+        except VideoImportError:
+            found = Video.objects.filter(project=request.project, sha256=media.sha256).first()
+            if found is None:
+                raise
+            video = found
+            # Stored by an earlier run of this request, killed before it noted so.
+            created = found.metadata.get("prediction_job") == request.pk
+    finally:
+        media.discard()
+    with transaction.atomic():
+        PredictionJob.objects.filter(pk=request.pk).update(video=video, created_video=created)
+        _delete_upload(request)
+    return video
+
+
+def _delete_upload(request: PredictionJob) -> None:
+    """The upload was only needed to make the video; the video keeps its own copy."""
+    if request.upload:
+        name, storage = str(request.upload.name), request.upload.storage
+        PredictionJob.objects.filter(pk=request.pk).update(upload="")
+        transaction.on_commit(lambda: storage.delete(name))
 
 
 def _delete_video(video: Video) -> None:
     names = [str(video.source_file.name), str(video.subtitles_file.name)]
     names += [str(k.image.name) for k in video.keyframes.all()]
     storage = video.source_file.storage
+    Job.objects.filter(kind=Job.Kind.INGEST, object_id=video.pk).delete()
     video.delete()
-    for name in filter(None, names):
-        storage.delete(name)
+
+    def delete_files() -> None:
+        for name in filter(None, names):
+            storage.delete(name)
+
+    transaction.on_commit(delete_files)
 
 
-def prediction_job_run(*, job_id: int) -> PredictionJob:
-    """Run a queued job; a job that is not queued (taken by another worker) is left alone."""
-    claimed = PredictionJob.objects.filter(pk=job_id, state=PredictionJob.State.QUEUED).update(
-        state=PredictionJob.State.RUNNING, started_at=timezone.now(), stage="fetching the file"
+def prediction_job_run(job: Job, run: JobRun) -> str | Waiting:
+    """One step of the chain: store the video, wait for its processing, or predict."""
+    request = (
+        PredictionJob.objects.select_related("project", "video", "created_by")
+        .filter(pk=job.object_pk)
+        .first()
     )
-    job = PredictionJob.objects.select_related("project").get(pk=job_id)
-    if not claimed:
-        return job
-    media: LocalMedia | None = None
-    created = False
+    if request is None:
+        raise JobFailed("the prediction request was deleted")
     try:
-        media = _fetch(job)
-        _stage(job, "storing the video", 0.2)
-        try:
-            video, _warnings = video_create(
-                project=job.project,
-                title=job.title,
-                description=job.description,
-                metadata={"origin": "prediction", "prediction_job": job.pk},
-                media=media,
-                user=job.created_by,
-            )
-            created = True
-        except VideoImportError:
-            found = Video.objects.filter(project=job.project, sha256=media.sha256).first()
-            if found is None:
-                raise
-            video = found
-        PredictionJob.objects.filter(pk=job.pk).update(video=video)
-        _stage(job, "processing the video", 0.3)
-        if video_ingest(video_id=video.pk) is None:
-            _wait_for_ingest(video.pk)
-        video.refresh_from_db()
-        if video.status == VideoStatus.FAILED:
-            raise MediaError(video.status_error or "the video could not be processed")
-        _stage(job, "predicting", 0.9)
-        transcript = " ".join(video.transcript_segments.values_list("text", flat=True))
-        # The video as the pipeline left it: transcript, summary and media features.
-        prediction = predict_for_video(video=video)
-        result: dict[str, object] = {
-            "tags": [{"tag": tag, "score": score} for tag, score in prediction.tags],
-            "model_version": prediction.model_version.number if prediction.model_version else None,
-            "zero_shot": prediction.zero_shot,
-            "video_id": video.pk,
-            "transcript_characters": len(transcript),
-            "duration_seconds": video.duration_seconds,
-        }
-        if created and not job.keep_video:
+        video = request.video or _store_video(request, run)
+    except _EXPECTED as exc:
+        raise JobFailed(str(exc)) from None
+    ingest = Job.objects.of(Job.Kind.INGEST, video.pk).first()
+    video.refresh_from_db()
+    if ingest is not None and ingest.is_active:
+        return Waiting(ingest, WAITING_STAGE)
+    if video.status == VideoStatus.FAILED:
+        raise JobFailed(video.status_error or "the video could not be processed")
+    if video.status != VideoStatus.READY:
+        # Waiting for a processing that no job will do (its job was deleted): ask for one.
+        ingest = job_request(kind=Job.Kind.INGEST, project=request.project, object_id=video.pk)
+        return Waiting(ingest, WAITING_STAGE)
+    run.progress(0.9, stage="predicting")
+    prediction = predict_for_video(video=video)
+    transcript = " ".join(video.transcript_segments.values_list("text", flat=True))
+    result: dict[str, object] = {
+        "tags": [{"tag": tag, "score": score} for tag, score in prediction.tags],
+        "model_version": prediction.model_version.number if prediction.model_version else None,
+        "zero_shot": prediction.zero_shot,
+        "video_id": video.pk,
+        "transcript_characters": len(transcript),
+        "duration_seconds": video.duration_seconds,
+    }
+    if request.created_video and not request.keep_video:
+        result["video_id"] = None
+    message = ", ".join(tag for tag, _ in prediction.tags) or "no tag above its threshold"
+    with run.complete(message, result=result):
+        PredictionJob.objects.filter(pk=request.pk).update(result=result)
+        if request.created_video and not request.keep_video:
             _delete_video(video)
-            result["video_id"] = None
-        PredictionJob.objects.filter(pk=job.pk).update(
-            state=PredictionJob.State.DONE,
-            stage="done",
-            progress=1.0,
-            result=result,
-            finished_at=timezone.now(),
-        )
-    except Exception as exc:
-        if not isinstance(exc, _EXPECTED):
-            logger.exception("prediction job %s failed", job_id)
-        message = str(exc) if isinstance(exc, _EXPECTED) else f"unexpected error: {exc}"
-        PredictionJob.objects.filter(pk=job.pk).update(
-            state=PredictionJob.State.FAILED, error=message, finished_at=timezone.now()
-        )
-    finally:
-        if media is not None:
-            media.discard()
-        if job.upload:
-            # The upload was only needed to make the video; the video keeps its own copy.
-            job.upload.delete(save=False)
-            PredictionJob.objects.filter(pk=job.pk).update(upload="")
-    job.refresh_from_db()
-    return job
+    return message
+
+
+def prediction_job_ended(job: Job, state: str, reason: str) -> None:
+    """A failed or cancelled prediction keeps no upload, nor a video it was not to keep."""
+    request = PredictionJob.objects.select_related("video").filter(pk=job.object_pk).first()
+    if request is None:
+        return
+    _delete_upload(request)
+    if request.video is not None and request.created_video and not request.keep_video:
+        _delete_video(request.video)
+
+
+def prediction_job_queued(job: Job) -> None:
+    PredictionJob.objects.filter(pk=job.object_pk).update(result={})

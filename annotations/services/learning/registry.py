@@ -12,9 +12,9 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from annotations import enqueue
-from annotations.models import ModelEvent, ModelVersion, Project
+from annotations.models import Job, ModelEvent, ModelVersion, Project
 from annotations.services.errors import StateConflict
+from annotations.services.jobs.lifecycle import job_request
 
 
 class PromotionRefused(StateConflict):
@@ -46,11 +46,12 @@ def _make_current(
     ModelVersion.objects.filter(project=project).promoted().update(state=ModelVersion.State.RETIRED)
     version.state = ModelVersion.State.PROMOTED
     version.promoted_at = timezone.now()
-    version.save(update_fields=["state", "promoted_at", "note", "stage", "progress"])
+    version.save(update_fields=["state", "promoted_at", "note"])
     ModelEvent.objects.create(
         project=project, action=action, version=version, previous=previous, by=user, reason=reason
     )
-    enqueue.suggestions_refresh(project.pk)
+    # The suggestions of the project's videos come from the new model once this job ran.
+    job_request(kind=Job.Kind.SUGGESTIONS, project=project, object_id=project.pk, user=user)
     return version
 
 

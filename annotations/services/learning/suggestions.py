@@ -8,15 +8,16 @@ one key away. Suggestions are replaced whole for a video.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
 
-from annotations.models import ConfirmedLabel, ModelVersion, Project, Suggestion, Tag, Video
+from annotations.models import ConfirmedLabel, Job, ModelVersion, Project, Suggestion, Tag, Video
 from annotations.models.videos import UNCERTAINTY_UNKNOWN
+from annotations.services.jobs.lifecycle import JobFailed, JobRun
 from annotations.services.learning.auto_confirm import videos_auto_confirm
 from annotations.services.learning.examples import examples_for_videos
 from annotations.services.learning.model_store import model_for, promoted_version
@@ -94,8 +95,18 @@ def ranked_tags(
     return scorer.suggest(list(examples), limit=limit, extra=extra, parents=False)
 
 
-def suggestions_refresh_many(*, project: Project, videos: Sequence[Video]) -> SuggestionRun:
-    """Recompute the suggestions of these videos (all of one project), in batches."""
+# Called after each batch with the share of videos done and what is done, in words.
+BatchProgress = Callable[[float, str], None]
+
+
+def suggestions_refresh_many(
+    *, project: Project, videos: Sequence[Video], progress: BatchProgress | None = None
+) -> SuggestionRun:
+    """Recompute the suggestions of these videos (all of one project), in batches.
+
+    Each batch replaces its videos' suggestions in one transaction: a refresh that
+    stops half way leaves every video with a whole set, old or new.
+    """
     tags = {tag.path: tag for tag in Tag.objects.filter(project=project, active=True)}
     video_list = list(videos)
     if not tags or not video_list:
@@ -103,6 +114,8 @@ def suggestions_refresh_many(*, project: Project, videos: Sequence[Video]) -> Su
     scorer, version = scorer_for(project)
     total = confirmed = audited = 0
     for start in range(0, len(video_list), BATCH):
+        if progress is not None:
+            progress(start / len(video_list), f"{start} of {len(video_list)} videos")
         batch = video_list[start : start + BATCH]
         rankings = ranked_tags(
             scorer,
@@ -182,7 +195,32 @@ def suggestions_refresh(*, video: Video) -> SuggestionRun:
     return suggestions_refresh_many(project=video.project, videos=[video])
 
 
-def suggestions_refresh_project(*, project: Project) -> SuggestionRun:
+def suggestions_refresh_project(
+    *, project: Project, progress: BatchProgress | None = None
+) -> SuggestionRun:
     """After a promotion: every video of the project that has no confirmed labels yet."""
     videos = Video.objects.filter(project=project).ready().unlabeled().select_related("project")
-    return suggestions_refresh_many(project=project, videos=list(videos.order_by("id")))
+    return suggestions_refresh_many(
+        project=project, videos=list(videos.order_by("id")), progress=progress
+    )
+
+
+def suggestions_job_run(job: Job, run: JobRun) -> str:
+    """The refresh after a promotion, as a job: its progress shows on the models page."""
+    project = Project.objects.filter(pk=job.object_pk).first()
+    if project is None:
+        raise JobFailed("the project was deleted")
+    run.progress(0.0, stage="reading the videos")
+    made = suggestions_refresh_project(
+        project=project, progress=lambda fraction, stage: run.progress(fraction, stage=stage)
+    )
+    version = made.model_version
+    result = {
+        "videos": made.videos,
+        "suggestions": made.suggestions,
+        "model_version": version.number if version else None,
+    }
+    message = f"{made.videos} videos: {made.describe()}"
+    with run.complete(message, result=result):
+        pass
+    return message

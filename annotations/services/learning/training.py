@@ -11,12 +11,17 @@ zero-shot scorer it replaces the same way. The difference comes with a paired bo
 95 % interval, stored with the version for its page; a candidate that loses stays a
 candidate and its note says why. One training per project runs at a time: a database
 constraint refuses a second ``training`` row, so two clicks on "Retrain" start one job.
+The version's training is a job (``Job`` of kind ``training``): a training whose worker
+died is started again, or the version fails with the reason, so the project can always
+retrain.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -25,9 +30,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from annotations import enqueue
-from annotations.models import ConfirmedLabel, Decision, ModelVersion, Project, TagDecision
+from annotations.models import (
+    ConfirmedLabel,
+    Decision,
+    Job,
+    ModelVersion,
+    Project,
+    TagDecision,
+    Video,
+)
 from annotations.services.errors import StateConflict
+from annotations.services.jobs.lifecycle import JobFailed, JobRun, job_request
 from annotations.services.learning.examples import examples_for_videos, labeled_videos
 from annotations.services.learning.model_store import (
     artifact_directory,
@@ -41,6 +54,7 @@ from ml.dataset import Example
 
 if TYPE_CHECKING:
     from ml.compare import Scorer
+    from ml.train import TrainResult
 
 logger = logging.getLogger(__name__)
 
@@ -70,10 +84,9 @@ def training_request(*, project: Project, user: User | None = None) -> ModelVers
                 project=project,
                 number=number,
                 state=ModelVersion.State.TRAINING,
-                stage="queued",
                 requested_by=user,
             )
-            enqueue.training(version.pk)
+            job_request(kind=Job.Kind.TRAINING, project=project, object_id=version.pk, user=user)
     except IntegrityError:
         running = ModelVersion.objects.filter(project=project).training().first()
         if running is None:
@@ -111,42 +124,58 @@ class GateDecision:
         }
 
 
-def model_train(*, version_id: int) -> ModelVersion:
-    """Train, evaluate and maybe promote one version; never raises (the job must not crash)."""
-    # Claim the version: a job delivered twice (a retry after a lost acknowledgement) trains once.
-    claimed = ModelVersion.objects.filter(
-        pk=version_id, state=ModelVersion.State.TRAINING, stage="queued"
-    ).update(stage="starting")
-    version = ModelVersion.objects.select_related("project").get(pk=version_id)
-    if not claimed:
-        logger.info("%s is not waiting to be trained; nothing to do", version)
-        return version
+def training_job_run(job: Job, run: JobRun) -> str:
+    """Train, evaluate and maybe promote the job's version; the note says how it went."""
+    version = ModelVersion.objects.select_related("project").filter(pk=job.object_pk).first()
+    if version is None:
+        raise JobFailed("the model version was deleted")
+    if version.state != ModelVersion.State.TRAINING:
+        raise JobFailed(f"version {version.number} is {version.state}, not waiting to be trained")
     try:
-        return _train(version)
-    except Exception as exc:
-        logger.exception("training of %s failed", version)
-        reason = str(exc) if isinstance(exc, NotEnoughData) else f"{type(exc).__name__}: {exc}"
-        ModelVersion.objects.filter(pk=version.pk).update(
-            state=ModelVersion.State.FAILED, note=reason, stage="failed", finished_at=timezone.now()
-        )
-        version.refresh_from_db()
-        return version
+        return _train(version, run)
+    except NotEnoughData as exc:
+        raise JobFailed(str(exc)) from None
 
 
-def _progress(version: ModelVersion) -> object:
-    def report(stage: str, fraction: float) -> None:
-        ModelVersion.objects.filter(pk=version.pk).update(
-            stage=stage[:200], progress=max(0.0, min(1.0, fraction))
-        )
+def training_job_ended(job: Job, state: str, reason: str) -> None:
+    """A failed or cancelled training: the version fails with the reason, its files go."""
+    version = ModelVersion.objects.filter(pk=job.object_pk).first()
+    if version is None or version.state != ModelVersion.State.TRAINING:
+        return
+    note = reason if state == Job.State.FAILED else f"cancelled: {reason}"
+    ModelVersion.objects.filter(pk=version.pk).update(
+        state=ModelVersion.State.FAILED, note=note, finished_at=timezone.now()
+    )
+    if version.artifact_path:
+        shutil.rmtree(version.artifact_path, ignore_errors=True)
+    shutil.rmtree(artifact_directory(version.project, version.number), ignore_errors=True)
 
-    return report
+
+def training_job_queued(job: Job) -> None:
+    """A failed training tried again: its version trains again, if no other one does."""
+    version = ModelVersion.objects.select_related("project").get(pk=job.object_pk)
+    if version.state == ModelVersion.State.TRAINING:
+        return
+    if version.state != ModelVersion.State.FAILED:
+        raise StateConflict(f"Version {version.number} is {version.state}: nothing to train.")
+    try:
+        with transaction.atomic():
+            ModelVersion.objects.filter(pk=version.pk).update(
+                state=ModelVersion.State.TRAINING, note="", finished_at=None
+            )
+    except IntegrityError:
+        running = ModelVersion.objects.filter(project=version.project).training().first()
+        if running is None:
+            raise
+        raise TrainingAlreadyRunning(running) from None
 
 
-def _train(version: ModelVersion) -> ModelVersion:
-    from ml.artifacts import library_versions, save_model
+def _train(version: ModelVersion, run: JobRun) -> str:
+    from ml.artifacts import save_model
     from ml.train import TrainConfig, train
 
     project = version.project
+    run.progress(0.0, stage="reading the labeled videos")
     videos = list(labeled_videos(project.pk))
     if len(videos) < settings.MIN_TRAINING_VIDEOS:
         raise NotEnoughData(
@@ -171,11 +200,36 @@ def _train(version: ModelVersion) -> ModelVersion:
         }
     )
     taxonomy = list(project.tags.values_list("path", flat=True))
-    result = train(examples, taxonomy_paths=taxonomy, config=config, progress=_progress(version))  # type: ignore[arg-type]
+
+    def progress(stage: str, fraction: float) -> None:
+        run.progress(fraction, stage=stage)
+
+    result = train(examples, taxonomy_paths=taxonomy, config=config, progress=progress)
+    run.progress(1.0, stage="saving the model")
     directory = artifact_directory(project, version.number)
-    save_model(
-        result.model, directory, metadata={"project": project.name, "version": version.number}
-    )
+    try:
+        # A run killed while saving left a part of its files there.
+        shutil.rmtree(directory, ignore_errors=True)
+        save_model(
+            result.model, directory, metadata={"project": project.name, "version": version.number}
+        )
+        return _evaluate_and_keep(version, run, result, videos, examples, Path(directory))
+    except BaseException:
+        # Failed, stopped or cancelled: a version that is not kept leaves no files.
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+
+
+def _evaluate_and_keep(
+    version: ModelVersion,
+    run: JobRun,
+    result: TrainResult,
+    videos: list[Video],
+    examples: list[Example],
+    directory: Path,
+) -> str:
+    from ml.artifacts import library_versions
+
     negatives = TagDecision.objects.filter(
         annotation__video__in=videos, decision=Decision.REJECT
     ).count()
@@ -192,15 +246,17 @@ def _train(version: ModelVersion) -> ModelVersion:
     held_out = [
         by_id[video_id] for video_id in result.split.get("holdout", []) if video_id in by_id
     ]
+    run.progress(1.0, stage="comparing with the promoted model")
     decision = gate(candidate=version, evaluation=held_out)
     version.note = decision.note
     version.metrics = {**version.metrics, "gate": decision.as_dict()}
-    version.stage, version.progress, version.finished_at = "done", 1.0, timezone.now()
+    version.finished_at = timezone.now()
     version.state = ModelVersion.State.CANDIDATE
-    version.save()
-    if decision.promote:
-        version_promote_by_gate(version=version, reason=decision.note)
-    return version
+    with run.complete(decision.note, result={"version": version.number}):
+        version.save()
+        if decision.promote:
+            version_promote_by_gate(version=version, reason=decision.note)
+    return decision.note
 
 
 def _comparison_note(verdict: str, comparison: Comparison, reference: str, caveat: str = "") -> str:

@@ -24,16 +24,17 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
-from annotations import enqueue
 from annotations.manifest import ManifestRow
 from annotations.models import (
     ConfirmedLabel,
+    Job,
     LabelChange,
     LabelSource,
     Project,
     Tag,
     Video,
 )
+from annotations.services.jobs.lifecycle import job_request
 from annotations.services.media.sources import (
     SourceRejected,
     download_url,
@@ -283,7 +284,7 @@ def video_create(
                 )
                 for tag in tags
             )
-            enqueue.ingest(video.pk)
+            job_request(kind=Job.Kind.INGEST, project=project, object_id=video.pk, user=user)
     except IntegrityError:
         # Another import stored the same video between our check and our insert.
         _delete_stored(stored)

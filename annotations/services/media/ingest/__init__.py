@@ -1,10 +1,12 @@
-"""The ingest job for one video: run each processing step, record how it went.
+"""The ingest job of one video: run each processing step, record how it went.
 
-A video is claimed with a conditional UPDATE, so two workers handed the same job
-never process one video; a claim older than the job timeout belongs to a worker that
-died, and may be taken over. Each step records its state, progress, duration and
-message; a failing step does not stop the others (only a failed probe means the file
-itself is unusable), and the job never raises, so a bad video cannot take a worker down.
+The job (``Job`` of kind ``ingest``, one per video) is claimed, beaten and ended by the
+job lifecycle (``services/jobs``); the video's status follows it: pending while it is
+queued, processing while it runs, then ready or failed. Each step records its state,
+progress, duration and message; a failing step does not stop the others (only a failed
+probe means the file itself is unusable, and fails the job). Every step's progress is a
+checkpoint of the job: where it notices that its worker is stopping or that it was
+cancelled.
 """
 
 from __future__ import annotations
@@ -12,13 +14,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
 
-from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
-from annotations.models import ProcessingStep, Video, VideoStatus
+from annotations.models import Job, ProcessingStep, Video, VideoStatus
+from annotations.services.jobs.lifecycle import JobFailed, JobRun
 from annotations.services.media.ingest import steps
 from annotations.services.media.ingest.steps import StepSkipped, StepUnavailable
 
@@ -44,62 +44,56 @@ ESSENTIAL_STEPS = {"probe"}
 PROGRESS_INTERVAL = 0.5
 
 
-def _stale_claim_cutoff() -> datetime:
-    return timezone.now() - timedelta(seconds=settings.Q_CLUSTER["timeout"])  # type: ignore[arg-type]
-
-
-def video_claim(*, video_id: int, include_ready: bool = False) -> bool:
-    """Take the video for processing; False when another worker holds a live claim."""
-    claimable = Q(status__in=[VideoStatus.PENDING, VideoStatus.FAILED]) | Q(
-        status=VideoStatus.PROCESSING, processing_started_at__lt=_stale_claim_cutoff()
-    )
-    if include_ready:
-        claimable |= Q(status=VideoStatus.READY)
-    return bool(
-        Video.objects.filter(claimable, pk=video_id).update(
-            status=VideoStatus.PROCESSING, status_error="", processing_started_at=timezone.now()
-        )
-    )
-
-
-def video_ingest(
-    *, video_id: int, only: Sequence[str] | None = None, include_ready: bool = False
-) -> VideoStatus | None:
-    """Process one video (or only the named steps); returns its final status.
-
-    Returns None when the video could not be claimed (being processed, or deleted).
-    """
-    unknown = set(only or ()) - set(STEP_NAMES)
+def check_step_names(names: Sequence[str] | None) -> None:
+    unknown = set(names or ()) - set(STEP_NAMES)
     if unknown:
         raise ValueError(
             f"unknown steps: {', '.join(sorted(unknown))}; known: {', '.join(STEP_NAMES)}"
         )
-    if not video_claim(video_id=video_id, include_ready=include_ready or bool(only)):
-        logger.info("video %s is not waiting for processing; nothing to do", video_id)
-        return None
+
+
+def video_job_run(job: Job, run: JobRun) -> str:
+    """The ingest job: every step of the video, or those the request named."""
+    only: list[str] | None = job.params.get("only") or None
     try:
-        video = Video.objects.select_related("project").get(pk=video_id)
-        errors = _run_steps(video, only)
-    except Exception as exc:
-        # Even a failure outside the steps (the database, say) must not leave the video
-        # stuck in "processing": mark it failed so it can be retried.
-        logger.exception("ingest of video %s failed", video_id)
-        errors = [f"processing stopped: {exc}"]
-    status = VideoStatus.FAILED if errors else VideoStatus.READY
-    Video.objects.filter(pk=video_id).update(
-        status=status, status_error="; ".join(errors), processing_started_at=None
-    )
-    return status
+        check_step_names(only)
+    except ValueError as exc:
+        raise JobFailed(str(exc)) from None
+    video = Video.objects.select_related("project").filter(pk=job.object_pk).first()
+    if video is None:
+        raise JobFailed("the video was deleted")
+    Video.objects.filter(pk=video.pk).update(status=VideoStatus.PROCESSING, status_error="")
+    errors, outcome = _run_steps(video, only, run)
+    if errors:
+        raise JobFailed("; ".join(errors))
+    with run.complete(outcome, result={"video_id": video.pk}):
+        Video.objects.filter(pk=video.pk).update(status=VideoStatus.READY, status_error="")
+    return outcome
 
 
-def _run_steps(video: Video, only: Sequence[str] | None) -> list[str]:
-    selected = [(name, run) for name, run in STEPS if not only or name in only]
+def video_job_ended(job: Job, state: str, reason: str) -> None:
+    """A failed or cancelled ingest: the video fails with the reason; unrun steps say why."""
+    error = reason if state == Job.State.FAILED else f"processing cancelled: {reason}"
+    Video.objects.filter(pk=job.object_pk).update(status=VideoStatus.FAILED, status_error=error)
+    ProcessingStep.objects.filter(
+        video_id=job.object_pk,
+        state__in=[ProcessingStep.State.PENDING, ProcessingStep.State.RUNNING],
+    ).update(state=ProcessingStep.State.SKIPPED, message=f"not finished: {error}")
+
+
+def video_job_queued(job: Job) -> None:
+    Video.objects.filter(pk=job.object_pk).update(status=VideoStatus.PENDING, status_error="")
+
+
+def _run_steps(video: Video, only: Sequence[str] | None, run: JobRun) -> tuple[list[str], str]:
+    """Run the selected steps; returns the errors that fail the video, and an outcome."""
+    selected = [(name, step) for name, step in STEPS if not only or name in only]
     if only and "probe" not in only:
         # Later steps read the media facts; a re-run of one step trusts the stored probe
         # unless the probe itself failed.
         failed_probe = video.steps.filter(name="probe", state=ProcessingStep.State.FAILED).first()
         if failed_probe is not None:
-            return [f"probe: {failed_probe.message}"]
+            return [f"probe: {failed_probe.message}"], ""
     for name, _ in selected:
         ProcessingStep.objects.update_or_create(
             video=video,
@@ -107,18 +101,29 @@ def _run_steps(video: Video, only: Sequence[str] | None) -> list[str]:
             defaults={"state": ProcessingStep.State.PENDING, "progress": 0.0, "message": ""},
         )
     errors: list[str] = []
-    for name, run in selected:
-        step = _run_step(video, name, run)
+    states: dict[str, str] = {}
+    for position, (name, step_function) in enumerate(selected):
+
+        def overall(fraction: float, position: int = position, name: str = name) -> None:
+            run.progress((position + fraction) / len(selected), stage=name)
+
+        overall(0.0)
+        step = _run_step(video, name, step_function, overall)
+        states[name] = step.state
         if step.state == ProcessingStep.State.FAILED and name in ESSENTIAL_STEPS:
             errors.append(f"{name}: {step.message}")
             ProcessingStep.objects.filter(video=video, state=ProcessingStep.State.PENDING).update(
                 state=ProcessingStep.State.SKIPPED, message=f"not run: the {name} step failed"
             )
             break
-    return errors
+    failed = [name for name, state in states.items() if state == ProcessingStep.State.FAILED]
+    outcome = f"{len(states)} steps run" + (f"; failed: {', '.join(failed)}" if failed else "")
+    return errors, outcome
 
 
-def _run_step(video: Video, name: str, run: StepFunction) -> ProcessingStep:
+def _run_step(
+    video: Video, name: str, function: StepFunction, overall: Callable[[float], None]
+) -> ProcessingStep:
     step = ProcessingStep.objects.get(video=video, name=name)
     step.state, step.started_at, step.finished_at = (
         ProcessingStep.State.RUNNING,
@@ -130,13 +135,14 @@ def _run_step(video: Video, name: str, run: StepFunction) -> ProcessingStep:
     last_write = [0.0]
 
     def progress(fraction: float) -> None:
+        overall(max(0.0, min(1.0, fraction)))
         now = time.monotonic()
         if now - last_write[0] >= PROGRESS_INTERVAL:
             last_write[0] = now
             ProcessingStep.objects.filter(pk=step.pk).update(progress=max(0.0, min(1.0, fraction)))
 
     try:
-        step.message = run(video, progress)
+        step.message = function(video, progress)
         step.state = ProcessingStep.State.DONE
     except StepSkipped as skipped:
         step.state, step.message = ProcessingStep.State.SKIPPED, str(skipped)
@@ -180,7 +186,9 @@ __all__ = [
     "STEP_NAMES",
     "StepSkipped",
     "StepUnavailable",
-    "video_claim",
-    "video_ingest",
+    "check_step_names",
+    "video_job_ended",
+    "video_job_queued",
+    "video_job_run",
     "video_progress",
 ]

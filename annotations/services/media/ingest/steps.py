@@ -211,6 +211,7 @@ def frames(video: Video, progress: Progress) -> str:
 
 def _replace_keyframes(video: Video, keyframes: Sequence[KeyframeImage]) -> None:
     old = list(Keyframe.objects.filter(video=video))
+    _delete_unlisted_keyframe_files(video, {str(row.image.name) for row in old})
     stored: list[Keyframe] = []
     for index, keyframe in enumerate(keyframes):
         row = Keyframe(
@@ -228,6 +229,19 @@ def _replace_keyframes(video: Video, keyframes: Sequence[KeyframeImage]) -> None
     for row in old:
         if row.image.name and row.image.name not in new_names:
             row.image.storage.delete(row.image.name)
+
+
+def _delete_unlisted_keyframe_files(video: Video, listed: set[str]) -> None:
+    """Files of the video's keyframe folder that no row names: a run killed while storing."""
+    storage = Keyframe._meta.get_field("image").storage
+    folder = f"keyframes/{video.pk}"
+    try:
+        _folders, files = storage.listdir(folder)
+    except (FileNotFoundError, NotImplementedError):
+        return
+    for name in files:
+        if f"{folder}/{name}" not in listed:
+            storage.delete(f"{folder}/{name}")
 
 
 def audio(video: Video, progress: Progress) -> str:
