@@ -32,6 +32,18 @@ def ingest(video_id: int, steps: Sequence[str] | None = None) -> None:
     )
 
 
+def ingest_videos(video_ids: Sequence[int]) -> None:
+    """Process many new videos in one job (a bulk import's batch), each claimed on its own."""
+    if not video_ids:
+        return
+    _on_commit(
+        "ingest_videos",
+        list(video_ids),
+        group="ingest",
+        name=f"ingest {len(video_ids)} videos from {min(video_ids)}",
+    )
+
+
 def training(version_id: int) -> None:
     _on_commit("train_model", version_id, group="training", name=f"train model {version_id}")
 

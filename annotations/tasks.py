@@ -6,6 +6,8 @@ service never imports this module.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from annotations.models import Project
 from annotations.services.export import export_build
 from annotations.services.learning.prediction_jobs import prediction_job_run
@@ -17,6 +19,16 @@ from annotations.services.media.ingest import video_ingest
 def ingest_video(video_id: int, only: list[str] | None = None) -> str:
     status = video_ingest(video_id=video_id, only=only)
     return f"video {video_id}: {status or 'not claimed'}"
+
+
+def ingest_videos(video_ids: list[int]) -> str:
+    """A bulk import's batch: each video is claimed and processed as by ``ingest_video``."""
+    statuses = Counter(
+        str(video_ingest(video_id=video_id) or "not claimed") for video_id in video_ids
+    )
+    return f"{len(video_ids)} videos: " + ", ".join(
+        f"{count} {status}" for status, count in sorted(statuses.items())
+    )
 
 
 def train_model(version_id: int) -> str:

@@ -105,7 +105,16 @@ class Video(models.Model):
                 name="video_sha256_is_hex",
             ),
         ]
-        indexes = [models.Index(fields=["project", "status"])]
+        indexes = [
+            models.Index(fields=["project", "status"]),
+            # A text-only video without an id is recognised on import by its title and
+            # description: this keeps that lookup off a scan of the whole project.
+            models.Index(
+                fields=["project", "title"],
+                condition=models.Q(external_id="", sha256=""),
+                name="video_text_only_title",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

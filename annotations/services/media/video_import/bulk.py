@@ -1,0 +1,176 @@
+"""Many text-only videos at once: what the project already has, and the inserts.
+
+Existence is looked up per batch with one query per kind of key (external ids; title
+and description for rows without an id), on indexes, so a batch costs the same in an
+empty project and in one of a million videos. The videos, their imported confirmed
+tags and the "added" history entries of those tags go in with one statement per
+table: COPY on PostgreSQL, with the videos' ids taken from their sequence first so the
+labels can name them; bulk_create elsewhere (SQLite), which returns the ids.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import User
+from django.db import connection
+from django.db.models import Model
+
+from annotations.models import ConfirmedLabel, LabelChange, LabelSource, Project, Tag, Video
+
+
+@dataclass
+class NewVideo:
+    """A text-only video to insert, with the tags it is imported with."""
+
+    title: str
+    description: str
+    external_id: str
+    metadata: dict[str, object]
+    tags: list[Tag] = field(default_factory=list)
+
+
+def existing_external_ids(project: Project, ids: Collection[str]) -> dict[str, int]:
+    """The project's videos among these external ids: id -> video id."""
+    if not ids:
+        return {}
+    found = Video.objects.filter(project=project, external_id__in=list(ids))
+    return dict(found.values_list("external_id", "pk"))
+
+
+def existing_text_only(
+    project: Project, keys: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """The project's text-only videos (no id, no file) among these (title, description)."""
+    if not keys:
+        return {}
+    # The same conditions as the partial index on (project, title) for text-only videos.
+    found = Video.objects.filter(
+        project=project, external_id="", sha256="", title__in={title for title, _ in keys}
+    ).order_by("pk")
+    existing: dict[tuple[str, str], int] = {}
+    for title, description, pk in found.values_list("title", "description", "pk"):
+        if (title, description) in keys:
+            existing.setdefault((title, description), pk)
+    return existing
+
+
+def videos_insert(*, project: Project, videos: Sequence[NewVideo], user: User | None) -> list[int]:
+    """Insert the videos, their confirmed tags and those tags' history; their ids, in order.
+
+    Runs in the caller's transaction; an IntegrityError means another import stored one
+    of these external ids since they were looked up.
+    """
+    if not videos:
+        return []
+    if connection.vendor == "postgresql":
+        return _copy_insert(project, videos, user)
+    return _orm_insert(project, videos, user)
+
+
+def _labels(video_id: int, tag: Tag, user: User | None) -> tuple[ConfirmedLabel, LabelChange]:
+    return (
+        ConfirmedLabel(video_id=video_id, tag=tag, source=LabelSource.IMPORT, confirmed_by=user),
+        LabelChange(
+            video_id=video_id,
+            tag=tag,
+            action=LabelChange.Action.ADDED,
+            source=LabelSource.IMPORT,
+            changed_by=user,
+        ),
+    )
+
+
+def _orm_insert(project: Project, videos: Sequence[NewVideo], user: User | None) -> list[int]:
+    created = Video.objects.bulk_create(
+        Video(
+            project=project,
+            title=video.title,
+            description=video.description,
+            external_id=video.external_id,
+            metadata=video.metadata,
+        )
+        for video in videos
+    )
+    ids = [video.pk for video in created]
+    pairs = [
+        _labels(video_id, tag, user)
+        for video_id, video in zip(ids, videos, strict=True)
+        for tag in video.tags
+    ]
+    ConfirmedLabel.objects.bulk_create(label for label, _ in pairs)
+    LabelChange.objects.bulk_create(change for _, change in pairs)
+    return ids
+
+
+class _CopyRows:
+    """COPY rows of a model: every column as Django would write it, a few set per row.
+
+    The constant columns (defaults, auto_now times, the project) are prepared once, by
+    the fields themselves from a prototype instance, so a field added to the model later
+    gets its default here too.
+    """
+
+    def __init__(self, prototype: Model, varying: Sequence[str]) -> None:
+        meta = prototype._meta
+        fields = [f for f in meta.concrete_fields if not f.primary_key or f.attname in varying]
+        self.table = meta.db_table
+        self.columns = [f.column for f in fields]
+        self.template: list[object] = [
+            None
+            if f.attname in varying
+            else f.get_db_prep_save(f.pre_save(prototype, add=True), connection)
+            for f in fields
+        ]
+        slot = {f.attname: index for index, f in enumerate(fields)}
+        self.slots = [slot[name] for name in varying]
+
+    def row(self, *values: object) -> list[object]:
+        row = self.template.copy()
+        for slot, value in zip(self.slots, values, strict=True):
+            row[slot] = value
+        return row
+
+    def copy(self, rows: Iterable[list[object]]) -> None:
+        quote = connection.ops.quote_name
+        statement = (
+            f"COPY {quote(self.table)} ({', '.join(quote(c) for c in self.columns)}) FROM STDIN"
+        )
+        with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _copy_insert(project: Project, videos: Sequence[NewVideo], user: User | None) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Video._meta.db_table, len(videos)],
+        )
+        ids = sorted(pk for (pk,) in cursor.fetchall())
+    video_rows = _CopyRows(Video(project=project), ["id", "title", "description", "external_id", "metadata"])
+    video_rows.copy(
+        video_rows.row(pk, video.title, video.description, video.external_id, _json(video.metadata))
+        for pk, video in zip(ids, videos, strict=True)
+    )
+    tagged = [(pk, tag.pk) for pk, video in zip(ids, videos, strict=True) for tag in video.tags]
+    if tagged:
+        label_rows = _CopyRows(
+            ConfirmedLabel(source=LabelSource.IMPORT, confirmed_by=user), ["video_id", "tag_id"]
+        )
+        label_rows.copy(label_rows.row(pk, tag_id) for pk, tag_id in tagged)
+        change_rows = _CopyRows(
+            LabelChange(
+                action=LabelChange.Action.ADDED, source=LabelSource.IMPORT, changed_by=user
+            ),
+            ["video_id", "tag_id"],
+        )
+        change_rows.copy(change_rows.row(pk, tag_id) for pk, tag_id in tagged)
+    return ids
+
+
+def _json(value: object) -> str:
+    # What JSONField stores, as the text COPY reads into jsonb.
+    return json.dumps(value, ensure_ascii=False)
