@@ -8,7 +8,7 @@ by one through the media checks (tests/annotations/test_video_import.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -36,8 +36,8 @@ pytestmark = pytest.mark.django_db
 CaptureCallbacks = Callable[..., Any]
 
 
-def _rows(*mappings: dict[str, object]) -> list[ManifestRow]:
-    return [row_from_mapping(line, data) for line, data in enumerate(mappings, start=2)]
+def _rows(*mappings: Mapping[str, object]) -> list[ManifestRow]:
+    return [row_from_mapping(line, dict(data)) for line, data in enumerate(mappings, start=2)]
 
 
 def _statuses(outcomes: list[RowOutcome]) -> list[tuple[int, str, str]]:

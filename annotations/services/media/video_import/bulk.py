@@ -117,7 +117,7 @@ class _CopyRows:
         meta = prototype._meta
         fields = [f for f in meta.concrete_fields if not f.primary_key or f.attname in varying]
         self.table = meta.db_table
-        self.columns = [f.column for f in fields]
+        self.columns = [str(f.column) for f in fields]  # concrete fields all have one
         self.template: list[object] = [
             None
             if f.attname in varying
