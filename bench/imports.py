@@ -7,9 +7,12 @@
 Each manifest row has a title, a 300-character Russian description and one tag, like
 the tasks Label Studio imported at 751 tasks/s on this machine (its API, PostgreSQL,
 10,000 tasks); that figure is printed beside ours. Manifests are written once to
-var/bench/ and reused. Every import runs in a fresh process, timed from inside (the
-command alone, without Python's start), and its peak resident memory is read from the
-kernel when it exits, so each size gets its own peak. After the largest size, a further
+var/bench/ and reused. Every import runs in a fresh process with DEBUG off, as in
+production, timed from inside (the command alone, without Python's start, printing a
+line per row as it does by default); the rate of its first and last tenth of rows shows
+whether it slows as the project grows, and its peak resident memory (VmHWM) is its own.
+The CPU time of the importer and of its PostgreSQL backend (read from /proc, on this
+machine) tells the cost apart from the load of the machine. After the largest size, a further
 10,000 rows go into that grown project: the cost of a batch must not grow with the
 project. The label store audit runs on every imported project, and the bench's projects
 are deleted at the end (--keep leaves them).
@@ -21,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
+import itertools
 import json
 import os
 import random
@@ -152,11 +157,35 @@ def _setup_django() -> None:
 # --- the child: one import, timed from inside ------------------------------------------------
 
 
-def child(manifest: Path, project_name: str) -> None:
-    _setup_django()
-    import resource
-    from io import StringIO
+class _Timeline(io.StringIO):
+    """The command's output: counts its row lines and notes when each tenth was reached."""
 
+    def __init__(self, rows: int) -> None:
+        super().__init__()
+        self.rows, self.lines, self.started = rows, 0, time.perf_counter()
+        self.marks: list[float] = []
+        self.last = ""
+
+    def write(self, text: str) -> int:
+        if text.startswith("["):
+            self.lines += 1
+            if self.lines * 10 >= (len(self.marks) + 1) * self.rows:
+                self.marks.append(time.perf_counter() - self.started)
+        else:
+            self.last = text.strip()
+        return len(text)
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike getrusage, not carried over exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def child(manifest: Path, project_name: str, rows: int) -> None:
+    _setup_django()
     from django.core.management import call_command
     from django.db import connection
 
@@ -165,29 +194,30 @@ def child(manifest: Path, project_name: str) -> None:
 
     project, _ = Project.objects.get_or_create(name=project_name)
     taxonomy_import_text(project=project, text="\n".join(TAGS), fmt="lines")
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_backend_pid()" if connection.vendor == "postgresql" else "SELECT 0"
         )
         backend = int(cursor.fetchone()[0])
-    out = StringIO()
+    rss_before = _peak_rss_mb()
+    # Every row's line is printed, as the command does by default, into a counter.
+    out = _Timeline(rows)
     server_cpu = _process_cpu_seconds(backend)
     own_cpu = time.process_time()
-    started = time.perf_counter()
-    call_command(
-        "import_videos", "--project", project_name, str(manifest), "--quiet-rows", stdout=out
-    )
+    out.started = started = time.perf_counter()
+    call_command("import_videos", "--project", project_name, str(manifest), stdout=out)
     seconds = time.perf_counter() - started
     own_cpu = time.process_time() - own_cpu
     server_after = _process_cpu_seconds(backend)
-    summary = out.getvalue().strip().splitlines()[-1]
+    marks = [0.0, *out.marks]
     print(
         json.dumps(
             {
                 "seconds": seconds,
-                "summary": summary,
+                "summary": out.last,
                 "rss_before_mb": rss_before,
+                "peak_mb": _peak_rss_mb(),
+                "tenths": [rows / 10 / (b - a) for a, b in itertools.pairwise(marks)],
                 "client_cpu": own_cpu,
                 "server_cpu": (
                     server_after - server_cpu
@@ -218,6 +248,7 @@ class Result:
     seconds: list[float] = field(default_factory=list)
     peak_mb: list[float] = field(default_factory=list)
     base_mb: list[float] = field(default_factory=list)
+    tenths: list[float] = field(default_factory=list)
     client_cpu: list[float] = field(default_factory=list)
     server_cpu: list[float] = field(default_factory=list)
     summary: str = ""
@@ -226,36 +257,57 @@ class Result:
         return [self.rows / s for s in self.seconds]
 
 
-def _run_child(manifest: Path, project_name: str) -> tuple[dict[str, Any], float]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.imports", "--child", str(manifest), project_name],
+def _run_child(manifest: Path, project_name: str, rows: int) -> dict[str, Any]:
+    # As in production: DEBUG off (which wants a key and hosts), no query log kept.
+    production = {"DEBUG": "0", "SECRET_KEY": "bench-" + "x" * 50, "ALLOWED_HOSTS": "localhost"}
+    command = [sys.executable, "-m", "bench.imports", "--child", str(manifest), project_name]
+    process = subprocess.run(
+        [*command, "--child-rows", str(rows)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
+        env={**os.environ, **production},
+        check=False,
     )
-    assert process.stdout is not None
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"the import of {manifest.name} failed (exit {process.returncode})")
-    return json.loads(output.strip().splitlines()[-1]), usage.ru_maxrss / 1024
+    data: dict[str, Any] = json.loads(process.stdout.strip().splitlines()[-1])
+    return data
 
 
 def _measure(result: Result, manifest: Path, project_name: str) -> None:
-    data, peak = _run_child(manifest, project_name)
+    data = _run_child(manifest, project_name, result.rows)
     result.seconds.append(float(data["seconds"]))
     result.base_mb.append(float(data["rss_before_mb"]))
-    result.peak_mb.append(peak)
+    result.peak_mb.append(float(data["peak_mb"]))
+    result.tenths = [float(rate) for rate in data["tenths"]]
     result.client_cpu.append(float(data["client_cpu"]))
     if data["server_cpu"] is not None:
         result.server_cpu.append(float(data["server_cpu"]))
     result.summary = str(data["summary"])
     print(
         f"  {result.label}: {result.seconds[-1]:.1f} s, "
-        f"{result.rows / result.seconds[-1]:,.0f} videos/s, peak {peak:.0f} MB ({result.summary})",
+        f"{result.rows / result.seconds[-1]:,.0f} videos/s, peak {result.peak_mb[-1]:.0f} MB, "
+        f"by tenths {', '.join(f'{rate:,.0f}' for rate in result.tenths)} ({result.summary})",
         file=sys.stderr,
     )
+
+
+TABLES = ("annotations_video", "annotations_confirmedlabel", "annotations_labelchange")
+
+
+def _maintain(*, vacuum: bool = False) -> None:
+    """What autovacuum does on a server that runs it (this one, for benchmarks, does not).
+
+    Fresh statistics after each import keep the lookups and the audit on their indexes;
+    VACUUM after the bench's deletes gives the next run a table without dead rows.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"{'VACUUM ANALYZE' if vacuum else 'ANALYZE'} {', '.join(TABLES)}")
 
 
 def _audit(project_name: str) -> str:
@@ -293,12 +345,22 @@ def _delete_projects(names: list[str]) -> None:
         Project.objects.filter(id__in=ids).delete()
 
 
+def _tenths(result: Result) -> str:
+    """Rates of the second and the last tenth of the rows (the first includes the count).
+
+    Outcomes come a batch at a time, so a tenth shorter than a few batches says nothing.
+    """
+    if result.rows < 100_000 or len(result.tenths) < 10:
+        return "-"
+    return f"{result.tenths[1]:,.0f} / {result.tenths[-1]:,.0f}"
+
+
 def _table(results: list[Result]) -> str:
     lines = [
         "| import | rows | runs | median s | median videos/s | min-max videos/s "
-        "| x Label Studio | CPU µs/video: importer + PostgreSQL | peak RSS MB "
-        "| RSS before import MB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| x Label Studio | videos/s, 2nd and last tenth | CPU µs/video: importer + PostgreSQL "
+        "| peak RSS MB | RSS before import MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
         rates = result.per_second()
@@ -313,12 +375,12 @@ def _table(results: list[Result]) -> str:
             f"| {result.label} | {result.rows:,} | {len(rates)} | "
             f"{statistics.median(result.seconds):.1f} | {rate:,.0f} | "
             f"{min(rates):,.0f}-{max(rates):,.0f} | {rate / LABEL_STUDIO_PER_SECOND:.1f}x | "
-            f"{client:.0f} + {server} | "
+            f"{_tenths(result)} | {client:.0f} + {server} | "
             f"{max(result.peak_mb):.0f} | {statistics.median(result.base_mb):.0f} |"
         )
     lines.append(
         f"| Label Studio 1.23.2, API (reference) | 10,000 | - | - | "
-        f"{LABEL_STUDIO_PER_SECOND:,.0f} | - | 1.0x | - | - | - |"
+        f"{LABEL_STUDIO_PER_SECOND:,.0f} | - | 1.0x | - | - | - | - |"
     )
     return "\n".join(lines)
 
@@ -330,9 +392,10 @@ def main() -> None:
     parser.add_argument("--with-ids", action="store_true", help="rows carry a video_id")
     parser.add_argument("--keep", action="store_true", help="keep the bench's projects")
     parser.add_argument("--child", nargs=2, metavar=("MANIFEST", "PROJECT"), help=argparse.SUPPRESS)
+    parser.add_argument("--child-rows", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(Path(args.child[0]), args.child[1])
+        child(Path(args.child[0]), args.child[1], args.child_rows)
         return
 
     _setup_django()
@@ -340,6 +403,7 @@ def main() -> None:
     from django.db import connection
 
     call_command("migrate", verbosity=0)
+    _maintain(vacuum=True)
     stamp = time.strftime("%H%M%S")
     made: list[str] = []
     results: list[Result] = []
@@ -354,6 +418,7 @@ def main() -> None:
             name = f"bench-import {stamp} {rows} #{run + 1}"
             made.append(name)
             _measure(result, manifest, name)
+            _maintain()
             audits.append(_audit(name))
         results.append(result)
     extra = 10_000
@@ -367,9 +432,11 @@ def main() -> None:
     result = Result(f"into the project of {sizes[-1]:,}", extra)
     _measure(result, manifest, grown)
     results.append(result)
+    _maintain()
     audits.append(_audit(grown))
     if not args.keep:
         _delete_projects(made)
+        _maintain(vacuum=True)
 
     print(
         f"\n{connection.vendor}, {os.cpu_count()} CPUs, load average "

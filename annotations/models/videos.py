@@ -105,16 +105,10 @@ class Video(models.Model):
                 name="video_sha256_is_hex",
             ),
         ]
-        indexes = [
-            models.Index(fields=["project", "status"]),
-            # A text-only video without an id is recognised on import by its title and
-            # description: this keeps that lookup off a scan of the whole project.
-            models.Index(
-                fields=["project", "title"],
-                condition=models.Q(external_id="", sha256=""),
-                name="video_text_only_title",
-            ),
-        ]
+        # Migration 0007 adds an index on the title of text-only videos (no id, no file),
+        # by which an import recognises them: a hash index on PostgreSQL, which Django's
+        # model indexes cannot declare for every database.
+        indexes = [models.Index(fields=["project", "status"])]
 
     def __str__(self) -> str:
         return self.title

@@ -311,3 +311,26 @@ def test_api_bulk_import_queues_one_job_for_its_rows(
     assert body["rows"][-1]["message"] == "video_id 'api-0' repeats line 1"
     assert len(queued) == 1
     assert ConfirmedLabel.objects.filter(source=LabelSource.IMPORT).count() == 4
+
+
+def test_text_and_metadata_are_stored_exactly_as_written_whatever_their_characters(
+    project: Project,
+) -> None:
+    title = 'Tab\there, back\\slash \\N, "quotes" и \\. конец'
+    description = "Строка 1\nСтрока 2\r\nC:\\path\\to\tfile \x00NUL, emoji 🎬, \u2028 separator"
+    metadata = {
+        "channel": "A\tB\\C\nD",
+        "views": 12,
+        "rating": 4.5,
+        "live": False,
+        "nested": {"list": [1, "два", None]},
+    }
+    rows = _rows({"video_id": "tricky\\1", "title": title, "description": description, **metadata})
+
+    report = videos_import_rows(project=project, rows=rows, base_dir=None)
+
+    assert report.summary() == "1 imported, 0 skipped, 0 failed"
+    video = Video.objects.get()
+    assert (video.external_id, video.title) == ("tricky\\1", title)
+    assert video.description == description.replace("\x00", "")
+    assert video.metadata == metadata

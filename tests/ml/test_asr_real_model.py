@@ -86,7 +86,9 @@ def test_english_speech_is_transcribed_with_few_word_errors(
     for name, reference in (("cooking", COOKING), ("rocket", ROCKET)):
         transcript = transcribe(clips[name], tiny_en)
         rate = word_error_rate(reference, transcript.text)
-        assert rate <= MAX_WORD_ERROR_RATE, f"{name}: {rate:.0%} of words wrong: {transcript.text!r}"
+        assert rate <= MAX_WORD_ERROR_RATE, (
+            f"{name}: {rate:.0%} of words wrong: {transcript.text!r}"
+        )
 
 
 def test_segments_follow_the_speech_in_time_and_the_language_is_reported(

@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import reset_queries
 
 from annotations.manifest import ManifestError, open_manifest
 from annotations.models import Project
@@ -50,6 +51,11 @@ class Command(BaseCommand):
         quiet = options["quiet_rows"]
 
         def show(position: int, total: int, outcome: RowOutcome) -> None:
+            if position % 1000 == 0:
+                # With DEBUG on, Django keeps the text of every query (up to 9,000 of them,
+                # a batch's lookups are long): a request drops them when it ends, a
+                # long import must do it itself.
+                reset_queries()
             if quiet and outcome.status != "failed" and not outcome.warnings:
                 return
             label = f"line {outcome.line}" + (
