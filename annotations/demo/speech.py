@@ -49,8 +49,8 @@ SPOKEN_CLIPS: tuple[SpokenClip, ...] = (
         title="Saturn and its rings",
         description="Astronomy in a minute, narrated in English (no subtitles: speech recognised).",
         speech=(
-            "Saturn is the second largest planet. Its rings are made of ice and rock, "
-            "and you can see them with a small telescope on a clear night."
+            "Saturn is a giant planet with bright rings. On a clear night you can see "
+            "the rings with a small telescope."
         ),
         scene="space",
         tags=("Наука: Космос и астрономия",),
