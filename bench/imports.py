@@ -33,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,10 +161,12 @@ def _setup_django() -> None:
 class _Timeline(io.StringIO):
     """The command's output: counts its row lines and notes when each tenth was reached."""
 
-    def __init__(self, rows: int) -> None:
+    def __init__(self, rows: int, server_cpu: Callable[[], float | None]) -> None:
         super().__init__()
         self.rows, self.lines, self.started = rows, 0, time.perf_counter()
+        self.server_cpu = server_cpu
         self.marks: list[float] = []
+        self.server_marks: list[float | None] = []
         self.last = ""
 
     def write(self, text: str) -> int:
@@ -171,6 +174,7 @@ class _Timeline(io.StringIO):
             self.lines += 1
             if self.lines * 10 >= (len(self.marks) + 1) * self.rows:
                 self.marks.append(time.perf_counter() - self.started)
+                self.server_marks.append(self.server_cpu())
         else:
             self.last = text.strip()
         return len(text)
@@ -201,7 +205,7 @@ def child(manifest: Path, project_name: str, rows: int) -> None:
         backend = int(cursor.fetchone()[0])
     rss_before = _peak_rss_mb()
     # Every row's line is printed, as the command does by default, into a counter.
-    out = _Timeline(rows)
+    out = _Timeline(rows, lambda: _process_cpu_seconds(backend))
     server_cpu = _process_cpu_seconds(backend)
     own_cpu = time.process_time()
     out.started = started = time.perf_counter()
@@ -210,6 +214,11 @@ def child(manifest: Path, project_name: str, rows: int) -> None:
     own_cpu = time.process_time() - own_cpu
     server_after = _process_cpu_seconds(backend)
     marks = [0.0, *out.marks]
+    server_marks = [server_cpu, *out.server_marks]
+    server_tenths = [
+        (b - a) / (rows / 10) * 1e6 if a is not None and b is not None else None
+        for a, b in itertools.pairwise(server_marks)
+    ]
     print(
         json.dumps(
             {
@@ -218,6 +227,7 @@ def child(manifest: Path, project_name: str, rows: int) -> None:
                 "rss_before_mb": rss_before,
                 "peak_mb": _peak_rss_mb(),
                 "tenths": [rows / 10 / (b - a) for a, b in itertools.pairwise(marks)],
+                "server_tenths": server_tenths,
                 "client_cpu": own_cpu,
                 "server_cpu": (
                     server_after - server_cpu
@@ -295,7 +305,8 @@ def _measure(result: Result, manifest: Path, project_name: str) -> None:
     print(
         f"  {result.label}: {result.seconds[-1]:.1f} s, "
         f"{result.rows / result.seconds[-1]:,.0f} videos/s, peak {result.peak_mb[-1]:.0f} MB, "
-        f"by tenths {', '.join(f'{rate:,.0f}' for rate in result.tenths)} ({result.summary})",
+        f"by tenths {', '.join(f'{rate:,.0f}' for rate in result.tenths)}; PostgreSQL µs/video "
+        f"by tenths {', '.join(_cpu(cpu) for cpu in data['server_tenths'])} ({result.summary})",
         file=sys.stderr,
     )
 
@@ -315,6 +326,10 @@ def _maintain(*, vacuum: bool = False) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(f"{'VACUUM ANALYZE' if vacuum else 'ANALYZE'} {', '.join(TABLES)}")
+
+
+def _cpu(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
 
 
 def _audit(project_name: str) -> str:

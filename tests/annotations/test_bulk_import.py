@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django_q.models import Task
 
 from annotations.manifest import ManifestRow, open_manifest, row_from_mapping
@@ -28,6 +29,7 @@ from annotations.models import (
     VideoStatus,
 )
 from annotations.services.media.video_import import RowOutcome, videos_import_rows
+from annotations.services.media.video_import.bulk import video_statistics_refresh
 from ml.synthetic_media import write_video
 from tests.factories import client_for, make_tag, make_video
 
@@ -334,3 +336,18 @@ def test_text_and_metadata_are_stored_exactly_as_written_whatever_their_characte
     assert (video.external_id, video.title) == ("tricky\\1", title)
     assert video.description == description.replace("\x00", "")
     assert video.metadata == metadata
+
+
+def test_the_video_tables_statistics_can_be_refreshed_by_an_import(project: Project) -> None:
+    videos_import_rows(
+        project=project, rows=_rows(*({"title": f"Видео {n}"} for n in range(30))), base_dir=None
+    )
+
+    assert video_statistics_refresh()
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples FROM pg_class WHERE relname = %s", [Video._meta.db_table]
+            )
+            assert cursor.fetchone()[0] == 30
