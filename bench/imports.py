@@ -9,15 +9,18 @@ the tasks Label Studio imported at 751 tasks/s on this machine (its API, Postgre
 10,000 tasks); that figure is printed beside ours. Manifests are written once to
 var/bench/ and reused. Every import runs in a fresh process with DEBUG off, as in
 production, timed from inside (the command alone, without Python's start, printing a
-line per row as it does by default); the rate of its first and last tenth of rows shows
-whether it slows as the project grows, and its peak resident memory (VmHWM) is its own.
-The CPU time of the importer and of its PostgreSQL backend (read from /proc, on this
-machine) tells the cost apart from the load of the machine. After the largest size, a further
-10,000 rows go into that grown project: the cost of a batch must not grow with the
-project. The label store audit runs on every imported project, and the bench's projects
-are deleted at the end (--keep leaves them).
+line per row as it does by default); the rates of its second and last tenth of rows
+show whether it slows as the project grows (PostgreSQL's CPU by tenths is printed as it
+goes), and its peak resident memory (VmHWM) is its own. The CPU time of the importer and
+of its PostgreSQL backend (read from /proc, on this machine) tells the cost apart from
+the load of the machine. After the largest size, a further 10,000 rows go into that
+grown project: the cost of a batch must not grow with the project. The label store
+audit runs on every imported project, and the bench's projects are deleted at the end
+(--keep leaves them).
 
-Use a database of its own: it fills the tables and deletes its projects afterwards.
+Use a database of its own: it fills the tables, deletes its projects afterwards, and runs
+ANALYZE and VACUUM on the video and label tables as autovacuum would (the development
+server runs without it).
 """
 
 from __future__ import annotations

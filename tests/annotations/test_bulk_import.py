@@ -338,7 +338,9 @@ def test_text_and_metadata_are_stored_exactly_as_written_whatever_their_characte
     assert video.metadata == metadata
 
 
-def test_the_video_tables_statistics_can_be_refreshed_by_an_import(project: Project) -> None:
+def test_refreshing_the_statistics_gives_the_planner_the_imported_row_count(
+    project: Project,
+) -> None:
     videos_import_rows(
         project=project, rows=_rows(*({"title": f"Видео {n}"} for n in range(30))), base_dir=None
     )

@@ -74,9 +74,16 @@ def video_statistics_refresh() -> bool:
     """
     if connection.vendor != "postgresql":
         return True
+    quote = connection.ops.quote_name
+    # Only the columns the lookups filter on: with no column list ANALYZE also computes
+    # the full-text index's expression for every sampled row (1.3 s of CPU each time).
+    columns = ", ".join(
+        quote(str(Video._meta.get_field(name).column))
+        for name in ("project", "external_id", "sha256", "title")
+    )
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(Video._meta.db_table)}")
+            cursor.execute(f"ANALYZE {quote(Video._meta.db_table)} ({columns})")
     except DatabaseError as exc:
         logger.warning("could not analyse the video table, imports may slow down: %s", exc)
         return False
