@@ -77,10 +77,8 @@ def video_statistics_refresh() -> bool:
     quote = connection.ops.quote_name
     # Only the columns the lookups filter on: with no column list ANALYZE also computes
     # the full-text index's expression for every sampled row (1.3 s of CPU each time).
-    columns = ", ".join(
-        quote(str(Video._meta.get_field(name).column))
-        for name in ("project", "external_id", "sha256", "title")
-    )
+    column = {field.name: str(field.column) for field in Video._meta.concrete_fields}
+    columns = ", ".join(quote(column[name]) for name in ("project", "external_id", "sha256", "title"))
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {quote(Video._meta.db_table)} ({columns})")
