@@ -33,7 +33,7 @@ def ingest(video_id: int, steps: Sequence[str] | None = None) -> None:
 
 
 def ingest_videos(video_ids: Sequence[int]) -> None:
-    """Process many new videos in one job (a bulk import's batch), each claimed on its own."""
+    """Process many new videos in one job (part of an import's batch), each claimed alone."""
     if not video_ids:
         return
     _on_commit(

@@ -3,8 +3,8 @@
 Rows are read one batch at a time, so a manifest of a million rows is never held
 whole. In a batch, what the project already has is looked up once for all its rows;
 the text-only rows (the Rutube layout: id, title, description, tags) are then stored
-together, with their confirmed tags and history, and queued for processing as one
-job. Rows with a file or a URL still go one by one through the checks of
+together, with their confirmed tags and history, and queued for processing in jobs of
+a few hundred videos. Rows with a file or a URL still go one by one through the checks of
 ``media_prepare``: fetching and probing media cannot be batched.
 
 A row that fails is reported with its line and reason and the others go on. A row
