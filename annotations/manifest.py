@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,40 +85,62 @@ def _row_problem(row: ManifestRow) -> str:
     return ""
 
 
-def read_csv_rows(text: str) -> Iterator[ManifestRow]:
-    reader = csv.DictReader(io.StringIO(text), restkey="\x00extra")
-    if not reader.fieldnames:
+def _lines(source: str | Iterable[str]) -> Iterable[str]:
+    return io.StringIO(source) if isinstance(source, str) else source
+
+
+def _csv_records(source: str | Iterable[str], *, parse: bool) -> Iterator[ManifestRow | None]:
+    """The rows of a CSV manifest; with ``parse`` off, only a None for each (to count them).
+
+    Counting and reading share this loop, so the count announced before an import is the
+    number of rows it goes through; counting builds nothing per row.
+    """
+    reader = csv.reader(_lines(source))
+    fieldnames = next(reader, [])
+    if not fieldnames:
         raise ManifestError("the CSV manifest has no header row")
-    header = [name.strip().lower() for name in reader.fieldnames]
+    header = [name.strip().lower() for name in fieldnames]
     if not {"title", "file", "path", "url"} & set(header):
         raise ManifestError(
             "the CSV header needs a title or a file column (video_id,title,description,tags,file)"
         )
+    width = len(header)
     for record in reader:
+        if not record:
+            continue  # a blank line
         line = reader.line_num
-        extra = record.pop("\x00extra", None)
-        if extra:
-            yield ManifestRow(
-                line=line,
-                error=(
-                    f"the row has {len(header) + len(extra)} values "
-                    f"but the header has {len(header)} columns"
-                ),
+        if len(record) > width:
+            yield (
+                ManifestRow(
+                    line=line,
+                    error=f"the row has {len(record)} values but the header has {width} columns",
+                )
+                if parse
+                else None
             )
-            continue
-        if any(value is None for value in record.values()):
-            yield ManifestRow(
-                line=line, error=f"the row has fewer values than the header's {len(header)} columns"
+        elif len(record) < width:
+            yield (
+                ManifestRow(
+                    line=line, error=f"the row has fewer values than the header's {width} columns"
+                )
+                if parse
+                else None
             )
-            continue
-        if not any((value or "").strip() for value in record.values()):
-            continue
-        yield row_from_mapping(line, dict(record))
+        elif any(value.strip() for value in record):
+            yield (
+                row_from_mapping(line, dict(zip(fieldnames, record, strict=True)))
+                if parse
+                else None
+            )
 
 
-def read_jsonl_rows(text: str) -> Iterator[ManifestRow]:
-    for line, raw in enumerate(text.splitlines(), start=1):
+def _jsonl_records(source: str | Iterable[str], *, parse: bool) -> Iterator[ManifestRow | None]:
+    lines = source.splitlines() if isinstance(source, str) else source
+    for line, raw in enumerate(lines, start=1):
         if not raw.strip():
+            continue
+        if not parse:
+            yield None
             continue
         try:
             data = json.loads(raw)
@@ -131,21 +153,75 @@ def read_jsonl_rows(text: str) -> Iterator[ManifestRow]:
         yield row_from_mapping(line, data)
 
 
-def read_manifest(path: Path) -> list[ManifestRow]:
+def read_csv_rows(source: str | Iterable[str]) -> Iterator[ManifestRow]:
+    """The rows of a CSV manifest, from its text or from an iterable of its lines."""
+    for row in _csv_records(source, parse=True):
+        assert row is not None
+        yield row
+
+
+def read_jsonl_rows(source: str | Iterable[str]) -> Iterator[ManifestRow]:
+    for row in _jsonl_records(source, parse=True):
+        assert row is not None
+        yield row
+
+
+_READERS = {".csv": _csv_records, ".jsonl": _jsonl_records, ".ndjson": _jsonl_records}
+
+
+@dataclass
+class Manifest:
+    """A manifest file checked whole and counted; iterating reads its rows one at a time.
+
+    Opening it reads the file once (UTF-8, the CSV's header and quoting) without keeping
+    it, so a manifest that cannot be read is refused before anything is imported, and an
+    import of a million rows holds one row at a time, not the file.
+    """
+
+    path: Path
+    count: int
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[ManifestRow]:
+        # The lines are split and decoded as when counting, so both passes see one file.
+        for row in _READERS[self.path.suffix.lower()](_checked_lines(self.path), parse=True):
+            assert row is not None
+            yield row
+
+
+def _checked_lines(path: Path) -> Iterator[str]:
+    """The file's lines (ended by "\\n"), decoded; ManifestError at the first byte not UTF-8."""
+    offset = 0
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ManifestError(
+                    f"{path.name} is not UTF-8 text ({exc.reason} at byte {offset + exc.start})"
+                ) from None
+            offset += len(raw)
+            yield text.removeprefix("\ufeff") if number == 0 else text
+
+
+def open_manifest(path: Path) -> Manifest:
+    """Check and count a manifest; raises ManifestError when it cannot be read at all."""
+    suffix = path.suffix.lower()
+    if suffix not in _READERS:
+        if not path.exists():
+            raise ManifestError(f"manifest not found: {path}")
+        raise ManifestError(f"unknown manifest type {suffix or '(none)'!r}: use .csv or .jsonl")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        count = sum(1 for _ in _READERS[suffix](_checked_lines(path), parse=False))
     except FileNotFoundError:
         raise ManifestError(f"manifest not found: {path}") from None
-    except UnicodeDecodeError as exc:
-        raise ManifestError(
-            f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start})"
-        ) from None
-    suffix = path.suffix.lower()
-    try:
-        if suffix in {".jsonl", ".ndjson"}:
-            return list(read_jsonl_rows(text))
-        if suffix == ".csv":
-            return list(read_csv_rows(text))
     except csv.Error as exc:
         raise ManifestError(f"the CSV cannot be read: {exc}") from None
-    raise ManifestError(f"unknown manifest type {suffix or '(none)'!r}: use .csv or .jsonl")
+    return Manifest(path, count)
+
+
+def read_manifest(path: Path) -> list[ManifestRow]:
+    """Every row of a manifest, in a list (for small files; imports iterate open_manifest)."""
+    return list(open_manifest(path))

@@ -6,7 +6,10 @@ service never imports this module.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from annotations.services.jobs.control import job_run, jobs_sweep
+from annotations.services.jobs.lifecycle import stop_requested
 from annotations.services.learning.training import scheduled_retraining
 
 
@@ -17,6 +20,23 @@ def run_job(job_id: int) -> str:
 def sweep_jobs() -> str:
     """The schedule every minute: jobs of dead workers queued again or failed."""
     return jobs_sweep().describe()
+
+
+def run_jobs(job_ids: list[int]) -> str:
+    """Jobs handed over together (a bulk import's batch), each claimed and run alone.
+
+    A worker that is stopping leaves the rest queued: the sweeper hands them over again.
+    """
+    outcomes: Counter[str] = Counter()
+    for job_id in job_ids:
+        if stop_requested():
+            outcomes["left queued (the worker is stopping)"] += 1
+            continue
+        outcome = job_run(job_id)
+        outcomes[outcome.split(": ", 1)[-1].split(",", 1)[0]] += 1
+    return f"{len(job_ids)} jobs: " + "; ".join(
+        f"{count} {outcome}" for outcome, count in sorted(outcomes.items())
+    )
 
 
 def retrain_if_needed() -> str:

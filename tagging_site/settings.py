@@ -199,6 +199,11 @@ if MEDIA_STORAGE == "s3":
 MAX_UPLOAD_BYTES = env_bytes("MAX_UPLOAD_BYTES", 2 * 1024**3)
 # Uploads above this size are streamed to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024**2
+# Largest request body read into memory (JSON and form fields; uploaded files stream to
+# disk whatever their size). Django's 2.5 MB by default: the one endpoint that takes more,
+# the bulk import API (5,000 rows, up to tens of MB of escaped Russian text), reads its
+# body with a limit of its own (annotations/api/parsers.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_bytes("MAX_REQUEST_BODY_BYTES", 2621440)
 
 # Folders that manifests and folder scans may read media from. Nothing outside
 # them is ever opened, whatever a manifest says.

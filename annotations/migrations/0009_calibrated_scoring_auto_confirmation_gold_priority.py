@@ -70,7 +70,7 @@ class Migration(migrations.Migration):
                     "target_precision",
                     models.FloatField(
                         default=0.95,
-                        help_text="A tag is trusted while the lower 95% confidence bound of the model's precision on it, measured against people's labels, is at least this.",
+                        help_text="A tag is trusted while the lower bound (at 95 in 100 confidence) of the model's precision on it, measured against people's labels, is at least this.",
                         validators=[
                             django.core.validators.MinValueValidator(0.5),
                             django.core.validators.MaxValueValidator(0.999),

@@ -29,8 +29,8 @@ class ProjectQuality(models.Model):
         default=0.95,
         validators=[MinValueValidator(0.5), MaxValueValidator(0.999)],
         help_text=_(
-            "A tag is trusted while the lower 95% confidence bound of the model's precision "
-            "on it, measured against people's labels, is at least this."
+            "A tag is trusted while the lower bound (at 95 in 100 confidence) of the model's "
+            "precision on it, measured against people's labels, is at least this."
         ),
     )
     min_score = models.FloatField(

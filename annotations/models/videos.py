@@ -110,6 +110,9 @@ class Video(models.Model):
                 name="video_sha256_is_hex",
             ),
         ]
+        # Migration 0011 adds an index on the title of text-only videos (no id, no file),
+        # by which an import recognises them: a hash index on PostgreSQL, which Django's
+        # model indexes cannot declare for every database.
         indexes = [
             models.Index(fields=["project", "status"]),
             models.Index(

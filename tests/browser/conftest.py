@@ -42,7 +42,10 @@ def browser() -> Iterator[Browser]:
         if os.environ.get("REQUIRE_BROWSER") == "1":
             pytest.fail(message + " REQUIRE_BROWSER=1 is set, so this is a failure.")
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # Assertions wait as long as actions: the suite keeps both cores busy.
+    expect.set_options(timeout=20_000)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -53,7 +56,8 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser, live_server: LiveServer, transactional_db: None) -> Iterator[Page]:
     context = browser.new_context(base_url=live_server.url, locale="en-US")
-    context.set_default_timeout(10_000)
+    # Generous: the media element loads a file and seeks while the test suite loads both cores.
+    context.set_default_timeout(20_000)
     page = context.new_page()
     yield page
     # Leaving a labeling page sends its active seconds; drain them first, so no

@@ -4,11 +4,13 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import reset_queries
 
-from annotations.manifest import ManifestError, read_manifest
+from annotations.manifest import ManifestError, open_manifest
 from annotations.models import Project
 from annotations.services.media.sources import SourceRejected
 from annotations.services.media.video_import import (
+    BATCH_SIZE,
     RowOutcome,
     videos_import_rows,
     videos_scan_folder,
@@ -29,6 +31,12 @@ class Command(BaseCommand):
             "source", type=Path, help="A manifest (.csv, .jsonl) or a folder to scan."
         )
         parser.add_argument("--quiet-rows", action="store_true", help="Print only the summary.")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=BATCH_SIZE,
+            help=f"Rows looked up and stored together (default {BATCH_SIZE}).",
+        )
 
     def handle(self, *args: object, **options: Any) -> None:
         try:
@@ -38,9 +46,16 @@ class Command(BaseCommand):
                 f"no project named {options['project']!r}; import a taxonomy to create one"
             ) from None
         source: Path = options["source"]
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1")
         quiet = options["quiet_rows"]
 
         def show(position: int, total: int, outcome: RowOutcome) -> None:
+            if position % 1000 == 0:
+                # With DEBUG on, Django keeps the text of every query (up to 9,000 of them,
+                # a batch's lookups are long): a request drops them when it ends, a
+                # long import must do it itself.
+                reset_queries()
             if quiet and outcome.status != "failed" and not outcome.warnings:
                 return
             label = f"line {outcome.line}" + (
@@ -56,11 +71,15 @@ class Command(BaseCommand):
             if source.is_dir():
                 report = videos_scan_folder(project=project, folder=source, progress=show)
             else:
+                # Read as it goes and counted, not kept: a manifest of a million rows
+                # holds one batch at a time.
                 report = videos_import_rows(
                     project=project,
-                    rows=read_manifest(source),
+                    rows=open_manifest(source),
                     base_dir=source.resolve().parent,
                     progress=show,
+                    keep_outcomes=False,
+                    batch_size=options["batch_size"],
                 )
         except (ManifestError, SourceRejected) as exc:
             raise CommandError(str(exc)) from None

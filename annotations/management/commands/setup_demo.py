@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from annotations.demo.catalog import write_demo_media
+from annotations.demo.speech import write_spoken_clips
 from annotations.manifest import read_manifest
 from annotations.models import Assignment, Project
 from annotations.roles import Role, roles_bootstrap
@@ -56,9 +57,31 @@ class Command(BaseCommand):
         for outcome in report.outcomes:
             if outcome.status == "failed":
                 self.stdout.write(self.style.WARNING(f"  line {outcome.line}: {outcome.message}"))
+        self._spoken_clips(project, manifest.parent)
         self._assign(project)
         call_command("schedule_retraining", stdout=self.stdout)
         self._print_credentials(credentials, options["credentials_file"])
+
+    def _spoken_clips(self, project: Project, folder: Path) -> None:
+        manifest = write_spoken_clips(folder)
+        if manifest is None:
+            self.stdout.write(
+                self.style.WARNING(
+                    "English clips with live speech recognition skipped: espeak-ng is not "
+                    "installed (Debian: apt-get install espeak-ng)."
+                )
+            )
+            return
+        report = videos_import_rows(
+            project=project, rows=read_manifest(manifest), base_dir=manifest.parent
+        )
+        self.stdout.write(
+            f"English clips without subtitles: {report.summary()}; the worker transcribes "
+            f"them with WHISPER_MODEL={settings.WHISPER_MODEL}"
+        )
+        for outcome in report.outcomes:
+            if outcome.status == "failed":
+                self.stdout.write(self.style.WARNING(f"  line {outcome.line}: {outcome.message}"))
 
     def _users(self) -> list[tuple[str, str, Role]]:
         credentials = []

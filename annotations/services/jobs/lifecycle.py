@@ -33,7 +33,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -48,12 +48,16 @@ from django.utils import timezone
 
 from annotations import enqueue
 from annotations.models import Job, Project
+from annotations.services.bulk_copy import CopyRows, next_ids
 from annotations.services.errors import StateConflict
 
 logger = logging.getLogger(__name__)
 
 # Seconds between two progress writes of one run, so a fast loop does not flood the database.
 PROGRESS_INTERVAL = 0.5
+# Jobs handed to the broker in one task by ``jobs_request_new``: enough that a bulk import
+# queues few tasks, few enough that several workers share a batch.
+JOB_GROUP_SIZE = 500
 
 
 class JobStopped(BaseException):
@@ -216,6 +220,41 @@ def job_request(
                 hand_over(job)
         job.refresh_from_db()
     return job
+
+
+def jobs_request_new(
+    *, kind: str, project: Project, object_ids: Sequence[int], user: User | None = None
+) -> list[int]:
+    """A queued job for each of these new objects, inserted at once (a bulk import's batch).
+
+    The objects were created in this transaction, so none has a job yet. The jobs are
+    handed to the broker in groups of JOB_GROUP_SIZE, one task a group, each job still
+    claimed on its own: a million tasks would cost the broker more than the import.
+    """
+    if not object_ids:
+        return []
+    now = timezone.now()
+    prototype = Job(kind=kind, project=project, stage="queued", enqueued_at=now, requested_by=user)
+    if connection.vendor == "postgresql":
+        ids = next_ids(Job, len(object_ids))
+        rows = CopyRows(prototype, ["id", "object_id"])
+        rows.copy(rows.line(pk, object_id) for pk, object_id in zip(ids, object_ids, strict=True))
+    else:
+        created = Job.objects.bulk_create(
+            Job(
+                kind=kind,
+                project=project,
+                object_id=object_id,
+                stage="queued",
+                enqueued_at=now,
+                requested_by=user,
+            )
+            for object_id in object_ids
+        )
+        ids = [job.pk for job in created]
+    for start in range(0, len(ids), JOB_GROUP_SIZE):
+        enqueue.jobs(ids[start : start + JOB_GROUP_SIZE], kind)
+    return ids
 
 
 # --- Claiming -------------------------------------------------------------------------

@@ -148,8 +148,12 @@ def _delete_video(video: Video) -> None:
     names = [str(video.source_file.name), str(video.subtitles_file.name)]
     names += [str(k.image.name) for k in video.keyframes.all()]
     storage = video.source_file.storage
-    Job.objects.filter(kind=Job.Kind.INGEST, object_id=video.pk).delete()
-    video.delete()
+    with transaction.atomic():
+        # Locked first: a suggestions refresh writing this video's rows finishes before
+        # the delete collects them (and skips the video once it is gone).
+        Video.objects.select_for_update().filter(pk=video.pk).first()
+        Job.objects.filter(kind=Job.Kind.INGEST, object_id=video.pk).delete()
+        video.delete()
 
     def delete_files() -> None:
         for name in filter(None, names):

@@ -164,25 +164,33 @@ def _store(
     tags: dict[str, Tag],
     version: ModelVersion | None,
 ) -> int:
-    rows = [
-        Suggestion(
-            video=video,
-            tag=tags[scored.tag],
-            model_version=version,
-            score=round(scored.score, 4),
-            rank=rank,
-            above_threshold=scored.above_threshold,
-        )
+    kept = {
+        video.pk: [s for s in ranking if s.tag in tags and s.score > 0]
         for video, ranking in zip(videos, rankings, strict=True)
-        # A zero score means "no evidence at all": not worth an annotator's glance.
-        for rank, scored in enumerate(
-            (s for s in ranking if s.tag in tags and s.score > 0), start=1
-        )
-    ]
-    kept: dict[int, list[ScoredTag]] = {}
-    for video, ranking in zip(videos, rankings, strict=True):
-        kept[video.pk] = [s for s in ranking if s.tag in tags and s.score > 0]
+    }
     with transaction.atomic():
+        # Locked in id order: a video deleted meanwhile (a prediction's, not kept) is
+        # skipped, and one being deleted waits for these rows and takes them with it.
+        present = set(
+            Video.objects.select_for_update()
+            .filter(pk__in=list(kept))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        videos = [video for video in videos if video.pk in present]
+        rows = [
+            Suggestion(
+                video=video,
+                tag=tags[scored.tag],
+                model_version=version,
+                score=round(scored.score, 4),
+                rank=rank,
+                above_threshold=scored.above_threshold,
+            )
+            for video in videos
+            # A zero score means "no evidence at all": not worth an annotator's glance.
+            for rank, scored in enumerate(kept[video.pk], start=1)
+        ]
         Suggestion.objects.filter(video__in=videos).delete()
         Suggestion.objects.bulk_create(rows)
         for video in videos:

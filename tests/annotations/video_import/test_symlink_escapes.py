@@ -16,7 +16,8 @@ from django.conf import settings
 
 from annotations.models import Project, Video
 from annotations.services.media.sources import SourceRejected
-from annotations.services.media.video_import import MAX_SUBTITLE_BYTES, videos_scan_folder
+from annotations.services.media.video_import import videos_scan_folder
+from annotations.services.media.video_import.single import MAX_SUBTITLE_BYTES
 from ml.synthetic_media import write_srt
 from tests.annotations.video_import.helpers import (
     Library,

