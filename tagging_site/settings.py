@@ -283,7 +283,9 @@ if TASK_BROKER == "redis" and not REDIS_URL:
 _task_timeout = env_int("TASK_TIMEOUT_SECONDS", 3 * 3600, minimum=10)
 _task_workers = env_int("TASK_WORKERS", 2, minimum=1)
 Q_CLUSTER: dict[str, object] = {
-    "name": "tagging",
+    # The queue's name (the Redis list key, and the salt task payloads are signed with):
+    # every web process and worker of one site must use the same.
+    "name": env_str("TASK_QUEUE_NAME") or "tagging",
     "workers": _task_workers,
     "timeout": _task_timeout,
     # A task is handed to another worker only after the first had time to finish.

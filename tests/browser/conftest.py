@@ -69,7 +69,11 @@ def page(browser: Browser, live_server: LiveServer, transactional_db: None) -> I
 
 def log_in(page: Page, username: str, password: str) -> None:
     """Log in with the keyboard only: the user name field has the focus on arrival."""
+    from playwright.sync_api import expect
+
     page.goto("/accounts/login/")
+    # Typing before the autofocus lands would lose the first keys on a loaded machine.
+    expect(page.locator("input[name=username]")).to_be_focused()
     page.keyboard.type(username)
     page.keyboard.press("Tab")
     page.keyboard.type(password)

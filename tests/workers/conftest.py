@@ -3,8 +3,9 @@
 They need PostgreSQL: the workers open the test database from their own processes, and
 pytest-django's SQLite test database lives in the test's memory; on SQLite these tests
 are skipped, saying so. The Redis ones need a Redis at TEST_REDIS_URL
-(``redis://127.0.0.1:6379/5`` by default, a database they may empty); without one they
-are skipped, unless REQUIRE_REDIS=1 (CI), where they fail.
+(``redis://127.0.0.1:6379/5`` by default); each test queues under a name of its own, so
+that nothing else using that Redis can take or leave its tasks. Without one they are
+skipped, unless REQUIRE_REDIS=1 (CI), where they fail.
 
 The workers run with a short heartbeat (JOB_HEARTBEAT_SECONDS=0.5, stale after 3 s) so
 that a killed worker's jobs are taken up in seconds, and with ``tests.workers.settings``,
@@ -19,6 +20,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -216,14 +218,23 @@ def workers(worker_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[...
 
 
 @pytest.fixture
-def redis_broker(monkeypatch: pytest.MonkeyPatch, worker_env: dict[str, str]) -> str:
-    """Jobs go through Redis: the test queues to it, its workers take from it."""
+def redis_broker(monkeypatch: pytest.MonkeyPatch, worker_env: dict[str, str]) -> Iterator[str]:
+    """Jobs go through Redis: the test queues to it, its workers take from it.
+
+    The queue has a name of this test's own (django-q2's cluster name, which is also the
+    Redis list key and the salt its payloads are signed with), so that no other client of
+    that Redis, nor a task left by an earlier run, can take or feed this test's workers.
+    """
     import redis
 
     redis_or_skip()
-    redis.from_url(REDIS_URL).flushdb()
+    queue = f"tagging-test-{uuid.uuid4().hex[:12]}"
     # Conf was read from the settings at start-up: point this process's broker at Redis.
     monkeypatch.setattr(Conf, "ORM", None)
     monkeypatch.setattr(Conf, "REDIS", REDIS_URL)
-    worker_env.update(TASK_BROKER="redis", REDIS_URL=REDIS_URL)
-    return REDIS_URL
+    monkeypatch.setattr(Conf, "PREFIX", queue)
+    monkeypatch.setattr(Conf, "CLUSTER_NAME", queue)
+    worker_env.update(TASK_BROKER="redis", REDIS_URL=REDIS_URL, TASK_QUEUE_NAME=queue)
+    yield REDIS_URL
+    client = redis.from_url(REDIS_URL)
+    client.delete(queue, *client.keys(f"django_q:{queue}:*"))
