@@ -21,6 +21,7 @@ from annotations.selectors import (
     model_history_for_user,
     model_report,
 )
+from annotations.selectors.model_registry import can_roll_back
 from annotations.selectors.monitoring import model_monitoring
 from annotations.services.learning.registry import (
     PromotionRefused,
@@ -65,6 +66,7 @@ def _models_context(request: AuthenticatedHttpRequest, project: Project) -> dict
         "refresh_job": job_context(request, refresh_job),
         "busy": training is not None or (refresh_job is not None and refresh_job.is_active),
         "can_retrain": request.user.has_perm(P_RETRAIN),
+        "can_roll_back": can_roll_back(project),
         "new_labels": new_labels_since_last_version(project),
         "history": model_history_for_user(request.user, project),
         **auto_confirm_context(request, project),

@@ -63,3 +63,20 @@ def test_every_message_of_the_catalog_is_translated_and_compiled() -> None:
     ]
     assert untranslated == []
     assert (CATALOG / "django.mo").is_file()
+
+
+def test_a_running_jobs_stage_is_said_in_russian_part_by_part() -> None:
+    from django.utils import translation
+
+    from annotations.views.display import job_stage
+
+    with translation.override("ru"):
+        assert job_stage("fold 2/5, candidate 1/3") == "фолд 2 из 5, вариант 1 из 3"
+        assert job_stage("final model: features: text features") == (
+            "итоговая модель: признаки: признаки текста"
+        )
+        assert job_stage("transcript") == "Расшифровка"
+        # A part no phrase knows (a library's words) stays as the job wrote it.
+        assert job_stage("best of 4: C=1.0, tfidf") == "лучшая из 4: C=1.0, tfidf"
+    with translation.override("en"):
+        assert job_stage("held-out evaluation") == "evaluation on held-out videos"

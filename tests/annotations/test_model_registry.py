@@ -117,3 +117,17 @@ def test_the_models_page_lists_the_history_and_a_rollback_keeps_its_reason(
     history = page[page.index('id="model-history"') :]
     assert history.index("back to v2") < history.index("v3 promoted") < history.index("v1 promoted")
     assert "v3 tags cats as dogs" in history and "replacing v3" in history
+
+
+def test_the_models_page_offers_a_rollback_only_while_an_earlier_version_is_there(
+    project: Project, admin_user: User
+) -> None:
+    client = client_for(admin_user)
+    rollback_form = f'action="/projects/{project.pk}/models/rollback/"'
+    versions = [_trained(project, n) for n in (1, 2)]
+    version_promote_by_gate(version=versions[0], reason="first model")
+    assert rollback_form not in client.get(f"/projects/{project.pk}/models/").content.decode()
+    model_promote(version=versions[1], user=admin_user, reason="better")
+    assert rollback_form in client.get(f"/projects/{project.pk}/models/").content.decode()
+    model_rollback(project=project, user=admin_user)
+    assert rollback_form not in client.get(f"/projects/{project.pk}/models/").content.decode()

@@ -13,24 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotations.models import Job, ModelEvent, ModelVersion, Project
+from annotations.selectors.model_registry import promotion_stack
 from annotations.services.errors import StateConflict
 from annotations.services.jobs.lifecycle import job_request
 
 
 class PromotionRefused(StateConflict):
     """A promotion or rollback the versions' states do not allow; the message says why."""
-
-
-def promotion_stack(project: Project) -> list[int]:
-    """Ids of the versions promoted in turn, the current one last."""
-    stack: list[int] = []
-    events = project.model_events.order_by("at", "id").values_list("action", "version_id")
-    for action, version_id in events:
-        if action == ModelEvent.Action.PROMOTED:
-            stack.append(version_id)
-        elif stack:
-            stack.pop()
-    return stack
 
 
 def _make_current(

@@ -1,0 +1,14 @@
+"""Stored English values said in the reader's language on the pages."""
+
+from __future__ import annotations
+
+from django import template
+
+from annotations.views.display import job_stage as say_job_stage
+
+register = template.Library()
+
+
+@register.filter
+def job_stage(stage: str) -> str:
+    return say_job_stage(stage)
