@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from annotations.models import Project
+from annotations.services.projects import EDITABLE_FIELDS
 from ml.taxonomy import split_tag_list
 
 MAX_TAXONOMY_BYTES = 5 * 1024 * 1024
@@ -66,17 +67,7 @@ class ProjectForm(forms.ModelForm):
 
     class Meta:
         model = Project
-        fields = [
-            "name",
-            "labeling_mode",
-            "annotators_per_video",
-            "queue_order",
-            "auto_confirm_agreement",
-            "review_majority_share",
-            "self_review",
-            "taxonomy_name",
-            "guidelines",
-        ]
+        fields = list(EDITABLE_FIELDS)
         widgets = {
             "labeling_mode": forms.RadioSelect,
             "queue_order": forms.RadioSelect,

@@ -8,6 +8,7 @@ always against the code next to it.
 from __future__ import annotations
 
 import gc
+import os
 import resource
 import time
 import tracemalloc
@@ -18,6 +19,29 @@ from typing import TypeVar
 ROOT = Path(__file__).resolve().parent.parent
 
 T = TypeVar("T")
+
+
+def django_setup(database_url: str) -> None:
+    """Django on ``database_url``, with DEBUG off: no query log, which would grow and slow
+    every request."""
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tagging_site.settings")
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.DEBUG = False
+
+
+def scratch_database(database_url: str) -> None:
+    """Django on a scratch database that the benchmark writes to, migrated; refused unless
+    the database's name contains 'bench', so a real one is never written to by mistake."""
+    if "bench" not in database_url.rsplit("/", 1)[-1]:
+        raise SystemExit("Use a scratch database whose name contains 'bench'; it is written to.")
+    django_setup(database_url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
 
 
 def timed(run: Callable[[], T]) -> tuple[T, float]:

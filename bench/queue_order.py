@@ -24,17 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import markdown_table
-
-
-def _setup(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tagging_site.settings")
-    import django
-    from django.conf import settings
-
-    django.setup()
-    settings.DEBUG = False
+from bench.common import markdown_table, scratch_database
 
 
 def _seed(size: int, rng: random.Random) -> Any:
@@ -114,17 +104,13 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--repeat", type=int, default=20)
     options = parser.parse_args()
-    if "bench" not in options.database_url.rsplit("/", 1)[-1]:
-        raise SystemExit("Use a scratch database whose name contains 'bench'; it is written to.")
-    _setup(options.database_url)
-    from django.core.management import call_command
+    scratch_database(options.database_url)
     from django.db import connection
 
     from annotations.models import Assignment
     from annotations.roles import Role, roles_bootstrap
     from annotations.services.labeling.queue import next_video_for
 
-    call_command("migrate", verbosity=0)
     roles_bootstrap()
     from django.contrib.auth.models import Group, User
 

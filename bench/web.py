@@ -28,18 +28,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import markdown_table, percentile, samples
+from bench.common import django_setup, markdown_table, percentile, samples, scratch_database
 from bench.web_seed import ANNOTATORS, WORDS, seed_project, seed_users
 
 
-def _setup(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tagging_site.settings")
-    import django
+def _local_host_only() -> None:
+    """The test client's requests come from 127.0.0.1."""
     from django.conf import settings
 
-    django.setup()
-    settings.DEBUG = False  # no query log: it would grow and slow every request
     settings.ALLOWED_HOSTS = ["127.0.0.1"]
 
 
@@ -205,7 +201,8 @@ def _measure(project: Any, user: Any, repeat: int) -> dict[str, Timing]:
 
 def _annotator_loop(args: tuple[str, int, int, float]) -> tuple[list[float], float]:
     database_url, project_id, user_id, seconds = args
-    _setup(database_url)
+    django_setup(database_url)
+    _local_host_only()
     from django.contrib.auth.models import User
 
     from annotations.models import Annotation, Project
@@ -272,14 +269,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0, help="of the 8-annotator run")
     parser.add_argument("--concurrency", type=int, default=8)
     options = parser.parse_args()
-    if "bench" not in options.database_url.rsplit("/", 1)[-1]:
-        raise SystemExit("Use a scratch database whose name contains 'bench'; it is written to.")
-
-    _setup(options.database_url)
-    from django.core.management import call_command
+    scratch_database(options.database_url)
+    _local_host_only()
     from django.db import connection
 
-    call_command("migrate", verbosity=0)
     rng = random.Random(7)  # noqa: S311 - seeded test data
     users = seed_users()
     annotators = users[:ANNOTATORS]

@@ -31,6 +31,15 @@ def _media_in_tmp(settings: Settings, tmp_path: Path) -> None:
 
 
 @pytest.fixture
+def text_only_training(settings: Settings, tmp_path: Path) -> None:
+    """Models are trained quickly into tmp_path: no parameter search, and features from the
+    text only (the embedding model named cannot load here, so image features are skipped)."""
+    settings.MODEL_DIR = tmp_path / "models"
+    settings.EMBEDDING_MODEL = str(tmp_path / "no-embedding-model")
+    settings.MODEL_SEARCH = "none"
+
+
+@pytest.fixture
 def import_root(tmp_path: Path) -> Path:
     return tmp_path / "imports"
 

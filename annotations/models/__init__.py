@@ -46,6 +46,7 @@ from annotations.models.videos import (
     Video,
     VideoFeatures,
     VideoStatus,
+    count_per_video,
 )
 
 __all__ = [
@@ -84,4 +85,5 @@ __all__ = [
     "Video",
     "VideoFeatures",
     "VideoStatus",
+    "count_per_video",
 ]

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from pathlib import PurePath
+from typing import Any
 
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from annotations.models.projects import Project
@@ -34,6 +36,13 @@ def keyframe_upload_to(instance: Keyframe, filename: str) -> str:
 
 # A video without suggestions: queued after every video the model has scored.
 UNCERTAINTY_UNKNOWN = 2.0
+
+
+def count_per_video(rows: models.QuerySet[Any]) -> Coalesce:
+    """How many of ``rows`` (already narrowed to ``video=OuterRef("pk")``) the outer video
+    has, 0 for none: an integer subquery to annotate a queryset of videos with."""
+    counted = rows.order_by().values("video").annotate(n=models.Count("*")).values("n")
+    return Coalesce(models.Subquery(counted, output_field=models.IntegerField()), models.Value(0))
 
 
 class VideoQuerySet(models.QuerySet["Video"]):

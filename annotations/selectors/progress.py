@@ -27,7 +27,6 @@ from django.db.models import (
     CharField,
     Count,
     Exists,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -39,7 +38,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from annotations.models import Annotation, ConfirmedLabel, Project, Video, VideoStatus
+from annotations.models import (
+    Annotation,
+    ConfirmedLabel,
+    Project,
+    Video,
+    VideoStatus,
+    count_per_video,
+)
 from annotations.selectors.review import with_agreement
 from annotations.selectors.visibility import sees_labels
 
@@ -67,14 +73,7 @@ class LabelingState:
 
 
 def _count_of(state: str) -> Coalesce:
-    counted = (
-        Annotation.objects.filter(video=OuterRef("pk"), state=state)
-        .order_by()
-        .values("video")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+    return count_per_video(Annotation.objects.filter(video=OuterRef("pk"), state=state))
 
 
 def with_labeling_state(videos: QuerySet[Video], project: Project) -> QuerySet[Video]:

@@ -12,11 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from annotations.roles import P_VIEW_ALL_ANNOTATIONS
-from annotations.selectors import get_project_for_user
-from annotations.selectors.access import require_project_perm
 from annotations.selectors.agreement import project_agreement
 from annotations.selectors.progress import LabelingState, Progress, project_progress
-from annotations.views.requests import AuthenticatedHttpRequest, require_perm
+from annotations.views.requests import AuthenticatedHttpRequest, project_for_perm
 
 # Past this, a projection says little; the chart stops there.
 PROJECTION_DAYS = 60
@@ -132,9 +130,7 @@ def _agreement_chart(per_tag: list) -> dict[str, object]:
 @require_GET
 def project_dashboard(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     refusal = _("Your role does not allow seeing the project's progress.")
-    require_perm(request, P_VIEW_ALL_ANNOTATIONS, refusal)
-    project = get_project_for_user(request.user, project_id)
-    require_project_perm(request.user, project, P_VIEW_ALL_ANNOTATIONS, refusal)
+    project = project_for_perm(request, project_id, P_VIEW_ALL_ANNOTATIONS, refusal)
     progress = project_progress(project)
     agreement = project_agreement(project)
     efforts = {effort.user.pk: effort for effort in agreement.annotators}

@@ -21,10 +21,13 @@ from django.views.decorators.http import require_http_methods
 
 from annotations.models import ExportSnapshot, Project
 from annotations.roles import P_EXPORT
-from annotations.selectors import exports_for_user, get_project_for_user
-from annotations.selectors.access import require_project_perm
+from annotations.selectors import exports_for_user
 from annotations.services.export import ExportFilterError, ExportFilters, export_request
-from annotations.views.requests import AuthenticatedHttpRequest, require_perm, wants_partial
+from annotations.views.requests import (
+    AuthenticatedHttpRequest,
+    project_for_perm,
+    wants_partial,
+)
 
 REFUSAL = gettext_lazy("Only admins can export datasets.")
 SNAPSHOTS_SHOWN = 100
@@ -110,10 +113,7 @@ def _size(snapshot: ExportSnapshot) -> int | None:
 
 
 def _exporter(request: AuthenticatedHttpRequest, project_id: int) -> Project:
-    require_perm(request, P_EXPORT, str(REFUSAL))
-    project = get_project_for_user(request.user, project_id)
-    require_project_perm(request.user, project, P_EXPORT, str(REFUSAL))
-    return project
+    return project_for_perm(request, project_id, P_EXPORT, str(REFUSAL))
 
 
 @login_required

@@ -6,6 +6,8 @@ last sign of life, with these two buttons; the API has the same two actions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -38,27 +40,31 @@ def _controlled_job(request: AuthenticatedHttpRequest, job_id: str) -> Job:
     return job
 
 
-@login_required
-@require_POST
-def job_cancel_view(request: AuthenticatedHttpRequest, job_id: str) -> HttpResponse:
+def _job_control(
+    request: AuthenticatedHttpRequest,
+    job_id: str,
+    control: Callable[..., object],
+    done: str,
+) -> HttpResponse:
+    """Run ``control`` (cancel or retry) on the job and go back to its page; a state that refuses
+    it is shown as a warning there. ``done`` is the message, with ``%(job)s`` for the job's id."""
     job = _controlled_job(request, job_id)
     try:
-        job_cancel(job=job, user=request.user)
+        control(job=job, user=request.user)
     except StateConflict as conflict:
         messages.warning(request, str(conflict))
     else:
-        messages.success(request, _("The job %(job)s is cancelled.") % {"job": job.public_id})
+        messages.success(request, done % {"job": job.public_id})
     return _page_of(job)
+
+
+@login_required
+@require_POST
+def job_cancel_view(request: AuthenticatedHttpRequest, job_id: str) -> HttpResponse:
+    return _job_control(request, job_id, job_cancel, _("The job %(job)s is cancelled."))
 
 
 @login_required
 @require_POST
 def job_retry_view(request: AuthenticatedHttpRequest, job_id: str) -> HttpResponse:
-    job = _controlled_job(request, job_id)
-    try:
-        job_retry(job=job, user=request.user)
-    except StateConflict as conflict:
-        messages.warning(request, str(conflict))
-    else:
-        messages.success(request, _("The job %(job)s is queued again.") % {"job": job.public_id})
-    return _page_of(job)
+    return _job_control(request, job_id, job_retry, _("The job %(job)s is queued again."))

@@ -28,14 +28,14 @@ from annotations.selectors import (
     status_counts,
     videos_for_user,
 )
-from annotations.selectors.access import may, require_project_perm
+from annotations.selectors.access import may
 from annotations.services.media.video_import import VideoImportError, video_import_upload
 from annotations.views.display import metadata_rows
 from annotations.views.processing import media_feature_rows, processing_context
 from annotations.views.requests import (
     AuthenticatedHttpRequest,
     clean_text,
-    require_perm,
+    project_for_perm,
     wants_partial,
 )
 
@@ -96,9 +96,7 @@ def project_detail(request: AuthenticatedHttpRequest, project_id: int) -> HttpRe
 @require_http_methods(["GET", "POST"])
 def video_upload(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     refusal = _("Your role does not allow this.")
-    require_perm(request, P_IMPORT_VIDEOS, refusal)
-    project = get_project_for_user(request.user, project_id)
-    require_project_perm(request.user, project, P_IMPORT_VIDEOS, refusal)
+    project = project_for_perm(request, project_id, P_IMPORT_VIDEOS, refusal)
     form = VideoUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -11,6 +11,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django_htmx.middleware import HtmxDetails
 
+from annotations.models import Project
+from annotations.selectors.access import get_project_for_user, require_project_perm
+
 # Past 2**63 a database cannot even compare a number with a column; 18 digits stay below.
 MAX_INT_DIGITS = 18
 
@@ -32,6 +35,17 @@ def require_perm(request: AuthenticatedHttpRequest, permission: str, refusal: st
     if not request.user.has_perm(permission):
         raise PermissionDenied(refusal)
     return request.user
+
+
+def project_for_perm(
+    request: AuthenticatedHttpRequest, project_id: int, permission: str, refusal: str
+) -> Project:
+    """The project, when the user's account and their role in it both grant ``permission``:
+    403 saying ``refusal`` if either does not, 404 for a project they cannot see."""
+    require_perm(request, permission, refusal)
+    project = get_project_for_user(request.user, project_id)
+    require_project_perm(request.user, project, permission, refusal)
+    return project
 
 
 def wants_partial(request: HtmxHttpRequest) -> bool:

@@ -10,11 +10,12 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from annotations.models import LabelChange, Project, Video
 from annotations.roles import P_REVIEW
-from annotations.selectors import get_project_for_user, get_video_for_user, tags_by_path
+from annotations.selectors import get_video_for_user, tags_by_path
 from annotations.selectors.access import require_project_perm
 from annotations.selectors.review import review_sheet, videos_needing_review
 from annotations.services.labeling.review import review_confirm
@@ -23,28 +24,28 @@ from annotations.views.requests import (
     AuthenticatedHttpRequest,
     clean_text,
     parse_int,
+    project_for_perm,
     require_perm,
     wants_partial,
 )
 
+REFUSAL = gettext_lazy("Your role does not allow reviewing.")
 REVIEWS_PER_PAGE = 50
 HISTORY_SHOWN = 50
 
 
-def _reviewer(request: AuthenticatedHttpRequest, project: Project | None = None) -> User:
-    """The signed-in user, when they may review (in ``project``, once it is known)."""
-    refusal = _("Your role does not allow reviewing.")
-    user = require_perm(request, P_REVIEW, refusal)
-    if project is not None:
-        require_project_perm(user, project, P_REVIEW, refusal)
-    return user
+def _reviewed_video(request: AuthenticatedHttpRequest, video_id: int) -> Video:
+    """The video, when the user may review in its project."""
+    require_perm(request, P_REVIEW, str(REFUSAL))
+    video = get_video_for_user(request.user, video_id)
+    require_project_perm(request.user, video.project, P_REVIEW, str(REFUSAL))
+    return video
 
 
 @login_required
 def review_list(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
-    user = _reviewer(request)
-    project = get_project_for_user(user, project_id)
-    _reviewer(request, project)
+    user = request.user
+    project = project_for_perm(request, project_id, P_REVIEW, str(REFUSAL))
     videos = videos_needing_review(project, user)
     page = Paginator(videos, REVIEWS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "annotations/review_list.html", {"project": project, "page": page})
@@ -98,9 +99,8 @@ def _review_refused(
     request: AuthenticatedHttpRequest, reason: str, status: int, video_id: int
 ) -> HttpResponse:
     """The review screen with the reason, ticked as it was sent; nothing was confirmed."""
-    reviewer = _reviewer(request)
-    video = get_video_for_user(reviewer, video_id)
-    _reviewer(request, video.project)
+    reviewer = request.user
+    video = _reviewed_video(request, video_id)
     ticked = {tag_id for v in request.POST.getlist("tag") if (tag_id := parse_int(v)) is not None}
     context = _review_context(
         video,
@@ -134,9 +134,8 @@ def _next_review(request: AuthenticatedHttpRequest, project: Project, notice: st
 
 @login_required
 def review_next(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
-    user = _reviewer(request)
-    project = get_project_for_user(user, project_id)
-    _reviewer(request, project)
+    user = request.user
+    project = project_for_perm(request, project_id, P_REVIEW, str(REFUSAL))
     following = videos_needing_review(project, user).first()
     if following is None:
         return redirect("review_list", project_id=project.pk)
@@ -164,9 +163,8 @@ def _chosen_tag_ids(request: AuthenticatedHttpRequest, project: Project) -> set[
 @require_http_methods(["GET", "POST"])
 @refused_with(_review_refused)
 def review_video(request: AuthenticatedHttpRequest, video_id: int) -> HttpResponse:
-    user = _reviewer(request)
-    video = get_video_for_user(user, video_id)
-    _reviewer(request, video.project)
+    user = request.user
+    video = _reviewed_video(request, video_id)
     if request.method == "GET":
         return _render_review(request, _review_context(video, user))
     review_confirm(

@@ -24,7 +24,7 @@ from annotations.forms import TaxonomyUploadForm
 from annotations.models import Project, Tag, TaxonomyChange
 from annotations.roles import P_MANAGE_TAXONOMY
 from annotations.selectors import get_project_for_user, tag_tree
-from annotations.selectors.access import may, require_project_perm
+from annotations.selectors.access import may
 from annotations.services.taxonomy import taxonomy_import_text, taxonomy_text
 from annotations.services.taxonomy_edit import (
     descendants,
@@ -41,7 +41,7 @@ from annotations.views.requests import (
     AuthenticatedHttpRequest,
     clean_text,
     parse_int,
-    require_perm,
+    project_for_perm,
 )
 from ml.taxonomy import TaxonomyFormatError, detect_format
 
@@ -55,10 +55,7 @@ DOWNLOAD_TYPES = {
 
 
 def _editor(request: AuthenticatedHttpRequest, project_id: int) -> Project:
-    require_perm(request, P_MANAGE_TAXONOMY, str(REFUSAL))
-    project = get_project_for_user(request.user, project_id)
-    require_project_perm(request.user, project, P_MANAGE_TAXONOMY, str(REFUSAL))
-    return project
+    return project_for_perm(request, project_id, P_MANAGE_TAXONOMY, str(REFUSAL))
 
 
 def _tag_of(project: Project, tag_id: int | None) -> Tag | None:

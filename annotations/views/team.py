@@ -8,19 +8,15 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from annotations.roles import P_RETRAIN, P_VIEW_ALL_ANNOTATIONS
-from annotations.selectors import get_project_for_user
-from annotations.selectors.access import require_project_perm
 from annotations.selectors.agreement import project_agreement
 from annotations.views.quality import team_quality_context
-from annotations.views.requests import AuthenticatedHttpRequest, require_perm
+from annotations.views.requests import AuthenticatedHttpRequest, project_for_perm
 
 
 @login_required
 def team(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     refusal = _("Your role does not allow seeing other annotators' work.")
-    require_perm(request, P_VIEW_ALL_ANNOTATIONS, refusal)
-    project = get_project_for_user(request.user, project_id)
-    require_project_perm(request.user, project, P_VIEW_ALL_ANNOTATIONS, refusal)
+    project = project_for_perm(request, project_id, P_VIEW_ALL_ANNOTATIONS, refusal)
     return render(
         request,
         "annotations/team.html",

@@ -92,14 +92,7 @@ class TrainConfig:
     n_jobs: int = 1
 
     def __post_init__(self) -> None:
-        problems = classifier_problems(
-            classifier=self.classifier,
-            C=self.C,
-            class_weight=self.class_weight,
-            solver=self.solver,
-            max_iter=self.max_iter,
-            seed=self.seed,
-        )
+        problems = classifier_problems(**self._classifier_settings())
         if self.search not in ("none", "grid", "random"):
             problems.append(f"search must be 'none', 'grid' or 'random', not {self.search!r}")
         if self.text_mode not in ("lemma", "stem", "none"):
@@ -131,14 +124,11 @@ class TrainConfig:
 
     def classifier_params(self) -> ClassifierParams:
         """The classifier settings as configured, before any search changes them."""
-        return ClassifierParams(
-            classifier=self.classifier,
-            C=self.C,
-            class_weight=self.class_weight,
-            solver=self.solver,
-            max_iter=self.max_iter,
-            seed=self.seed,
-        )
+        return ClassifierParams(**self._classifier_settings())
+
+    def _classifier_settings(self) -> dict[str, Any]:
+        """This config's values of the fields ``ClassifierParams`` has."""
+        return {item.name: getattr(self, item.name) for item in fields(ClassifierParams)}
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -62,6 +62,17 @@ def _calibration_errors(
     }
 
 
+class _Scorer(Protocol):
+    """What a fold scores: the trained model or the baseline."""
+
+    @property
+    def tags(self) -> Sequence[str]: ...
+
+    def predict_scores(self, examples: Sequence[Example]) -> npt.NDArray[np.float64]: ...
+
+    def predict(self, examples: Sequence[Example]) -> list[list[tuple[str, float]]]: ...
+
+
 class _Pool:
     """Out-of-fold predictions of all folds, for per-tag figures over every video."""
 
@@ -80,6 +91,20 @@ class _Pool:
         self.truth += truth
         self.predicted += predicted
         self.scores += [dict(zip(tags, row.tolist(), strict=True)) for row in scores]
+
+    def score_fold(
+        self, scorer: _Scorer, test_part: Sequence[Example], truth: list[tuple[str, ...]]
+    ) -> dict[str, Any]:
+        """The figures of ``scorer`` on one fold's held-out videos, whose predictions are
+        also kept for the pooled per-tag figures."""
+        scores = scorer.predict_scores(test_part)
+        predicted = [[tag for tag, _ in row] for row in scorer.predict(test_part)]
+        figures = evaluate_predictions(
+            truth, predicted, scores=scores, score_tags=scorer.tags, per_tag=False
+        )
+        figures.update(_calibration_errors(truth, scores, scorer.tags))
+        self.add(truth, predicted, scores, scorer.tags)
+        return figures
 
     def figures(self) -> dict[str, Any]:
         tags = sorted({tag for row in self.scores for tag in row})
@@ -142,29 +167,17 @@ def cross_validate(
         )
         model = result.model
         skipped_reason = model.features.embedding_skipped_reason
-        scores = model.predict_scores(test_part)
-        predicted = [[tag for tag, _ in row] for row in model.predict(test_part)]
-        figures = evaluate_predictions(
-            truth, predicted, scores=scores, score_tags=model.tags, per_tag=False
-        )
-        figures.update(_calibration_errors(truth, scores, model.tags))
+        figures = model_pool.score_fold(model, test_part, truth)
         figures["decision"] = model.decision
         figures["params"] = result.params
         figures["convergence_warnings"] = result.metrics["convergence_warnings"]
         model_folds.append(figures)
-        model_pool.add(truth, predicted, scores, model.tags)
         if baseline:
             fold_progress("baseline", 0.99)
             plain = BaselineModel(multi_label=config.multi_label).fit(train_part)
-            plain_scores = plain.predict_scores(test_part)
-            plain_predicted = [[tag for tag, _ in row] for row in plain.predict(test_part)]
-            plain_figures = evaluate_predictions(
-                truth, plain_predicted, scores=plain_scores, score_tags=plain.tags, per_tag=False
-            )
-            plain_figures.update(_calibration_errors(truth, plain_scores, plain.tags))
+            plain_figures = baseline_pool.score_fold(plain, test_part, truth)
             plain_figures["convergence_warnings"] = plain.convergence_warnings
             baseline_folds.append(plain_figures)
-            baseline_pool.add(truth, plain_predicted, plain_scores, plain.tags)
     report: dict[str, Any] = {
         "videos": len(labelled),
         "videos_without_tags": len(examples) - len(labelled),

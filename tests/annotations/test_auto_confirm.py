@@ -10,12 +10,10 @@ suggestions on its own training videos) would fail these tests.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from pytest_django.fixtures import Settings
 
 from annotations.models import (
     ConfirmedLabel,
@@ -46,14 +44,7 @@ FOOTBALL, COOKING, CARS = PLANTED_TAGS
 CHECKED = 40
 WRONG_COOKING = 3
 
-pytestmark = pytest.mark.label_audit
-
-
-@pytest.fixture(autouse=True)
-def _small_fast_models(settings: Settings, tmp_path: Path) -> None:
-    settings.MODEL_DIR = tmp_path / "models"
-    settings.EMBEDDING_MODEL = str(tmp_path / "no-embedding-model")
-    settings.MODEL_SEARCH = "none"
+pytestmark = [pytest.mark.label_audit, pytest.mark.usefixtures("text_only_training")]
 
 
 def _tag(project: Project, path: str) -> Tag:

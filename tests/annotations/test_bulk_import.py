@@ -47,6 +47,13 @@ def _statuses(outcomes: list[RowOutcome]) -> list[tuple[int, str, str]]:
     return [(o.line, o.status, o.message) for o in outcomes]
 
 
+def _import_command(project: Project, manifest: Path, *options: str) -> list[str]:
+    """Run ``manage.py import_videos`` on ``manifest``; the lines it printed."""
+    out = StringIO()
+    call_command("import_videos", "--project", project.name, str(manifest), *options, stdout=out)
+    return out.getvalue().splitlines()
+
+
 def test_duplicates_in_the_file_and_in_the_project_are_caught_within_and_across_batches(
     project: Project,
 ) -> None:
@@ -97,23 +104,11 @@ def test_reimporting_a_manifest_with_the_command_creates_nothing_twice(
         + ",Без id,Только текст,Музыка\n",
         encoding="utf-8",
     )
-    call_command(
-        "import_videos",
-        "--project",
-        project.name,
-        str(manifest),
-        "--batch-size",
-        "2",
-        stdout=StringIO(),
-    )
+    _import_command(project, manifest, "--batch-size", "2")
     before = sorted(Video.objects.values_list("pk", flat=True))
-    out = StringIO()
 
-    call_command(
-        "import_videos", "--project", project.name, str(manifest), "--batch-size", "2", stdout=out
-    )
+    lines = _import_command(project, manifest, "--batch-size", "2")
 
-    lines = out.getvalue().splitlines()
     assert lines[0] == f"[1/6] line 2 (v0): skipped: already imported as video #{before[0]}"
     assert lines[-1] == "0 imported, 6 skipped, 0 failed"
     assert sorted(Video.objects.values_list("pk", flat=True)) == before
@@ -137,20 +132,9 @@ def test_bad_rows_fail_with_their_line_and_the_rows_around_them_import(
         "v8,Последнее,\n",
         encoding="utf-8",
     )
-    out = StringIO()
+    lines = _import_command(project, manifest, "--batch-size", "3", "--quiet-rows")
 
-    call_command(
-        "import_videos",
-        "--project",
-        project.name,
-        str(manifest),
-        "--batch-size",
-        "3",
-        "--quiet-rows",
-        stdout=out,
-    )
-
-    assert out.getvalue().splitlines() == [
+    assert lines == [
         "[2/8] line 3: failed: the row has 4 values but the header has 3 columns",
         "[3/8] line 5 (v3): failed: the row has neither a title nor a file",
         "[4/8] line 6 (v4): failed: a tag path has an empty level: 'Спорт::Футбол'",
@@ -285,7 +269,7 @@ def test_a_manifest_that_is_not_utf8_further_down_is_refused_before_any_row(
     with pytest.raises(
         CommandError, match=rf"not UTF-8 text \(invalid .* at byte {len(good.encode())}\)"
     ):
-        call_command("import_videos", "--project", project.name, str(manifest), stdout=StringIO())
+        _import_command(project, manifest)
 
     assert not Video.objects.exists()
 

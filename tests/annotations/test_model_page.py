@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from pytest_django.fixtures import Settings
 
 from annotations.models import ModelVersion, Project
 from annotations.services.learning.training import training_request
@@ -20,13 +18,9 @@ from tests.factories import client_for, make_planted_project
 @pytest.fixture
 def version(
     project: Project,
-    settings: Settings,
-    tmp_path: Path,
+    text_only_training: None,
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> ModelVersion:
-    settings.MODEL_DIR = tmp_path / "models"
-    settings.EMBEDDING_MODEL = str(tmp_path / "no-embedding-model")  # cannot load: skipped
-    settings.MODEL_SEARCH = "none"
     make_planted_project(project, per_tag=12)
     with django_capture_on_commit_callbacks(execute=True):
         version = training_request(project=project)

@@ -19,7 +19,11 @@ from annotations.models import (
     ProjectRole,
 )
 from annotations.roles import Role, role_of
-from annotations.services.labeling.assignment import assignments_distribute, work_reassign
+from annotations.services.labeling.assignment import (
+    AssignResult,
+    assignments_distribute,
+    work_reassign,
+)
 from annotations.services.labeling.queue import next_video_for
 from annotations.services.people import invitation_create
 from tests.annotations.labeling_fixtures import ready_video, submitted
@@ -177,24 +181,21 @@ def test_a_share_is_drawn_at_random_and_the_draw_can_be_repeated(
     for _ in range(10):
         ready_video(project)
     (worker,) = _crowd(project, "s1")
-    first = assignments_distribute(
-        project=project,
-        annotators=[worker],
-        videos=project.videos.all(),
-        mode="share",
-        share=30,
-        seed=7,
-    )
+
+    def draw_30_percent_with_seed_7() -> AssignResult:
+        return assignments_distribute(
+            project=project,
+            annotators=[worker],
+            videos=project.videos.all(),
+            mode="share",
+            share=30,
+            seed=7,
+        )
+
+    first = draw_30_percent_with_seed_7()
     drawn = set(Assignment.objects.values_list("video_id", flat=True))
     Assignment.objects.all().delete()
-    assignments_distribute(
-        project=project,
-        annotators=[worker],
-        videos=project.videos.all(),
-        mode="share",
-        share=30,
-        seed=7,
-    )
+    draw_30_percent_with_seed_7()
     assert first.created == 3
     assert set(Assignment.objects.values_list("video_id", flat=True)) == drawn
 

@@ -26,10 +26,7 @@ FOOTBALL, COOKING, CARS = PLANTED_TAGS
 
 
 @pytest.fixture(autouse=True)
-def _small_fast_models(settings: Settings, tmp_path: Path) -> None:
-    settings.MODEL_DIR = tmp_path / "models"
-    settings.EMBEDDING_MODEL = str(tmp_path / "no-embedding-model")  # cannot load: text only
-    settings.MODEL_SEARCH = "none"
+def _small_fast_models(text_only_training: None, settings: Settings, tmp_path: Path) -> None:
     settings.MIN_TRAINING_VIDEOS = 10
     settings.WHISPER_MODEL = str(tmp_path / "no-whisper-here")
     settings.WHISPER_LOCAL_FILES_ONLY = True

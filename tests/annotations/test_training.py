@@ -34,10 +34,7 @@ COOKING = PLANTED_TAGS[1]
 
 
 @pytest.fixture(autouse=True)
-def _small_fast_models(settings: Settings, tmp_path: Path) -> None:
-    settings.MODEL_DIR = tmp_path / "models"
-    settings.EMBEDDING_MODEL = str(tmp_path / "no-embedding-model")  # cannot load: text only
-    settings.MODEL_SEARCH = "none"
+def _small_fast_models(text_only_training: None, settings: Settings) -> None:
     settings.MIN_TRAINING_VIDEOS = 10
 
 

@@ -21,12 +21,9 @@ FOOTBALL, COOKING = TAGS = PLANTED_TAGS[:2]
 def test_a_script_can_run_the_whole_loop_through_the_api(
     admin_user: User,
     tmp_path: Path,
-    settings: Any,
+    text_only_training: None,
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    settings.MODEL_DIR = tmp_path / "models"
-    settings.EMBEDDING_MODEL = str(tmp_path / "no-embedding-model")
-    settings.MODEL_SEARCH = "none"
     api = APIClient()
     token = api.post(
         "/api/v1/auth/token/", {"username": admin_user.username, "password": PASSWORD}

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.contrib.auth.models import User
-from pytest_django.fixtures import Settings
 
 from annotations.models import ModelVersion, Project
 from annotations.services.learning.training import training_request
@@ -27,13 +26,9 @@ def test_the_version_page_draws_its_charts_without_errors(
     page: Page,
     project: Project,
     admin_user: User,
-    settings: Settings,
-    tmp_path: Path,
+    text_only_training: None,
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    settings.MODEL_DIR = tmp_path / "models"
-    settings.EMBEDDING_MODEL = str(tmp_path / "no-embedding-model")
-    settings.MODEL_SEARCH = "none"
     make_planted_project(project, per_tag=12)
     with django_capture_on_commit_callbacks(execute=True):
         version = training_request(project=project)

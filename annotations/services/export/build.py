@@ -24,7 +24,7 @@ from annotations.models import ExportSnapshot, Job, ModelVersion, Project
 from annotations.services.export.filters import ExportFilterError, ExportFilters
 from annotations.services.export.formats import FORMATS, HashingWriter
 from annotations.services.export.rows import CHUNK_SIZE, export_rows
-from annotations.services.jobs.lifecycle import JobFailed, JobRun, job_request
+from annotations.services.jobs.lifecycle import JobFailed, JobRun, job_object, job_request
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +66,7 @@ def _file_name(snapshot: ExportSnapshot) -> str:
 
 def export_job_run(job: Job, run: JobRun) -> str:
     """Write the snapshot's file and store it; the snapshot is ready when the job is done."""
-    snapshot = ExportSnapshot.objects.select_related("project").filter(pk=job.object_pk).first()
-    if snapshot is None:
-        raise JobFailed("the snapshot was deleted")
+    snapshot = job_object(job, ExportSnapshot.objects.select_related("project"), "snapshot")
     if snapshot.state != ExportSnapshot.State.BUILDING:
         raise JobFailed(f"the snapshot is {snapshot.state}, not waiting to be built")
     try:

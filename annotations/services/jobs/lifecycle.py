@@ -37,13 +37,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files import File
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Model, Q, QuerySet
 from django.utils import timezone
 
 from annotations import enqueue
@@ -78,6 +78,18 @@ class ClaimLost(JobStopped):
 
 class JobFailed(Exception):
     """An expected failure: the job ends failed, with the message as its reason."""
+
+
+M = TypeVar("M", bound=Model)
+
+
+def job_object(job: Job, objects: QuerySet[M], name: str) -> M:
+    """The object ``job`` works on, from ``objects``; when it was deleted meanwhile, the job
+    fails saying so ("the <name> was deleted")."""
+    found = objects.filter(pk=job.object_pk).first()
+    if found is None:
+        raise JobFailed(f"the {name} was deleted")
+    return found
 
 
 class JobConflict(StateConflict):

@@ -27,15 +27,11 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import (
-    Count,
     Exists,
-    IntegerField,
     Max,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Value,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -49,6 +45,7 @@ from annotations.models import (
     QueueOrder,
     Video,
     VideoStatus,
+    count_per_video,
 )
 from annotations.roles import P_LABEL, P_LABEL_ANY
 from annotations.selectors.access import may
@@ -113,14 +110,7 @@ def _skipped_by_holder() -> Exists:
 
 def _slots_counted(assignments: QuerySet[Assignment]) -> Coalesce:
     """How many of ``assignments`` (of the outer video) hold a slot: skippers hold none."""
-    held = (
-        assignments.exclude(_skipped_by_holder())
-        .order_by()
-        .values("video")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    return Coalesce(Subquery(held, output_field=IntegerField()), Value(0))
+    return count_per_video(assignments.exclude(_skipped_by_holder()))
 
 
 def slots_taken_by_others(user: User, now: dt.datetime) -> Coalesce:
@@ -131,16 +121,9 @@ def slots_taken_by_others(user: User, now: dt.datetime) -> Coalesce:
 
 
 def _submitted_by_others(user: User) -> Coalesce:
-    submitted = (
-        Annotation.objects.submitted()
-        .filter(video=OuterRef("pk"))
-        .exclude(annotator=user)
-        .order_by()
-        .values("video")
-        .annotate(n=Count("*"))
-        .values("n")
+    return count_per_video(
+        Annotation.objects.submitted().filter(video=OuterRef("pk")).exclude(annotator=user)
     )
-    return Coalesce(Subquery(submitted, output_field=IntegerField()), Value(0))
 
 
 def _ordered(videos: QuerySet[Video], project: Project) -> QuerySet[Video]:
@@ -183,14 +166,21 @@ def _resume(user: User, project: Project, now: dt.datetime) -> Video | None:
     )
 
 
-def _next_assigned(user: User, project: Project) -> Video | None:
-    """For those who label only what they are given: their own assignments, drafts first."""
+def _assigned_open(user: User, project: Project) -> QuerySet[Video]:
+    """The ready videos assigned to ``user`` that they have not finished and no model confirmed."""
     mine = Assignment.objects.filter(annotator=user).values("video")
-    videos = (
+    return (
         project.videos.ready()
         .filter(pk__in=mine)
         .exclude(_finished_by(user))
         .exclude(_confirmed_by_model())
+    )
+
+
+def _next_assigned(user: User, project: Project) -> Video | None:
+    """For those who label only what they are given: their own assignments, drafts first."""
+    videos = (
+        _assigned_open(user, project)
         .annotate(done_by_others=_submitted_by_others(user))
         .filter(done_by_others__lt=project.annotators_per_video)
         .annotate(
@@ -378,13 +368,7 @@ def queue_remaining(
             return 0
         videos = _pool(user, project, now, mark)
     elif may(user, project, P_LABEL):
-        mine = Assignment.objects.filter(annotator=user).values("video")
-        videos = (
-            project.videos.ready()
-            .filter(pk__in=mine)
-            .exclude(_finished_by(user))
-            .exclude(_confirmed_by_model())
-        )
+        videos = _assigned_open(user, project)
     else:
         return 0
     if besides is not None:

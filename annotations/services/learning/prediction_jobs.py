@@ -23,7 +23,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from annotations.models import Job, PredictionJob, Project, Video, VideoStatus
-from annotations.services.jobs.lifecycle import JobFailed, JobRun, Waiting, job_request
+from annotations.services.jobs.lifecycle import JobFailed, JobRun, Waiting, job_object, job_request
 from annotations.services.learning.prediction import predict_for_video
 from annotations.services.media.sources import SourceRejected, check_url
 from annotations.services.media.video_import import (
@@ -164,13 +164,11 @@ def _delete_video(video: Video) -> None:
 
 def prediction_job_run(job: Job, run: JobRun) -> str | Waiting:
     """One step of the chain: store the video, wait for its processing, or predict."""
-    request = (
-        PredictionJob.objects.select_related("project", "video", "created_by")
-        .filter(pk=job.object_pk)
-        .first()
+    request = job_object(
+        job,
+        PredictionJob.objects.select_related("project", "video", "created_by"),
+        "prediction request",
     )
-    if request is None:
-        raise JobFailed("the prediction request was deleted")
     try:
         video = request.video or _store_video(request, run)
     except _EXPECTED as exc:

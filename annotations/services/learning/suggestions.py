@@ -17,7 +17,7 @@ from django.db import transaction
 
 from annotations.models import ConfirmedLabel, Job, ModelVersion, Project, Suggestion, Tag, Video
 from annotations.models.videos import UNCERTAINTY_UNKNOWN
-from annotations.services.jobs.lifecycle import JobFailed, JobRun
+from annotations.services.jobs.lifecycle import JobRun, job_object
 from annotations.services.learning.auto_confirm import videos_auto_confirm
 from annotations.services.learning.examples import examples_for_videos
 from annotations.services.learning.model_store import model_for, promoted_version
@@ -215,9 +215,7 @@ def suggestions_refresh_project(
 
 def suggestions_job_run(job: Job, run: JobRun) -> str:
     """The refresh after a promotion, as a job: its progress shows on the models page."""
-    project = Project.objects.filter(pk=job.object_pk).first()
-    if project is None:
-        raise JobFailed("the project was deleted")
+    project = job_object(job, Project.objects.all(), "project")
     run.progress(0.0, stage="reading the videos")
     made = suggestions_refresh_project(
         project=project, progress=lambda fraction, stage: run.progress(fraction, stage=stage)

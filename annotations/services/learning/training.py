@@ -40,7 +40,7 @@ from annotations.models import (
     Video,
 )
 from annotations.services.errors import StateConflict
-from annotations.services.jobs.lifecycle import JobFailed, JobRun, job_request
+from annotations.services.jobs.lifecycle import JobFailed, JobRun, job_object, job_request
 from annotations.services.learning.examples import examples_for_videos, labeled_videos
 from annotations.services.learning.model_store import (
     artifact_directory,
@@ -126,9 +126,7 @@ class GateDecision:
 
 def training_job_run(job: Job, run: JobRun) -> str:
     """Train, evaluate and maybe promote the job's version; the note says how it went."""
-    version = ModelVersion.objects.select_related("project").filter(pk=job.object_pk).first()
-    if version is None:
-        raise JobFailed("the model version was deleted")
+    version = job_object(job, ModelVersion.objects.select_related("project"), "model version")
     if version.state != ModelVersion.State.TRAINING:
         raise JobFailed(f"version {version.number} is {version.state}, not waiting to be trained")
     try:
