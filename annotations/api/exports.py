@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from annotations.api.exceptions import Conflict
 from annotations.api.pagination import PAGE_PARAMETERS, page_response
-from annotations.api.permissions import HasRole, acting_user
+from annotations.api.permissions import HasRole, acting_user, project_for
 from annotations.api.serializers import ExportOutput, cursor_page, errors
 from annotations.api.throttles import ExportThrottle, UploadThrottle
 from annotations.models import ExportSnapshot
@@ -23,7 +23,6 @@ from annotations.roles import P_EXPORT
 from annotations.selectors import (
     exports_for_user,
     get_export_for_user,
-    get_project_for_user,
     tags_by_path,
 )
 from annotations.services.export import SCOPES, ExportFilterError, ExportFilters, export_request
@@ -85,7 +84,7 @@ class ProjectExportsApi(APIView):
     )
     def get(self, request: Request, project_id: int) -> Response:
         user = acting_user(request, P_EXPORT)
-        project = get_project_for_user(user, project_id)
+        project = project_for(user, project_id, P_EXPORT)
         snapshots = exports_for_user(user, project)
         return page_response(request, self, snapshots, ExportOutput, newest_first=True)
 
@@ -97,7 +96,7 @@ class ProjectExportsApi(APIView):
     )
     def post(self, request: Request, project_id: int) -> Response:
         user = acting_user(request, P_EXPORT)
-        project = get_project_for_user(user, project_id)
+        project = project_for(user, project_id, P_EXPORT)
         given = self.ExportInput(data=request.data, context={"project": project})
         given.is_valid(raise_exception=True)
         data = dict(given.validated_data)
@@ -165,7 +164,7 @@ class LabelStudioConfigApi(APIView):
     )
     def get(self, request: Request, project_id: int) -> Response:
         user = acting_user(request, P_EXPORT)
-        project = get_project_for_user(user, project_id)
+        project = project_for(user, project_id, P_EXPORT)
         return Response(self.ConfigOutput({"config": labelstudio_config(project)}).data)
 
 
@@ -198,7 +197,7 @@ class DatasetImportApi(APIView):
     )
     def post(self, request: Request, project_id: int) -> Response:
         user = acting_user(request, P_EXPORT)
-        project = get_project_for_user(user, project_id)
+        project = project_for(user, project_id, P_EXPORT)
         given = self.ImportInput(data=request.data)
         given.is_valid(raise_exception=True)
         upload = given.validated_data["file"]

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.api.pagination import PAGE_PARAMETERS, page_response
-from annotations.api.permissions import HasRole, acting_user
+from annotations.api.permissions import HasRole, acting_user, project_for
 from annotations.api.serializers import (
     ModelVersionDetailOutput,
     ModelVersionOutput,
@@ -18,7 +18,7 @@ from annotations.api.serializers import (
 )
 from annotations.models import ModelVersion
 from annotations.roles import P_RETRAIN, P_REVIEW
-from annotations.selectors import get_project_for_user, get_version_for_user, versions_for_user
+from annotations.selectors import get_version_for_user, versions_for_user
 from annotations.services.learning.registry import model_promote, model_rollback
 from annotations.services.learning.retraining import retraining_request
 
@@ -44,7 +44,7 @@ class ProjectModelsApi(APIView):
     )
     def get(self, request: Request, project_id: int) -> Response:
         user = acting_user(request, P_REVIEW)
-        project = get_project_for_user(user, project_id)
+        project = project_for(user, project_id, P_REVIEW)
         versions = versions_for_user(user, project)
         return page_response(request, self, versions, ModelVersionOutput, newest_first=True)
 
@@ -106,7 +106,7 @@ class ProjectRollbackApi(APIView):
     )
     def post(self, request: Request, project_id: int) -> Response:
         user = acting_user(request, P_RETRAIN)
-        project = get_project_for_user(user, project_id)
+        project = project_for(user, project_id, P_RETRAIN)
         version = model_rollback(project=project, user=user, reason=_reason(request))
         return Response(ModelVersionOutput(version).data)
 
@@ -126,5 +126,5 @@ class ProjectRetrainApi(APIView):
     )
     def post(self, request: Request, project_id: int) -> Response:
         user = acting_user(request, P_RETRAIN)
-        version = retraining_request(project=get_project_for_user(user, project_id), user=user)
+        version = retraining_request(project=project_for(user, project_id, P_RETRAIN), user=user)
         return Response(TrainingStartedOutput(version).data, status=status.HTTP_202_ACCEPTED)

@@ -18,7 +18,7 @@ from annotations.roles import (
     P_VIEW_SUGGESTIONS,
     role_of,
 )
-from annotations.selectors.access import may
+from annotations.selectors.access import get_project_for_user, may
 
 # What a refused request is told, per permission: who may do it instead.
 _REFUSALS = {
@@ -51,6 +51,15 @@ def require_in_project(user: User | AnonymousUser, project: Project, permission:
     """403 unless ``user``'s role in ``project`` allows ``permission`` (see ``access.may``)."""
     if not may(user, project, permission):
         raise PermissionDenied(_REFUSALS.get(permission, "Your role does not allow this."))
+
+
+def project_for(user: User, project_id: int, permission: str) -> Project:
+    """The project, 404 if ``user`` cannot see it, 403 unless their role in it allows
+    ``permission``: the account's permission alone is not enough in a project where the
+    user is, say, a crowd worker."""
+    project = get_project_for_user(user, project_id)
+    require_in_project(user, project, permission)
+    return project
 
 
 def acting_user(request: Request, permission: str | None = None) -> User:

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.api.pagination import PAGE_PARAMETERS, page_response
-from annotations.api.permissions import HasRole, acting_user, require_perm
+from annotations.api.permissions import HasRole, acting_user, project_for, require_perm
 from annotations.api.serializers import (
     ProjectOutput,
     TagNodeOutput,
@@ -104,7 +104,7 @@ class ProjectDetailApi(APIView):
     )
     def patch(self, request: Request, project_id: int) -> Response:
         user = acting_user(request, P_MANAGE_TAXONOMY)
-        project = get_project_for_user(user, project_id)
+        project = project_for(user, project_id, P_MANAGE_TAXONOMY)
         given = self.ProjectUpdateInput(data=request.data, partial=True)
         given.is_valid(raise_exception=True)
         project_update(project=project, **given.validated_data)
@@ -161,7 +161,7 @@ class TagListApi(APIView):
     )
     def post(self, request: Request, project_id: int) -> Response:
         user = acting_user(request, P_MANAGE_TAXONOMY)
-        project = get_project_for_user(user, project_id)
+        project = project_for(user, project_id, P_MANAGE_TAXONOMY)
         given = self.TaxonomyImportInput(data=request.data)
         given.is_valid(raise_exception=True)
         text, fmt = given.validated_data["text"], given.validated_data["format"]

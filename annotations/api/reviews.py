@@ -9,12 +9,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.api.pagination import PAGE_PARAMETERS, page_response
-from annotations.api.permissions import HasRole, acting_user, require_in_project
+from annotations.api.permissions import HasRole, acting_user, project_for, require_in_project
 from annotations.api.serializers import cursor_page, errors
 from annotations.models import Tag
 from annotations.roles import P_REVIEW
 from annotations.selectors import (
-    get_project_for_user,
     get_video_for_user,
     shown_confirmed_paths,
     tag_paths,
@@ -63,8 +62,7 @@ class ReviewQueueApi(APIView):
     )
     def get(self, request: Request, project_id: int) -> Response:
         user = acting_user(request, P_REVIEW)
-        project = get_project_for_user(user, project_id)
-        require_in_project(user, project, P_REVIEW)
+        project = project_for(user, project_id, P_REVIEW)
         return page_response(
             request, self, videos_needing_review(project, user), ReviewQueueItemOutput
         )

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from annotations.api.pagination import PAGE_PARAMETERS, page_response
 from annotations.api.parsers import MB, LargeJSONParser, too_large
-from annotations.api.permissions import HasRole, acting_user, require_in_project
+from annotations.api.permissions import HasRole, acting_user, project_for
 from annotations.api.serializers import cursor_page, errors
 from annotations.api.throttles import UploadThrottle
 from annotations.api.video_outputs import VideoCreatedOutput, VideoDetailOutput, VideoListOutput
@@ -170,8 +170,7 @@ class ProjectVideosApi(APIView):
     )
     def post(self, request: Request, project_id: int) -> Response:
         user = acting_user(request, P_IMPORT_VIDEOS)
-        project = get_project_for_user(user, project_id)
-        require_in_project(user, project, P_IMPORT_VIDEOS)
+        project = project_for(user, project_id, P_IMPORT_VIDEOS)
         if "file" in request.FILES:
             upload = self.UploadInput(data=request.data)
             upload.is_valid(raise_exception=True)
@@ -262,8 +261,7 @@ class VideoBulkApi(APIView):
             # Said before the body is read: nothing of it is held in memory.
             raise too_large(MAX_BULK_BYTES, MAX_BULK_ROWS)
         user = acting_user(request, P_IMPORT_VIDEOS)
-        project = get_project_for_user(user, project_id)
-        require_in_project(user, project, P_IMPORT_VIDEOS)
+        project = project_for(user, project_id, P_IMPORT_VIDEOS)
         given = self.BulkInput(data=request.data)
         given.is_valid(raise_exception=True)
         rows = []

@@ -8,14 +8,14 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from annotations.roles import P_EXPORT
-from annotations.selectors import get_project_for_user
 from annotations.selectors.audit import label_store_audit
-from annotations.views.requests import AuthenticatedHttpRequest, require_perm
+from annotations.views.requests import AuthenticatedHttpRequest, project_for_perm
 
 
 @login_required
 def label_audit(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
-    require_perm(request, P_EXPORT, _("Only admins can audit the labels."))
-    project = get_project_for_user(request.user, project_id)
+    project = project_for_perm(
+        request, project_id, P_EXPORT, _("Only admins can audit the labels.")
+    )
     violations = label_store_audit(project)
     return render(request, "annotations/audit.html", {"project": project, "violations": violations})

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 from annotations.models import Job, ModelVersion, Project
 from annotations.roles import P_RETRAIN, P_VIEW_ALL_ANNOTATIONS
 from annotations.selectors import (
-    get_project_for_user,
     get_version_for_user,
     job_of,
     model_history_for_user,
@@ -39,6 +38,7 @@ from annotations.views.quality import auto_confirm_context
 from annotations.views.requests import (
     AuthenticatedHttpRequest,
     clean_text,
+    project_for_perm,
     reload_when_finished,
     require_perm,
     wants_partial,
@@ -46,8 +46,9 @@ from annotations.views.requests import (
 
 
 def _project_for_models(request: AuthenticatedHttpRequest, project_id: int) -> Project:
-    require_perm(request, P_VIEW_ALL_ANNOTATIONS, _("Your role cannot see the models."))
-    return get_project_for_user(request.user, project_id)
+    return project_for_perm(
+        request, project_id, P_VIEW_ALL_ANNOTATIONS, _("Your role cannot see the models.")
+    )
 
 
 def _models_context(request: AuthenticatedHttpRequest, project: Project) -> dict[str, object]:
@@ -86,8 +87,9 @@ def model_list(request: AuthenticatedHttpRequest, project_id: int) -> HttpRespon
 @login_required
 @require_POST
 def model_retrain(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
-    require_perm(request, P_RETRAIN, _("Only admins can retrain the model."))
-    project = get_project_for_user(request.user, project_id)
+    project = project_for_perm(
+        request, project_id, P_RETRAIN, _("Only admins can retrain the model.")
+    )
     try:
         version = retraining_request(project=project, user=request.user)
     except RetrainingLimited as limited:
@@ -156,8 +158,9 @@ def model_promote_view(request: AuthenticatedHttpRequest, version_id: int) -> Ht
 @login_required
 @require_POST
 def model_rollback_view(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
-    require_perm(request, P_RETRAIN, _("Only admins can roll back a model."))
-    project = get_project_for_user(request.user, project_id)
+    project = project_for_perm(
+        request, project_id, P_RETRAIN, _("Only admins can roll back a model.")
+    )
     return _promoted_model_change(
         request,
         project,

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from annotations.models import Project, ProjectQuality
-from annotations.roles import P_RETRAIN, P_VIEW_ALL_ANNOTATIONS
-from annotations.selectors import get_project_for_user, get_video_for_user
+from annotations.roles import P_RETRAIN
+from annotations.selectors import get_video_for_user
 from annotations.selectors.quality import annotator_accuracy, tag_trust_rows
 from annotations.services.labeling.gold import (
     annotator_work_to_review,
@@ -23,7 +23,7 @@ from annotations.services.labeling.gold import (
     gold_unmark,
 )
 from annotations.services.learning.trust import quality_for
-from annotations.views.requests import AuthenticatedHttpRequest, require_perm
+from annotations.views.requests import AuthenticatedHttpRequest, project_for_perm, require_perm
 
 
 class QualityForm(forms.ModelForm):
@@ -66,8 +66,9 @@ def team_quality_context(project: Project) -> dict[str, object]:
 @login_required
 @require_POST
 def quality_settings(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
-    require_perm(request, P_RETRAIN, _("Only admins can change quality control."))
-    project = get_project_for_user(request.user, project_id)
+    project = project_for_perm(
+        request, project_id, P_RETRAIN, _("Only admins can change quality control.")
+    )
     form = QualityForm(request.POST, instance=quality_for(project))
     if form.is_valid():
         form.save()
@@ -101,9 +102,9 @@ def video_gold(request: AuthenticatedHttpRequest, video_id: int) -> HttpResponse
 def annotator_to_review(
     request: AuthenticatedHttpRequest, project_id: int, user_id: int
 ) -> HttpResponse:
-    require_perm(request, P_RETRAIN, _("Only admins can send work to review."))
-    require_perm(request, P_VIEW_ALL_ANNOTATIONS, _("Your role cannot see the team."))
-    project = get_project_for_user(request.user, project_id)
+    project = project_for_perm(
+        request, project_id, P_RETRAIN, _("Only admins can send work to review.")
+    )
     annotator = get_object_or_404(
         User.objects.filter(annotations__video__project=project).distinct(), pk=user_id
     )

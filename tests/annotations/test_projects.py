@@ -234,3 +234,31 @@ def test_the_admin_group_keeps_seeing_every_project_after_the_migration(roles: N
     )
     migration.admins_manage_projects(apps, None)
     assert list(projects_for_user(User.objects.get(pk=admin.pk))) == [project]
+
+
+def test_an_expert_who_is_crowd_in_one_project_sees_none_of_its_expert_pages(
+    expert: User,
+) -> None:
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from annotations.models import ModelVersion
+
+    project = make_project("Где эксперт — толока")
+    make_member(project, expert, ProjectRole.CROWD)
+    version = ModelVersion.objects.create(project=project, number=1, state="promoted")
+    client = client_for(expert)
+    for url in (
+        f"/projects/{project.pk}/models/",
+        f"/models/{version.pk}/",
+        f"/projects/{project.pk}/dashboard/",
+        f"/projects/{project.pk}/team/",
+        f"/projects/{project.pk}/review/",
+        f"/projects/{project.pk}/exports/",
+        f"/projects/{project.pk}/audit/",
+    ):
+        assert client.get(url).status_code in (403, 404), url
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=expert).key}")
+    for url in (f"/api/v1/projects/{project.pk}/models/", f"/api/v1/models/{version.pk}/"):
+        assert api.get(url).status_code in (403, 404), url
