@@ -12,6 +12,7 @@ from annotations.models import Project, ProjectRole
 from annotations.roles import Role, roles_bootstrap
 from annotations.selectors.audit import label_store_audit
 from tests.factories import make_member, make_project, make_user
+from tests.s3server import S3Bucket, S3Server, running_server
 
 
 @pytest.fixture(autouse=True)
@@ -28,6 +29,25 @@ def _media_in_tmp(settings: Settings, tmp_path: Path) -> None:
     # The real hasher is slow by design; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     (tmp_path / "imports").mkdir()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """moto's S3-compatible server, started once for the tests that use it."""
+    yield from running_server(tmp_path_factory.mktemp("s3") / "moto.log")
+
+
+@pytest.fixture
+def s3_bucket(s3_server: S3Server, settings: Settings) -> S3Bucket:
+    """Media in a bucket of this test's own, through django-storages, as with MEDIA_STORAGE=s3.
+
+    Changing STORAGES resets Django's storages, and the file fields use the default
+    storage lazily, so every field of every model stores in the bucket from here on.
+    """
+    bucket = s3_server.new_bucket()
+    settings.STORAGES = bucket.storages(settings.STORAGES["staticfiles"])
+    settings.MEDIA_STORAGE = "s3"
+    return bucket
 
 
 @pytest.fixture

@@ -28,9 +28,8 @@ from annotations.selectors import (
 from annotations.services.export import SCOPES, ExportFilterError, ExportFilters, export_request
 from annotations.services.export.formats import FORMATS, labelstudio_config
 from annotations.services.interchange import FORMATS as IMPORT_FORMATS
-from annotations.services.interchange import dataset_import_request
-
-MAX_IMPORT_BYTES = 512 * 1024**2
+from annotations.services.interchange import MAX_IMPORT_BYTES, dataset_import_request
+from annotations.services.stored_files import open_stored
 
 
 def _snapshot_for(request: Request, snapshot_id: int) -> ExportSnapshot:
@@ -136,14 +135,16 @@ class ExportDownloadApi(APIView):
         if snapshot.state != ExportSnapshot.State.READY:
             raise Conflict(f"This export is {snapshot.state}, not ready to download.")
         try:
-            handle = snapshot.file.open("rb")
+            # Read as it is sent, from the disk or the bucket alike.
+            opened = open_stored(snapshot.file)
         except FileNotFoundError:
             raise Http404("The export's file is missing from the storage.") from None
         writer = FORMATS[snapshot.format]
         filename = f"{snapshot.project.name}-{snapshot.pk}.{writer.extension}".replace("/", "_")
         response = FileResponse(
-            handle, as_attachment=True, filename=filename, content_type=writer.content_type
+            opened.stream, as_attachment=True, filename=filename, content_type=writer.content_type
         )
+        response["Content-Length"] = str(opened.size)
         digest = base64.b64encode(bytes.fromhex(snapshot.sha256)).decode("ascii")
         response["X-Checksum-SHA256"] = snapshot.sha256
         response["Repr-Digest"] = f"sha-256=:{digest}:"

@@ -15,6 +15,7 @@ from annotations.services.export import (
 )
 from annotations.services.export.formats import FORMATS
 from annotations.services.jobs.control import job_run_now
+from annotations.services.stored_files import open_stored
 
 
 class Command(BaseCommand):
@@ -62,8 +63,8 @@ class Command(BaseCommand):
             raise CommandError(f"export #{snapshot.pk} failed: {snapshot.error}")
         output: Path | None = options["output"]
         if output is not None:
-            with snapshot.file.open("rb") as source, output.open("wb") as target:
-                shutil.copyfileobj(source, target)
+            with open_stored(snapshot.file) as source, output.open("wb") as target:
+                shutil.copyfileobj(source.stream, target)
         self.stdout.write(
             self.style.SUCCESS(
                 f"export #{snapshot.pk}: {snapshot.row_count} rows, sha256 {snapshot.sha256}"

@@ -52,13 +52,17 @@ from annotations.services.interchange.reading import (
 )
 from annotations.services.jobs.lifecycle import JobFailed, JobRun, job_request
 from annotations.services.learning.suggestions import uncertainty_refresh
+from annotations.services.stored_files import local_copy
 from annotations.services.taxonomy import taxonomy_import
 from ml.taxonomy import TaxonomyEntry, ancestors
 
 logger = logging.getLogger(__name__)
+# Largest dataset file the API accepts, and that an import job copies from the storage.
+MAX_IMPORT_BYTES = 512 * 1024**2
 
 __all__ = [
     "FORMATS",
+    "MAX_IMPORT_BYTES",
     "DatasetImportReport",
     "InterchangeError",
     "dataset_import",
@@ -340,7 +344,11 @@ def dataset_import_job_run(job: Job, run: JobRun) -> str:
 
     run.progress(0.0, stage=f"{done} items read" if done else "reading the file")
     try:
-        with job.input_file.open("rb") as stream:
+        # A local file to read (a copy in the run's scratch folder with object storage).
+        with (
+            local_copy(job.input_file, limit=MAX_IMPORT_BYTES) as path,
+            path.open("rb") as stream,
+        ):
             dataset_import(
                 project=job.project,
                 stream=stream,

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -32,6 +33,7 @@ from annotations.services.media.video_import import (
     media_prepare,
     video_create,
 )
+from annotations.services.stored_files import local_copy
 from ml.media import MediaError, probe_media, sha256_of
 
 logger = logging.getLogger(__name__)
@@ -83,33 +85,30 @@ def prediction_job_create(
     return request
 
 
-def _fetch(request: PredictionJob) -> LocalMedia:
+@contextmanager
+def _fetched(request: PredictionJob) -> Iterator[LocalMedia]:
+    """The request's file, local for the block (a URL's download, or the stored upload)."""
     if request.source_url:
-        return media_prepare(source=request.source_url, base_dir=None)
+        media = media_prepare(source=request.source_url, base_dir=None)
+        try:
+            yield media
+        finally:
+            media.discard()
+        return
     if not request.upload:
         raise JobFailed("the uploaded file is no longer there; send it again")
-    # A local copy (the stored upload may live in remote storage), in the run's scratch folder.
-    suffix = Path(str(request.upload.name)).suffix[:10]
-    with (
-        tempfile.NamedTemporaryFile(delete=False, suffix=suffix) as handle,
-        request.upload.open("rb") as stored,
-    ):
-        for chunk in iter(lambda: stored.read(1024 * 1024), b""):
-            handle.write(chunk)
-    path = Path(handle.name)
-    try:
+    # The stored upload may be in object storage: a copy in the run's scratch folder then.
+    with local_copy(
+        request.upload, limit=settings.MAX_UPLOAD_BYTES, limit_name="MAX_UPLOAD_BYTES"
+    ) as path:
         info = probe_media(path, max_bytes=settings.MAX_UPLOAD_BYTES)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return LocalMedia(path, info, sha256_of(path), request.upload_name or path.name, None, True)
+        yield LocalMedia(path, info, sha256_of(path), request.upload_name or path.name, None)
 
 
 def _store_video(request: PredictionJob, run: JobRun) -> Video:
     """The request's file as a video of the project: stored now, or the one it already has."""
     run.progress(0.05, stage="fetching the file")
-    media = _fetch(request)
-    try:
+    with _fetched(request) as media:
         run.progress(0.2, stage="storing the video")
         try:
             video, _warnings = video_create(
@@ -128,8 +127,6 @@ def _store_video(request: PredictionJob, run: JobRun) -> Video:
             video = found
             # Stored by an earlier run of this request, killed before it noted so.
             created = found.metadata.get("prediction_job") == request.pk
-    finally:
-        media.discard()
     with transaction.atomic():
         PredictionJob.objects.filter(pk=request.pk).update(video=video, created_video=created)
         _delete_upload(request)

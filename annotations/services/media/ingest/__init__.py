@@ -6,7 +6,9 @@ queued, processing while it runs, then ready or failed. Each step records its st
 progress, duration and message; a failing step does not stop the others (only a failed
 probe means the file itself is unusable, and fails the job). Every step's progress is a
 checkpoint of the job: where it notices that its worker is stopping or that it was
-cancelled.
+cancelled. The steps read the stored files through one ``LocalCopies`` per run: with
+object storage the media is fetched once, into the run's scratch folder, and removed when
+the steps end.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from annotations.models import Job, ProcessingStep, Video, VideoStatus
 from annotations.services.jobs.lifecycle import JobFailed, JobRun
 from annotations.services.media.ingest import steps
 from annotations.services.media.ingest.steps import StepSkipped, StepUnavailable
+from annotations.services.stored_files import LocalCopies
 
 logger = logging.getLogger(__name__)
 
-StepFunction = Callable[[Video, steps.Progress], str]
+StepFunction = Callable[[Video, LocalCopies, steps.Progress], str]
 
 # In order; later steps read what earlier ones stored.
 STEPS: list[tuple[str, StepFunction]] = [
@@ -102,27 +105,34 @@ def _run_steps(video: Video, only: Sequence[str] | None, run: JobRun) -> tuple[l
         )
     errors: list[str] = []
     states: dict[str, str] = {}
-    for position, (name, step_function) in enumerate(selected):
+    with LocalCopies() as files:
+        for position, (name, step_function) in enumerate(selected):
 
-        def overall(fraction: float, position: int = position, name: str = name) -> None:
-            run.progress((position + fraction) / len(selected), stage=name)
+            def overall(fraction: float, position: int = position, name: str = name) -> None:
+                run.progress((position + fraction) / len(selected), stage=name)
 
-        overall(0.0)
-        step = _run_step(video, name, step_function, overall)
-        states[name] = step.state
-        if step.state == ProcessingStep.State.FAILED and name in ESSENTIAL_STEPS:
-            errors.append(f"{name}: {step.message}")
-            ProcessingStep.objects.filter(video=video, state=ProcessingStep.State.PENDING).update(
-                state=ProcessingStep.State.SKIPPED, message=f"not run: the {name} step failed"
-            )
-            break
+            overall(0.0)
+            step = _run_step(video, name, step_function, files, overall)
+            states[name] = step.state
+            if step.state == ProcessingStep.State.FAILED and name in ESSENTIAL_STEPS:
+                errors.append(f"{name}: {step.message}")
+                ProcessingStep.objects.filter(
+                    video=video, state=ProcessingStep.State.PENDING
+                ).update(
+                    state=ProcessingStep.State.SKIPPED, message=f"not run: the {name} step failed"
+                )
+                break
     failed = [name for name, state in states.items() if state == ProcessingStep.State.FAILED]
     outcome = f"{len(states)} steps run" + (f"; failed: {', '.join(failed)}" if failed else "")
     return errors, outcome
 
 
 def _run_step(
-    video: Video, name: str, function: StepFunction, overall: Callable[[float], None]
+    video: Video,
+    name: str,
+    function: StepFunction,
+    files: LocalCopies,
+    overall: Callable[[float], None],
 ) -> ProcessingStep:
     step = ProcessingStep.objects.get(video=video, name=name)
     step.state, step.started_at, step.finished_at = (
@@ -142,7 +152,7 @@ def _run_step(
             ProcessingStep.objects.filter(pk=step.pk).update(progress=max(0.0, min(1.0, fraction)))
 
     try:
-        step.message = function(video, progress)
+        step.message = function(video, files, progress)
         step.state = ProcessingStep.State.DONE
     except StepSkipped as skipped:
         step.state, step.message = ProcessingStep.State.SKIPPED, str(skipped)
@@ -160,7 +170,14 @@ def _run_step(
 
 def _readable(exc: Exception) -> str:
     text = str(exc).strip()
-    known = ("MediaError", "SubtitleError", "OSError", "ValueError", "FileNotFoundError")
+    known = (
+        "MediaError",
+        "SubtitleError",
+        "OSError",
+        "ValueError",
+        "FileNotFoundError",
+        "StoredFileTooLarge",
+    )
     if type(exc).__name__ in known and text:
         return text
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,4 +1,8 @@
-"""The steps of the ingest job, each a function of (video, progress) returning a message.
+"""The steps of the ingest job, each a function of (video, files, progress) returning a message.
+
+``files`` gives the steps local paths to the video's stored files (``LocalCopies``): with
+object storage the media is fetched once per run into the run's scratch folder, so a
+worker needs no folder shared with the web processes.
 
 A step raises StepSkipped when it has nothing to do for this video (an audio-only
 file has no keyframes), StepUnavailable when something it needs is missing but may
@@ -22,6 +26,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from annotations.models import Keyframe, Tag, TranscriptSegment, Video, VideoFeatures
+from annotations.services.media.video_import.single import MAX_SUBTITLE_BYTES
+from annotations.services.stored_files import LocalCopies
 from ml.media import MediaError, probe_media
 from ml.subtitles import Segment, read_subtitles
 
@@ -42,10 +48,12 @@ class StepUnavailable(Exception):  # an outcome, not an error: hence no "Error" 
     """A step that cannot run on this machine now; the video goes on without it."""
 
 
-def _media_path(video: Video) -> Path:
+def _media_path(video: Video, files: LocalCopies) -> Path:
     if not video.source_file:
         raise StepSkipped("no media file: this video is labeled from its text alone")
-    return Path(video.source_file.path)
+    return files.path(
+        video.source_file, limit=settings.MAX_UPLOAD_BYTES, limit_name="MAX_UPLOAD_BYTES"
+    )
 
 
 def _features(video: Video) -> VideoFeatures:
@@ -53,8 +61,8 @@ def _features(video: Video) -> VideoFeatures:
     return features
 
 
-def probe(video: Video, progress: Progress) -> str:
-    info = probe_media(_media_path(video))
+def probe(video: Video, files: LocalCopies, progress: Progress) -> str:
+    info = probe_media(_media_path(video, files))
     if info.duration_seconds > settings.MAX_VIDEO_SECONDS:
         raise MediaError(
             f"the video is {info.duration_seconds / 3600:.1f} hours long, over the limit of "
@@ -105,14 +113,16 @@ def _store_segments(
         )
 
 
-def transcript(video: Video, progress: Progress) -> str:
+def transcript(video: Video, files: LocalCopies, progress: Progress) -> str:
     """Subtitles when there are some (a sidecar file, then a stream), else speech recognition."""
     if video.subtitles_file:
-        segments = read_subtitles(Path(video.subtitles_file.path))
+        segments = read_subtitles(
+            files.path(video.subtitles_file, limit=MAX_SUBTITLE_BYTES, limit_name="subtitles")
+        )
         name = Path(str(video.subtitles_file.name)).name
         _store_segments(video, segments, TranscriptSegment.Source.SIDECAR, {"file": name})
         return f"{len(segments)} segments from the subtitle file"
-    path = _media_path(video)
+    path = _media_path(video, files)
     if not video.has_audio_stream:
         from ml.asr import embedded_subtitles
 
@@ -145,7 +155,7 @@ def _transcript_text(video: Video) -> str:
     return " ".join(video.transcript_segments.values_list("text", flat=True))
 
 
-def text(video: Video, progress: Progress) -> str:
+def text(video: Video, files: LocalCopies, progress: Progress) -> str:
     from ml.text import process_text, protected_words
 
     protected = protected_words(
@@ -169,7 +179,7 @@ def text(video: Video, progress: Progress) -> str:
     return f"{words} words after cleaning"
 
 
-def summary(video: Video, progress: Progress) -> str:
+def summary(video: Video, files: LocalCopies, progress: Progress) -> str:
     from ml.summarize import summarize
 
     spoken = _transcript_text(video)
@@ -182,10 +192,10 @@ def summary(video: Video, progress: Progress) -> str:
     return f"{len(video.summary)} characters"
 
 
-def frames(video: Video, progress: Progress) -> str:
+def frames(video: Video, files: LocalCopies, progress: Progress) -> str:
     from ml.frames import FrameSettings, analyse_frames
 
-    path = _media_path(video)
+    path = _media_path(video, files)
     if not video.has_video_stream:
         raise StepSkipped("audio-only file: no keyframes")
     analysis = analyse_frames(
@@ -244,10 +254,10 @@ def _delete_unlisted_keyframe_files(video: Video, listed: set[str]) -> None:
             storage.delete(f"{folder}/{name}")
 
 
-def audio(video: Video, progress: Progress) -> str:
+def audio(video: Video, files: LocalCopies, progress: Progress) -> str:
     from ml.audio import audio_features
 
-    path = _media_path(video)
+    path = _media_path(video, files)
     if not video.has_audio_stream:
         raise StepSkipped("no audio track")
     values = audio_features(path, progress=progress)
@@ -258,7 +268,7 @@ def audio(video: Video, progress: Progress) -> str:
     return f"speech in {speech:.0%} of the audio" if isinstance(speech, float) else "done"
 
 
-def image_embedding(video: Video, progress: Progress) -> str:
+def image_embedding(video: Video, files: LocalCopies, progress: Progress) -> str:
     from ml.errors import ModelUnavailable
     from ml.image_embed import load_image_embedder
 
@@ -282,7 +292,7 @@ def image_embedding(video: Video, progress: Progress) -> str:
     return f"{vectors.shape[1]}-dimensional embedding from {len(jpegs)} keyframes"
 
 
-def suggest(video: Video, progress: Progress) -> str:
+def suggest(video: Video, files: LocalCopies, progress: Progress) -> str:
     from annotations.services.learning.suggestions import suggestions_refresh
 
     made = suggestions_refresh(video=video)
