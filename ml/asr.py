@@ -42,12 +42,14 @@ __all__ = [
     "resolved_compute_type",
     "resolved_device",
     "transcribe",
+    "word_error_rate",
 ]
 
 # Language settings that mean "let Whisper detect it".
 _DETECT = frozenset({"", "auto", "detect"})
 _ASS_OVERRIDES = re.compile(r"\{[^}]*\}")
 _MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
+_WORD = re.compile(r"[a-z0-9']+")
 
 
 @dataclass(frozen=True)
@@ -256,6 +258,24 @@ def _recognise(
     return BatchedInferencePipeline(model).transcribe(
         str(path), batch_size=settings.batch_size, without_timestamps=False, **options
     )
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """Word-level edit distance over the reference's length, ignoring case and punctuation."""
+    ref, hyp = _words(reference), _words(hypothesis)
+    previous = list(range(len(hyp) + 1))
+    for i, word in enumerate(ref, start=1):
+        current = [i]
+        for j, heard in enumerate(hyp, start=1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (word != heard))
+            )
+        previous = current
+    return previous[-1] / max(1, len(ref))
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
 
 
 def _subtitle_text(raw: bytes | str) -> str:

@@ -22,6 +22,7 @@ from ml.asr import (
     load_whisper,
     resolved_compute_type,
     transcribe,
+    word_error_rate,
 )
 from ml.errors import ModelUnavailable
 from ml.media import MediaError
@@ -178,3 +179,10 @@ def test_no_subtitle_stream_gives_no_cues(media: MediaSet) -> None:
     assert embedded_subtitles(media.talk) == []
     with pytest.raises(MediaError, match="not a video or audio file"):
         embedded_subtitles(media.not_media)
+
+
+def test_word_error_rate_counts_substitutions_insertions_and_deletions() -> None:
+    assert word_error_rate("the cat sat", "The cat, sat.") == 0.0
+    assert word_error_rate("the cat sat", "the dog sat") == pytest.approx(1 / 3)
+    assert word_error_rate("the cat sat", "the cat sat down") == pytest.approx(1 / 3)
+    assert word_error_rate("the cat sat", "cat") == pytest.approx(2 / 3)
