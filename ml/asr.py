@@ -49,7 +49,7 @@ __all__ = [
 _DETECT = frozenset({"", "auto", "detect"})
 _ASS_OVERRIDES = re.compile(r"\{[^}]*\}")
 _MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
-_WORD = re.compile(r"[a-z0-9']+")
+_WORD = re.compile(r"[\w']+")  # words of any script, apostrophes kept (don't)
 
 
 @dataclass(frozen=True)
@@ -261,7 +261,10 @@ def _recognise(
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
-    """Word-level edit distance over the reference's length, ignoring case and punctuation."""
+    """Word-level edit distance over the reference's length, ignoring case and punctuation.
+
+    Words are runs of letters and digits in any script, so Russian is measured as English.
+    """
     ref, hyp = _words(reference), _words(hypothesis)
     previous = list(range(len(hyp) + 1))
     for i, word in enumerate(ref, start=1):

@@ -186,3 +186,4 @@ def test_word_error_rate_counts_substitutions_insertions_and_deletions() -> None
     assert word_error_rate("the cat sat", "the dog sat") == pytest.approx(1 / 3)
     assert word_error_rate("the cat sat", "the cat sat down") == pytest.approx(1 / 3)
     assert word_error_rate("the cat sat", "cat") == pytest.approx(2 / 3)
+    assert word_error_rate("Кот сидел.", "кот, сидел") == 0.0
