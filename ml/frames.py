@@ -1,7 +1,9 @@
 """Keyframes and visual features of a video, from every Nth frame, decoded once in order.
 
 Every frame is grabbed (an H.264 decoder has to decode them all anyway) but only every
-Nth is converted to an image; seeking would cost more than it saves. A shot change is
+Nth is converted to an image; seeking would cost more than it saves. Faces are counted on
+at most one sample a second: the Haar cascade costs more than decoding the frame, and the
+people in a picture change more slowly than the samples come. A shot change is
 a jump in the colour histogram between consecutive samples. Each shot keeps one
 representative frame (near its middle), and the longest shots give the keyframe strip.
 Nothing larger than a few thumbnails is held in memory, whatever the video's length.
@@ -38,6 +40,7 @@ PathLike = str | os.PathLike[str]
 _ANALYSIS_WIDTH = 160  # colour, brightness and edges: a fixed size keeps videos comparable
 _MOTION_WIDTH = 64
 _FACE_WIDTH = 320
+_FACE_EVERY_SECONDS = 1.0
 _HUE_BINS, _SAT_BINS, _VAL_BINS = 8, 4, 4
 # Joint histogram for shot changes: finer in hue, where cuts between scenes show most.
 _SHOT_BINS = [16, 4, 4]
@@ -293,7 +296,9 @@ def analyse_frames(
         "contrast",
         "edges",
     ]
-    measures = _Measures([*names, *(["faces"] if cascade is not None else [])])
+    measures = _Measures(names)
+    faces = _Measures(["faces"])
+    next_face_count = 0.0
     motion = _Measures(["motion"])
     longest = _LongestShots(settings.max_keyframes)
 
@@ -333,13 +338,14 @@ def analyse_frames(
                 float(grey.std()) / 255,
                 float(np.count_nonzero(cv2.Canny(grey, 100, 200))) / grey.size,
             ]
-            if cascade is not None:
+            measures.add(np.asarray(values))
+            if cascade is not None and timestamp >= next_face_count:
+                next_face_count = timestamp + _FACE_EVERY_SECONDS
                 face_grey = cv2.cvtColor(base, cv2.COLOR_BGR2GRAY)
                 found = cascade.detectMultiScale(
                     face_grey, scaleFactor=1.15, minNeighbors=5, minSize=(20, 20)
                 )
-                values.append(float(len(found)))
-            measures.add(np.asarray(values))
+                faces.add(np.asarray([float(len(found))]))
 
             tiny = _shrink(grey, _MOTION_WIDTH).astype(np.float32)
             if previous_grey is not None and previous_grey.shape == tiny.shape:
@@ -384,8 +390,9 @@ def analyse_frames(
             f"({duration:.1f} s): the file is damaged or cut off"
         )
     visual = measures.pooled()
-    pooled_motion = motion.pooled()
-    visual.update(pooled_motion)
+    visual.update(motion.pooled())
+    if cascade is not None:
+        visual.update(faces.pooled())
     visual["shot_rate"] = round(shots / (duration / 60), 6) if duration > 0 else 0.0
     keys = visual_feature_keys(faces=cascade is not None)
     if progress is not None:

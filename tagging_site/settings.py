@@ -223,6 +223,15 @@ WHISPER_COMPUTE_TYPE = env_str("WHISPER_COMPUTE_TYPE", "auto") or "auto"
 WHISPER_LANGUAGE = env_str("WHISPER_LANGUAGE", "ru") or "ru"
 WHISPER_VAD_FILTER = env_bool("WHISPER_VAD_FILTER", True)
 WHISPER_BEAM_SIZE = env_int("WHISPER_BEAM_SIZE", 5, minimum=1)
+# Pieces of speech faster-whisper's BatchedInferencePipeline decodes at once; 0: sequential.
+# Batching cuts the audio at the pauses the voice-activity filter finds, so it needs it.
+WHISPER_BATCH_SIZE = env_int("WHISPER_BATCH_SIZE", 0, minimum=0)
+if WHISPER_BATCH_SIZE and not WHISPER_VAD_FILTER:
+    raise ImproperlyConfigured(
+        "WHISPER_BATCH_SIZE needs WHISPER_VAD_FILTER=1: batched recognition cuts the audio "
+        "where the voice-activity filter hears pauses. Set WHISPER_BATCH_SIZE=0 for "
+        "sequential recognition without the filter."
+    )
 WHISPER_DOWNLOAD_ROOT = env_str("WHISPER_DOWNLOAD_ROOT") or str(VAR_DIR / "models" / "whisper")
 WHISPER_LOCAL_FILES_ONLY = env_bool("WHISPER_LOCAL_FILES_ONLY", False)
 FRAME_EVERY_NTH = env_int("FRAME_EVERY_NTH", 10, minimum=1)

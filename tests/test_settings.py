@@ -65,6 +65,13 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _printed(code: str, **env: str) -> list[str]:
+    """What ``code`` prints, run in ``manage.py shell`` with ``env`` added to the environment."""
+    result = _manage("shell", "--no-imports", "-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
 def test_deploy_check_is_clean_with_production_settings(tmp_path: Path) -> None:
     result = _manage(
         "check",
@@ -94,10 +101,7 @@ def test_redis_broker_needs_a_url(tmp_path: Path) -> None:
 
 def test_parallel_training_fits_are_configured_and_bad_values_refused(tmp_path: Path) -> None:
     refused = _manage("check", MODEL_N_JOBS="0", VAR_DIR=str(tmp_path))
-    shown = _manage(
-        "shell",
-        "--no-imports",
-        "-c",
+    shown = _printed(
         "from django.conf import settings; "
         "print(settings.MODEL_N_JOBS, settings.Q_CLUSTER['daemonize_workers'])",
         MODEL_N_JOBS="2",
@@ -107,4 +111,25 @@ def test_parallel_training_fits_are_configured_and_bad_values_refused(tmp_path: 
     assert refused.returncode != 0
     assert "MODEL_N_JOBS must be at least 1" in refused.stderr
     # Fits in processes of their own need workers that are allowed to start processes.
-    assert shown.stdout.split() == ["2", "False"], shown.stderr
+    assert shown == ["2", "False"]
+
+
+def test_batched_speech_recognition_is_configured_and_needs_the_voice_filter(
+    tmp_path: Path,
+) -> None:
+    refused = _manage(
+        "check", WHISPER_BATCH_SIZE="16", WHISPER_VAD_FILTER="0", VAR_DIR=str(tmp_path)
+    )
+    negative = _manage("check", WHISPER_BATCH_SIZE="-1", VAR_DIR=str(tmp_path))
+    # What the ingest step hands to ml.asr.
+    shown = _printed(
+        "from annotations.services.media.ingest.steps import _asr_settings; "
+        "print(_asr_settings().batch_size)",
+        WHISPER_BATCH_SIZE="16",
+        VAR_DIR=str(tmp_path),
+    )
+
+    assert refused.returncode != 0
+    assert "WHISPER_BATCH_SIZE needs WHISPER_VAD_FILTER=1" in refused.stderr
+    assert "WHISPER_BATCH_SIZE must be at least 0" in negative.stderr
+    assert shown == ["16"]

@@ -10,9 +10,11 @@ the tests check that voice activity detection keeps it from doing so.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -22,11 +24,32 @@ import numpy.typing as npt
 
 from ml.synthetic_media import write_video
 
-__all__ = ["SPEECH_RATE", "SpeechUnavailable", "espeak_available", "write_speech"]
+__all__ = [
+    "SPEECH_RATE",
+    "SpeechUnavailable",
+    "english_talk",
+    "espeak_available",
+    "filler_sentences",
+    "write_speech",
+]
 
 SPEECH_RATE = 16_000  # what Whisper listens at
 _NOISE_FLOOR = 10 ** (-70 / 20)  # -70 dBFS
 _AAC_FRAME = 1024
+
+
+_SUBJECTS = ("the chef", "our team", "the driver", "a young pilot", "the teacher", "my neighbour")
+_VERBS = ("talks about", "shows us", "prepares", "remembers", "compares", "explains")
+_OBJECTS = (
+    "a tomato soup with fresh bread",
+    "the football match on Sunday",
+    "the road across the mountains",
+    "a concert in the old theatre",
+    "the results of the experiment",
+    "an old red car",
+    "the weather for the coming week",
+)
+_TAILS = ("", " in the morning", " on live television", " in front of the audience", " again")
 
 
 class SpeechUnavailable(RuntimeError):
@@ -35,6 +58,30 @@ class SpeechUnavailable(RuntimeError):
 
 def espeak_available() -> bool:
     return shutil.which("espeak-ng") is not None
+
+
+def english_talk(words: int, *, seed: int = 0) -> str:
+    """Plain English sentences of about ``words`` words, the same for the same seed.
+
+    espeak-ng speaks them at about 170 words a minute at its default rate, pauses included.
+    """
+    return filler_sentences(words, (_SUBJECTS, _VERBS, _OBJECTS, _TAILS), seed=seed)
+
+
+def filler_sentences(words: int, parts: tuple[Sequence[str], ...], *, seed: int = 0) -> str:
+    """Sentences of at least ``words`` words, each one choice from every part, in order.
+
+    The first part is capitalised and the last needs its own leading space ("" for none).
+    """
+    rng = random.Random(seed)  # noqa: S311 - reproducible filler text, not secrets
+    sentences: list[str] = []
+    count = 0
+    while count < words:
+        first, *middle, last = (rng.choice(part) for part in parts)
+        sentence = " ".join([first.capitalize(), *middle]) + f"{last}."
+        sentences.append(sentence)
+        count += len(sentence.split())
+    return " ".join(sentences)
 
 
 def _spoken(text: str, voice: str, words_per_minute: int) -> npt.NDArray[np.float32]:

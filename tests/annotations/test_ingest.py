@@ -80,6 +80,9 @@ def test_a_video_with_subtitles_becomes_ready_with_transcript_summary_keyframes_
     steps = _steps(video)
     assert steps["transcript"] == steps["frames"] == steps["audio"] == "done"
     assert steps["image_embedding"] == "skipped"
+    # What bench.ingest --throughput reads: each step's wall-clock and CPU seconds.
+    frames = video.steps.get(name="frames").details
+    assert frames["seconds"] > 0 and frames["cpu_seconds"] > 0
 
 
 def test_running_the_job_twice_replaces_derived_data_and_keeps_labels(

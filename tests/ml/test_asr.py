@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import faster_whisper
@@ -16,10 +17,12 @@ import pytest
 
 from ml.asr import (
     AsrSettings,
+    _load_whisper,
     embedded_subtitles,
     load_whisper,
     resolved_compute_type,
     transcribe,
+    word_error_rate,
 )
 from ml.errors import ModelUnavailable
 from ml.media import MediaError
@@ -53,6 +56,7 @@ def test_segments_lie_within_the_audio_and_the_producer_is_recorded(
         "language_probability": 1.0,
         "vad_filter": False,
         "beam_size": 5,
+        "batch_size": 0,
     }
 
 
@@ -66,12 +70,24 @@ def test_progress_rises_to_the_end(media: MediaSet, asr: AsrSettings) -> None:
 
 
 def test_the_model_is_loaded_once_for_many_videos(media: MediaSet, asr: AsrSettings) -> None:
-    load_whisper.cache_clear()
+    _load_whisper.cache_clear()
     transcribe(media.talk, asr)
     transcribe(media.audio_only, asr)
-    info = load_whisper.cache_info()
+    info = _load_whisper.cache_info()
     assert (info.misses, info.hits) == (1, 1)
     assert load_whisper(asr) is load_whisper(AsrSettings(**vars(asr)))
+
+
+def test_sequential_and_batched_recognition_share_one_loaded_model(asr: AsrSettings) -> None:
+    batched = replace(asr, vad_filter=True, batch_size=8, beam_size=1, language="en")
+    assert load_whisper(batched) is load_whisper(asr)
+
+
+def test_batched_recognition_needs_the_voice_activity_filter(asr: AsrSettings) -> None:
+    with pytest.raises(ValueError, match="voice-activity filter"):
+        replace(asr, vad_filter=False, batch_size=8)
+    with pytest.raises(ValueError, match="batch_size"):
+        replace(asr, batch_size=-1)
 
 
 def test_language_is_detected_when_not_forced(media: MediaSet, asr: AsrSettings) -> None:
@@ -163,3 +179,11 @@ def test_no_subtitle_stream_gives_no_cues(media: MediaSet) -> None:
     assert embedded_subtitles(media.talk) == []
     with pytest.raises(MediaError, match="not a video or audio file"):
         embedded_subtitles(media.not_media)
+
+
+def test_word_error_rate_counts_substitutions_insertions_and_deletions() -> None:
+    assert word_error_rate("the cat sat", "The cat, sat.") == 0.0
+    assert word_error_rate("the cat sat", "the dog sat") == pytest.approx(1 / 3)
+    assert word_error_rate("the cat sat", "the cat sat down") == pytest.approx(1 / 3)
+    assert word_error_rate("the cat sat", "cat") == pytest.approx(2 / 3)
+    assert word_error_rate("Кот сидел.", "кот, сидел") == 0.0

@@ -21,6 +21,7 @@ from ml.synthetic_media import (
     write_srt,
     write_video,
 )
+from ml.synthetic_media.speech import english_talk
 
 
 def _duration(path: Path) -> float:
@@ -231,3 +232,10 @@ def test_srt_round_trips_times_and_russian_text(tmp_path: Path) -> None:
 def test_srt_refuses_a_cue_that_ends_before_it_starts(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="cue 2"):
         write_srt(tmp_path / "bad.srt", [(0.0, 1.0, "да"), (2.0, 1.5, "нет")])
+
+
+def test_english_talk_is_reproducible_sentences_of_the_asked_length() -> None:
+    talk = english_talk(170, seed=4)
+    assert talk == english_talk(170, seed=4) != english_talk(170, seed=5)
+    assert 170 <= len(talk.split()) < 190
+    assert talk.endswith(".") and talk[0].isupper()

@@ -89,6 +89,7 @@ def _asr_settings() -> object:
         language=None if language == "detect" else language,
         vad_filter=settings.WHISPER_VAD_FILTER,
         beam_size=settings.WHISPER_BEAM_SIZE,
+        batch_size=settings.WHISPER_BATCH_SIZE,
         download_root=settings.WHISPER_DOWNLOAD_ROOT,
         local_files_only=settings.WHISPER_LOCAL_FILES_ONLY,
     )
