@@ -50,7 +50,7 @@ def _text_search(videos: QuerySet[Video], project: Project, query: str) -> Query
 
     On PostgreSQL: full-text search with the Russian configuration (stems, so
     «футбола» finds «футбол»), served by the GIN indexes of migration
-    0005_video_search. Elsewhere: a case-insensitive substring match.
+    annotations 0001_squashed_0011. Elsewhere: a case-insensitive substring match.
     """
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchVector

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
-from django.apps import apps
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import User
 
 from annotations.models import (
     Annotation,
@@ -16,13 +13,12 @@ from annotations.models import (
     ProjectRole,
     QueueOrder,
 )
-from annotations.roles import Role
 from annotations.selectors import projects_for_user
 from annotations.selectors.access import may
 from annotations.services.labeling.queue import next_video_for
 from annotations.services.projects import membership_remove, membership_set
 from tests.annotations.labeling_fixtures import ready_video, submitted
-from tests.factories import assign, client_for, make_member, make_project, make_tag, make_user
+from tests.factories import assign, client_for, make_member, make_project, make_tag
 
 NEW_PROJECT = {
     "name": "Rutube 2025",
@@ -199,41 +195,6 @@ def test_removing_a_member_releases_their_open_work_and_keeps_what_they_submitte
     assert Annotation.objects.filter(annotator=crowd, video=done).exists()
     assert not Membership.objects.filter(user=crowd).exists()
     assert client_for(crowd).get(f"/projects/{project.pk}/").status_code == 404
-
-
-def test_existing_work_becomes_membership(roles: None) -> None:
-    """The data step of the migration: every expert joins every project, as before they saw
-    them all; a crowd worker joins the projects they hold work in; admins need nothing."""
-    project_a, project_b = make_project("A"), make_project("B")
-    make_user(Role.EXPERT, "old_expert")
-    crowd = make_user(Role.CROWD, "old_crowd")
-    admin = make_user(Role.ADMIN, "old_admin")
-    Assignment.objects.create(video=ready_video(project_a), annotator=crowd)
-    Assignment.objects.create(video=ready_video(project_b), annotator=admin)
-    migration = importlib.import_module(
-        "annotations.migrations.0008_projects_membership_taxonomy_history"
-    )
-    migration.members_from_existing_work(apps, None)
-    migration.members_from_existing_work(apps, None)  # running it again changes nothing
-    assert set(Membership.objects.values_list("project__name", "user__username", "role")) == {
-        ("A", "old_expert", "expert"),
-        ("B", "old_expert", "expert"),
-        ("A", "old_crowd", "crowd"),
-    }
-
-
-def test_the_admin_group_keeps_seeing_every_project_after_the_migration(roles: None) -> None:
-    """The data step gives the admin group "manage projects" before bootstrap_roles runs."""
-    admins = Group.objects.get(name="admin")
-    admins.permissions.remove(Permission.objects.get(codename="manage_projects"))
-    admin = make_user(Role.ADMIN, "old_admin")
-    project = make_project("Старый")
-    assert list(projects_for_user(User.objects.get(pk=admin.pk))) == []
-    migration = importlib.import_module(
-        "annotations.migrations.0008_projects_membership_taxonomy_history"
-    )
-    migration.admins_manage_projects(apps, None)
-    assert list(projects_for_user(User.objects.get(pk=admin.pk))) == [project]
 
 
 def test_an_expert_who_is_crowd_in_one_project_sees_none_of_its_expert_pages(
