@@ -18,7 +18,7 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -27,11 +27,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from ml.dataset import Example
 from ml.embed import EmbeddingStore, embed_texts
 from ml.errors import ModelUnavailable
-from ml.evaluate import evaluate_predictions, expand_tags
+from ml.evaluate import expand_tags
 from ml.taxonomy import PATH_SEPARATOR
 from ml.text import process_text, protected_words
 from ml.train.labels import Hierarchy
-from ml.train.model import Suggestion, choose_tags, rank_suggestions
+from ml.train.model import TagScorer, choose_tags
 
 __all__ = [
     "ZERO_SHOT_THRESHOLD",
@@ -167,7 +167,7 @@ def _centroids(
     return _normalised(sums), counts
 
 
-class ZeroShotModel:
+class ZeroShotModel(TagScorer):
     """Tags from similarity to the tags' own words, before a model can be trained."""
 
     def __init__(
@@ -277,37 +277,6 @@ class ZeroShotModel:
         # "At least one tag" never picks a tag with no evidence at all.
         return chosen & (self.hierarchy.propagate_max(raw) > 0)
 
-    def suggest(
-        self,
-        examples: Sequence[Example],
-        *,
-        limit: int | None = None,
-        extra: int = 0,
-        parents: bool = True,
-    ) -> list[list[Suggestion]]:
+    def scored(self, examples: Sequence[Example]) -> tuple[_FloatArray, npt.NDArray[np.bool_]]:
         raw = self._raw(examples)
-        return rank_suggestions(
-            self.tags,
-            self.hierarchy.propagate_max(raw),
-            self._decide(raw),
-            limit=limit,
-            extra=extra,
-            parents=parents,
-        )
-
-    def evaluate(self, examples: Sequence[Example], *, per_tag: bool = False) -> dict[str, Any]:
-        raw = self._raw(examples)
-        scores = self.hierarchy.propagate_max(raw)
-        chosen = self._decide(raw)
-        predicted = [[self.tags[j] for j in np.flatnonzero(row)] for row in chosen]
-        return evaluate_predictions(
-            [e.tags for e in examples],
-            predicted,
-            scores=scores,
-            score_tags=self.tags,
-            per_tag=per_tag,
-        )
-
-    def tag_sets(self, examples: Sequence[Example]) -> list[list[str]]:
-        chosen = self._decide(self._raw(examples))
-        return [[self.tags[j] for j in np.flatnonzero(row)] for row in chosen]
+        return self.hierarchy.propagate_max(raw), self._decide(raw)

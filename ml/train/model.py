@@ -13,6 +13,7 @@ suggestions for annotators, the prediction API, the promotion gate and offline e
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -147,7 +148,58 @@ def rank_suggestions(
     return result
 
 
-class TagModel:
+class TagScorer(ABC):
+    """What every model that suggests tags shares: one way from its scores to suggestions,
+    tag sets and offline figures. A subclass says how it scores and decides."""
+
+    tags: list[str]
+
+    @property
+    @abstractmethod
+    def multi_label(self) -> bool: ...
+
+    @abstractmethod
+    def scored(self, examples: Sequence[Example]) -> tuple[FloatArray, BoolArray]:
+        """Per video and tag: the score people see, and whether the tag is chosen."""
+
+    def suggest(
+        self,
+        examples: Sequence[Example],
+        *,
+        limit: int | None = None,
+        extra: int = 0,
+        parents: bool = True,
+    ) -> list[list[Suggestion]]:
+        """The chosen tags ("likely"), best first, then up to `extra` of the best other
+        tags marked as below the decision ("possible"); see `rank_suggestions`."""
+        shown, chosen = self.scored(examples)
+        return rank_suggestions(self.tags, shown, chosen, limit=limit, extra=extra, parents=parents)
+
+    def predict(
+        self, examples: Sequence[Example], *, top_k: int | None = None
+    ) -> list[list[tuple[str, float]]]:
+        """For each video, its chosen tags with their scores, best first (parents of
+        chosen tags included; single-label: exactly one tag)."""
+        return [
+            [(s.tag, s.score) for s in row]
+            for row in self.suggest(examples, limit=top_k, extra=0, parents=True)
+        ]
+
+    def tag_sets(self, examples: Sequence[Example]) -> list[list[str]]:
+        _, chosen = self.scored(examples)
+        return [[self.tags[j] for j in np.flatnonzero(row)] for row in chosen]
+
+    def evaluate(self, examples: Sequence[Example], *, per_tag: bool = False) -> dict[str, Any]:
+        """Offline figures on tagged videos, decided exactly as suggestions are."""
+        shown, chosen = self.scored(examples)
+        predicted = [[self.tags[j] for j in np.flatnonzero(row)] for row in chosen]
+        truth = [e.tags if self.multi_label else e.tags[:1] for e in examples]
+        return evaluate_predictions(
+            truth, predicted, scores=shown, score_tags=self.tags, per_tag=per_tag
+        )
+
+
+class TagModel(TagScorer):
     def __init__(
         self,
         *,
@@ -243,46 +295,10 @@ class TagModel:
             raw, self.threshold_array, self.hierarchy, min_tags=self.min_predicted_tags
         )
 
-    def suggest(
-        self,
-        examples: Sequence[Example],
-        *,
-        limit: int | None = None,
-        extra: int = 0,
-        parents: bool = True,
-    ) -> list[list[Suggestion]]:
-        """The chosen tags ("likely"), best first, then up to `extra` of the best other
-        tags marked as below the decision ("possible"); see `rank_suggestions`."""
+    def scored(self, examples: Sequence[Example]) -> tuple[FloatArray, BoolArray]:
         raw = self.raw_scores(examples)
         shown = self.probabilities(raw)
-        chosen = self.decide(raw, shown)
-        return rank_suggestions(self.tags, shown, chosen, limit=limit, extra=extra, parents=parents)
-
-    def predict(
-        self, examples: Sequence[Example], *, top_k: int | None = None
-    ) -> list[list[tuple[str, float]]]:
-        """For each video, its chosen tags with probabilities, best first (parents of
-        chosen tags included; single-label: exactly one tag)."""
-        return [
-            [(s.tag, s.score) for s in row]
-            for row in self.suggest(examples, limit=top_k, extra=0, parents=True)
-        ]
-
-    def evaluate(self, examples: Sequence[Example], *, per_tag: bool = False) -> dict[str, Any]:
-        """Offline figures on tagged videos, decided exactly as suggestions are."""
-        raw = self.raw_scores(examples)
-        shown = self.probabilities(raw)
-        chosen = self.decide(raw, shown)
-        predicted = [[self.tags[j] for j in np.flatnonzero(row)] for row in chosen]
-        truth = [e.tags if self.multi_label else e.tags[:1] for e in examples]
-        return evaluate_predictions(
-            truth, predicted, scores=shown, score_tags=self.tags, per_tag=per_tag
-        )
-
-    def tag_sets(self, examples: Sequence[Example]) -> list[list[str]]:
-        raw = self.raw_scores(examples)
-        chosen = self.decide(raw)
-        return [[self.tags[j] for j in np.flatnonzero(row)] for row in chosen]
+        return shown, self.decide(raw, shown)
 
     def describe(self) -> dict[str, Any]:
         return {

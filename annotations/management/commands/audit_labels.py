@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotations.models import Project
+from annotations.management.projects import add_project_option, project_named
 from annotations.selectors.audit import label_store_audit
 
 
@@ -16,14 +16,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--project", help="Only this project (its name).")
+        add_project_option(parser, required=False, help="Only this project (its name).")
 
     def handle(self, *args: object, **options: Any) -> None:
-        project = None
-        if options["project"]:
-            project = Project.objects.filter(name=options["project"]).first()
-            if project is None:
-                raise CommandError(f"no project named {options['project']!r}")
+        project = project_named(options["project"]) if options["project"] else None
         violations = label_store_audit(project)
         scope = f"project {project.name!r}" if project else "all projects"
         if not violations:

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotations.models import ExportSnapshot, Job, Project
+from annotations.management.projects import add_project_option, project_named
+from annotations.models import ExportSnapshot, Job
 from annotations.services.export import (
     SCOPES,
     ExportFilterError,
@@ -25,7 +26,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--project", required=True, help="Name of an existing project.")
+        add_project_option(parser)
         parser.add_argument("--format", required=True, choices=list(FORMATS))
         parser.add_argument("--scope", choices=SCOPES, default="confirmed")
         parser.add_argument("--from", dest="date_from", help="First day, e.g. 2025-01-31.")
@@ -36,10 +37,7 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", type=Path, help="Copy the file here as well.")
 
     def handle(self, *args: object, **options: Any) -> None:
-        try:
-            project = Project.objects.get(name=options["project"])
-        except Project.DoesNotExist:
-            raise CommandError(f"no project named {options['project']!r}") from None
+        project = project_named(options["project"])
         try:
             filters = ExportFilters.from_dict(
                 {

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotations.models import Project
+from annotations.management.projects import add_project_option, project_named
 from annotations.services.interchange import FORMATS, InterchangeError, dataset_import
 
 
@@ -17,7 +17,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--project", required=True, help="Name of an existing project.")
+        add_project_option(parser)
         parser.add_argument("--format", choices=FORMATS, help="Default: from the file name.")
         parser.add_argument(
             "--create-tags", action="store_true", help="Add tags the taxonomy lacks."
@@ -25,10 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("source", type=Path)
 
     def handle(self, *args: object, **options: Any) -> None:
-        try:
-            project = Project.objects.get(name=options["project"])
-        except Project.DoesNotExist:
-            raise CommandError(f"no project named {options['project']!r}") from None
+        project = project_named(options["project"])
         source: Path = options["source"]
         fmt = options["format"] or ("jsonl" if source.suffix.lower() == ".jsonl" else "labelstudio")
         try:

@@ -6,8 +6,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import reset_queries
 
+from annotations.management.projects import add_project_option, project_named
 from annotations.manifest import ManifestError, open_manifest
-from annotations.models import Project
 from annotations.services.media.sources import SourceRejected
 from annotations.services.media.video_import import (
     BATCH_SIZE,
@@ -26,7 +26,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--project", required=True, help="Name of an existing project.")
+        add_project_option(parser)
         parser.add_argument(
             "source", type=Path, help="A manifest (.csv, .jsonl) or a folder to scan."
         )
@@ -39,12 +39,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **options: Any) -> None:
-        try:
-            project = Project.objects.get(name=options["project"])
-        except Project.DoesNotExist:
-            raise CommandError(
-                f"no project named {options['project']!r}; import a taxonomy to create one"
-            ) from None
+        project = project_named(options["project"], hint="import a taxonomy to create one")
         source: Path = options["source"]
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1")
