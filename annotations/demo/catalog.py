@@ -22,7 +22,6 @@ DEMO_WIDTH = 480
 DEMO_HEIGHT = 270
 DEMO_FPS = 25
 MANIFEST_NAME = "manifest.csv"
-MANIFEST_COLUMNS = ("video_id", "title", "description", "tags", "file", "channel", "upload_date")
 
 Cue = tuple[float, float, str]
 
@@ -515,20 +514,27 @@ def write_demo_media(
         write_srt(out_dir / video.subtitles_name, video.narration)
         if progress is not None:
             progress(video, fresh)
-    manifest = out_dir / MANIFEST_NAME
-    with manifest.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(MANIFEST_COLUMNS)
-        for video in videos:
-            writer.writerow(
-                [
-                    video.video_id,
-                    video.title,
-                    video.description,
-                    ", ".join(video.tags),
-                    video.file_name,
-                    video.channel,
-                    video.upload_date,
-                ]
-            )
-    return manifest
+    return write_manifest(
+        out_dir / MANIFEST_NAME,
+        [
+            {
+                "video_id": video.video_id,
+                "title": video.title,
+                "description": video.description,
+                "tags": ", ".join(video.tags),
+                "file": video.file_name,
+                "channel": video.channel,
+                "upload_date": video.upload_date,
+            }
+            for video in videos
+        ],
+    )
+
+
+def write_manifest(path: Path, rows: list[dict[str, str]]) -> Path:
+    """A CSV manifest as ``import_videos`` reads it: a row a video, the first row's columns."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path

@@ -9,10 +9,10 @@ espeak-ng they are left out, and setup says so. Plain Python, no database.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from annotations.demo.catalog import write_manifest
 from ml.synthetic_media.speech import espeak_available, write_speech
 
 ENGLISH_MANIFEST_NAME = "english.csv"
@@ -69,19 +69,17 @@ def write_spoken_clips(
         target = out_dir / clip.file_name
         if not (target.exists() and target.stat().st_size > 0):
             write_speech(target, clip.speech, scene=clip.scene, width=480, height=270, seed=seed)
-    manifest = out_dir / ENGLISH_MANIFEST_NAME
-    with manifest.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["video_id", "title", "description", "tags", "file", "language"])
-        for clip in clips:
-            writer.writerow(
-                [
-                    clip.video_id,
-                    clip.title,
-                    clip.description,
-                    ", ".join(clip.tags),
-                    clip.file_name,
-                    "en",
-                ]
-            )
-    return manifest
+    return write_manifest(
+        out_dir / ENGLISH_MANIFEST_NAME,
+        [
+            {
+                "video_id": clip.video_id,
+                "title": clip.title,
+                "description": clip.description,
+                "tags": ", ".join(clip.tags),
+                "file": clip.file_name,
+                "language": "en",
+            }
+            for clip in clips
+        ],
+    )
