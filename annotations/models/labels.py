@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from annotations.models.projects import Tag
+from annotations.models.projects import Project, Tag
 from annotations.models.videos import Video
 
 
@@ -37,6 +37,9 @@ class Assignment(models.Model):
 class AnnotationQuerySet(models.QuerySet["Annotation"]):
     def submitted(self) -> AnnotationQuerySet:
         return self.filter(state=Annotation.State.SUBMITTED)
+
+    def in_project(self, project: Project) -> AnnotationQuerySet:
+        return self.filter(video__project=project)
 
 
 class Annotation(models.Model):

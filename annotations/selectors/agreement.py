@@ -75,17 +75,10 @@ def alpha(codings: Codings) -> float | None:
 
 def project_codings(project: Project) -> Codings:
     """The units of ``project``: videos with two or more submitted annotations."""
-    annotations = dict(
-        Annotation.objects.submitted()
-        .filter(video__project=project)
-        .values_list("pk", "annotator_id")
-    )
+    submitted = Annotation.objects.submitted().in_project(project)
+    annotations = dict(submitted.values_list("pk", "annotator_id"))
     coders_of_video: dict[int, set[int]] = defaultdict(set)
-    for video_id, annotator_id in (
-        Annotation.objects.submitted()
-        .filter(video__project=project)
-        .values_list("video_id", "annotator_id")
-    ):
+    for video_id, annotator_id in submitted.values_list("video_id", "annotator_id"):
         coders_of_video[video_id].add(annotator_id)
     shared = {video for video, coders in coders_of_video.items() if len(coders) >= 2}
 
@@ -176,7 +169,7 @@ def _agreement_percent(codings: Codings, coder: int) -> float | None:
 def project_agreement(project: Project) -> ProjectAgreement:
     codings = project_codings(project)
     per_user = (
-        Annotation.objects.filter(video__project=project)
+        Annotation.objects.in_project(project)
         .values("annotator")
         .annotate(
             submitted=Count("pk", filter=Q(state=Annotation.State.SUBMITTED)),
@@ -185,11 +178,8 @@ def project_agreement(project: Project) -> ProjectAgreement:
         )
     )
     seconds: dict[int, list[float]] = defaultdict(list)
-    for annotator_id, spent in (
-        Annotation.objects.submitted()
-        .filter(video__project=project)
-        .values_list("annotator_id", "seconds_spent")
-    ):
+    submitted = Annotation.objects.submitted().in_project(project)
+    for annotator_id, spent in submitted.values_list("annotator_id", "seconds_spent"):
         seconds[annotator_id].append(spent)
     users = User.objects.in_bulk([row["annotator"] for row in per_user])
     efforts = []

@@ -46,7 +46,8 @@ def project_people(project: Project) -> list[MemberRow]:
     )
     work: dict[int, dict[str, Any]] = {
         row["annotator"]: dict(row)
-        for row in Annotation.objects.filter(video__project=project, annotator__in=ids)
+        for row in Annotation.objects.in_project(project)
+        .filter(annotator__in=ids)
         .values("annotator")
         .annotate(
             submitted=Count("pk", filter=Q(state=Annotation.State.SUBMITTED)),
@@ -100,9 +101,9 @@ class QueueItem:
 def person_queue(project: Project, user: User) -> list[QueueItem]:
     """The videos assigned to ``user`` in ``project``, unfinished first, with how far they got."""
     states = dict(
-        Annotation.objects.filter(video__project=project, annotator=user).values_list(
-            "video_id", "state"
-        )
+        Annotation.objects.in_project(project)
+        .filter(annotator=user)
+        .values_list("video_id", "state")
     )
     assignments = Assignment.objects.filter(video__project=project, annotator=user).select_related(
         "video"

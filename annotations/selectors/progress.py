@@ -187,7 +187,8 @@ def project_progress(project: Project, *, today: dt.date | None = None) -> Progr
     needed = videos * overlap
     answers = (
         Annotation.objects.submitted()
-        .filter(video__project=project, submitted_at__isnull=False)
+        .in_project(project)
+        .filter(submitted_at__isnull=False)
         .exclude(video__status=VideoStatus.FAILED)
         .order_by("video_id", "submitted_at")
         .values_list("video_id", "annotator_id", "submitted_at")

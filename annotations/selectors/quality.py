@@ -57,7 +57,7 @@ def annotator_accuracy(
         .values_list("annotation__annotator_id", "annotation__video_id", "tag__path")
     ):
         answers[(annotator_id, video_id)].append(path)
-    submitted = Annotation.objects.submitted().filter(video__project=project)
+    submitted = Annotation.objects.submitted().in_project(project)
     gold_scores: dict[int, list[float]] = defaultdict(list)
     final_scores: dict[int, list[float]] = defaultdict(list)
     for annotator_id, video_id in submitted.values_list("annotator_id", "video_id"):
