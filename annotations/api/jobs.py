@@ -17,12 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotations.api.pagination import NewestFirstPagination, page_schema
-from annotations.api.permissions import (
-    RoleApiView,
-    acting_user,
-    require_in_project,
-    require_perm,
-)
+from annotations.api.permissions import RoleApiView, acting_user, require_in_project, require_perm
 from annotations.api.serializers import Decorated, JobOutput, errors
 from annotations.models import Job
 from annotations.selectors import (
