@@ -7,12 +7,11 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from annotations.api.exceptions import PreconditionRequired
-from annotations.api.pagination import PAGE_PARAMETERS, page_response
-from annotations.api.permissions import HasRole, acting_user
-from annotations.api.serializers import cursor_page, errors
+from annotations.api.pagination import page_response, page_schema
+from annotations.api.permissions import RoleApiView, acting_user
+from annotations.api.serializers import errors, optional_text
 from annotations.models import Annotation, Decision
 from annotations.roles import P_LABEL
 from annotations.selectors import (
@@ -53,14 +52,12 @@ class AnnotationOutput(serializers.ModelSerializer):
         ]
 
 
-class VideoAnnotationsApi(APIView):
-    permission_classes = [HasRole]
-
-    @extend_schema(
-        operation_id="videos_annotations_list",
-        parameters=PAGE_PARAMETERS,
-        responses={200: cursor_page("VideoAnnotationPage", AnnotationOutput), **errors(400, 404)},
-        summary="A video's annotations: the caller's own, or all for experts and admins",
+class VideoAnnotationsApi(RoleApiView):
+    @page_schema(
+        "videos_annotations_list",
+        "VideoAnnotationPage",
+        AnnotationOutput,
+        "A video's annotations: the caller's own, or all for experts and admins",
     )
     def get(self, request: Request, video_id: int) -> Response:
         user = acting_user(request)
@@ -70,9 +67,7 @@ class VideoAnnotationsApi(APIView):
         )
 
 
-class MyAnnotationApi(APIView):
-    permission_classes = [HasRole]
-
+class MyAnnotationApi(RoleApiView):
     class DecisionInput(serializers.Serializer):
         tag = serializers.CharField(max_length=1000, help_text="A tag path of the project.")
         decision = serializers.ChoiceField(choices=Decision.choices)
@@ -97,9 +92,7 @@ class MyAnnotationApi(APIView):
                 "428, and a stale one is refused with 409."
             ),
         )
-        skip_reason = serializers.CharField(
-            max_length=500, required=False, allow_blank=True, default=""
-        )
+        skip_reason = optional_text(500)
         seconds_spent = serializers.FloatField(
             min_value=0, max_value=3600, required=False, default=0.0
         )
@@ -155,22 +148,20 @@ class MyAnnotationApi(APIView):
         return Response(AnnotationOutput(own_annotation(user, video)).data)
 
 
-class ProjectAnnotationsApi(APIView):
-    permission_classes = [HasRole]
-
+class ProjectAnnotationsApi(RoleApiView):
     class FilterInput(serializers.Serializer):
         annotator = serializers.CharField(max_length=150, required=False)
         state = serializers.ChoiceField(choices=Annotation.State.choices, required=False)
 
-    @extend_schema(
-        operation_id="projects_annotations_list",
+    @page_schema(
+        "projects_annotations_list",
+        "AnnotationPage",
+        AnnotationOutput,
+        "A project's annotations: the caller's own, or all for experts and admins",
         parameters=[
             OpenApiParameter("annotator", str, required=False, description="A user name."),
             OpenApiParameter("state", str, enum=Annotation.State.values, required=False),
-            *PAGE_PARAMETERS,
         ],
-        responses={200: cursor_page("AnnotationPage", AnnotationOutput), **errors(400, 404)},
-        summary="A project's annotations: the caller's own, or all for experts and admins",
     )
     def get(self, request: Request, project_id: int) -> Response:
         user = acting_user(request)

@@ -11,12 +11,11 @@ from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from annotations.api.exceptions import Conflict
-from annotations.api.pagination import PAGE_PARAMETERS, page_response
-from annotations.api.permissions import HasRole, acting_user, project_for
-from annotations.api.serializers import ExportOutput, cursor_page, errors
+from annotations.api.pagination import page_response, page_schema
+from annotations.api.permissions import RoleApiView, acting_user, acting_user_in_project
+from annotations.api.serializers import ExportOutput, errors
 from annotations.api.throttles import ExportThrottle, UploadThrottle
 from annotations.models import ExportSnapshot
 from annotations.roles import P_EXPORT
@@ -37,8 +36,7 @@ def _snapshot_for(request: Request, snapshot_id: int) -> ExportSnapshot:
     return get_export_for_user(user, snapshot_id)
 
 
-class ProjectExportsApi(APIView):
-    permission_classes = [HasRole]
+class ProjectExportsApi(RoleApiView):
     throttle_classes = [ExportThrottle]
 
     class ExportInput(serializers.Serializer):
@@ -75,15 +73,14 @@ class ProjectExportsApi(APIView):
                 {tag.path for tag in tags_by_path(self.context["project"], paths).values()}
             )
 
-    @extend_schema(
-        operation_id="projects_exports_list",
-        parameters=PAGE_PARAMETERS,
-        responses={200: cursor_page("ExportPage", ExportOutput), **errors(400, 404)},
-        summary="A project's export snapshots, the newest first (admins)",
+    @page_schema(
+        "projects_exports_list",
+        "ExportPage",
+        ExportOutput,
+        "A project's export snapshots, the newest first (admins)",
     )
     def get(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request, P_EXPORT)
-        project = project_for(user, project_id, P_EXPORT)
+        user, project = acting_user_in_project(request, project_id, P_EXPORT)
         snapshots = exports_for_user(user, project)
         return page_response(request, self, snapshots, ExportOutput, newest_first=True)
 
@@ -94,8 +91,7 @@ class ProjectExportsApi(APIView):
         description="Poll `GET /api/v1/jobs/export-<id>/`, then download the file.",
     )
     def post(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request, P_EXPORT)
-        project = project_for(user, project_id, P_EXPORT)
+        user, project = acting_user_in_project(request, project_id, P_EXPORT)
         given = self.ExportInput(data=request.data, context={"project": project})
         given.is_valid(raise_exception=True)
         data = dict(given.validated_data)
@@ -108,17 +104,13 @@ class ProjectExportsApi(APIView):
         return Response(ExportOutput(snapshot).data, status=status.HTTP_202_ACCEPTED)
 
 
-class ExportDetailApi(APIView):
-    permission_classes = [HasRole]
-
+class ExportDetailApi(RoleApiView):
     @extend_schema(responses={200: ExportOutput, **errors(404)}, summary="One snapshot (admins)")
     def get(self, request: Request, export_id: int) -> Response:
         return Response(ExportOutput(_snapshot_for(request, export_id)).data)
 
 
-class ExportDownloadApi(APIView):
-    permission_classes = [HasRole]
-
+class ExportDownloadApi(RoleApiView):
     @extend_schema(
         responses={
             (200, "application/octet-stream"): OpenApiResponse(
@@ -153,9 +145,7 @@ class ExportDownloadApi(APIView):
         return response
 
 
-class LabelStudioConfigApi(APIView):
-    permission_classes = [HasRole]
-
+class LabelStudioConfigApi(RoleApiView):
     class ConfigOutput(serializers.Serializer):
         config = serializers.CharField(help_text="Paste into the Label Studio project settings.")
 
@@ -164,13 +154,11 @@ class LabelStudioConfigApi(APIView):
         summary="The Label Studio labeling config matching this project's exports (admins)",
     )
     def get(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request, P_EXPORT)
-        project = project_for(user, project_id, P_EXPORT)
+        _user, project = acting_user_in_project(request, project_id, P_EXPORT)
         return Response(self.ConfigOutput({"config": labelstudio_config(project)}).data)
 
 
-class DatasetImportApi(APIView):
-    permission_classes = [HasRole]
+class DatasetImportApi(RoleApiView):
     parser_classes = [MultiPartParser, FormParser]
     throttle_classes = [UploadThrottle]
 
@@ -197,8 +185,7 @@ class DatasetImportApi(APIView):
         "result holds the report.",
     )
     def post(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request, P_EXPORT)
-        project = project_for(user, project_id, P_EXPORT)
+        user, project = acting_user_in_project(request, project_id, P_EXPORT)
         given = self.ImportInput(data=request.data)
         given.is_valid(raise_exception=True)
         upload = given.validated_data["file"]

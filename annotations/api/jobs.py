@@ -8,17 +8,17 @@ one; ``POST /api/v1/jobs/<id>/retry/`` and ``.../cancel/`` act on it at once (ad
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from annotations.api.pagination import PAGE_PARAMETERS, NewestFirstPagination
-from annotations.api.permissions import HasRole, acting_user, require_in_project, require_perm
-from annotations.api.serializers import JobOutput, cursor_page, errors
+from annotations.api.pagination import NewestFirstPagination, page_schema
+from annotations.api.permissions import RoleApiView, acting_user, require_in_project, require_perm
+from annotations.api.serializers import Decorated, JobOutput, errors
 from annotations.models import Job
 from annotations.selectors import (
     get_job_for_user,
@@ -44,19 +44,19 @@ def _output(status: object) -> dict[str, object]:
     return dict(JobOutput(asdict(status)).data)  # type: ignore[call-overload]
 
 
-class JobListApi(APIView):
-    permission_classes = [HasRole]
-
+class JobListApi(RoleApiView):
     class Filters(serializers.Serializer):
         kind = serializers.ChoiceField(choices=Job.Kind.values, required=False)
         state = serializers.ChoiceField(choices=Job.State.values, required=False)
         project = serializers.IntegerField(min_value=1, max_value=2**53, required=False)
 
-    @extend_schema(
-        operation_id="jobs_list",
-        parameters=[*PAGE_PARAMETERS, Filters],
-        responses={200: cursor_page("JobPage", JobOutput), **errors(400)},
-        summary="Background jobs of every kind the caller may follow, the newest first",
+    @page_schema(
+        "jobs_list",
+        "JobPage",
+        JobOutput,
+        "Background jobs of every kind the caller may follow, the newest first",
+        parameters=[Filters],
+        error_codes=(),
     )
     def get(self, request: Request) -> Response:
         user = acting_user(request)
@@ -81,9 +81,7 @@ def _job_for(request: Request, job_id: str) -> Job:
     return get_job_for_user(user, job_id)
 
 
-class JobDetailApi(APIView):
-    permission_classes = [HasRole]
-
+class JobDetailApi(RoleApiView):
     @extend_schema(
         parameters=[JOB_ID],
         responses={200: JobOutput, **errors(404)},
@@ -97,38 +95,42 @@ class JobDetailApi(APIView):
         return Response(_output(job_status(_job_for(request, job_id))))
 
 
-class JobRetryApi(APIView):
-    permission_classes = [HasRole]
-
-    @extend_schema(
+def _control_schema(summary: str, description: str) -> Callable[[Decorated], Decorated]:
+    """An action on a job (admins): nothing in, the job's new status out."""
+    return extend_schema(
         parameters=[JOB_ID],
         request=None,
         responses={200: JobOutput, **errors(403, 404, 409)},
-        summary="Run a job again now (admins)",
-        description="A failed or cancelled job is queued again; a running one is taken from "
-        "its worker (which stops at its next checkpoint) and queued again; a queued one is "
-        "handed to the workers again. A job that is done answers 409.",
+        summary=summary,
+        description=description,
+    )
+
+
+def _control(request: Request, job_id: str, action: Callable[..., Job]) -> Response:
+    """``action(job=, user=)`` on the job, for a caller whose role in its project may
+    control jobs of its kind; the job's status after it."""
+    job = _job_for(request, job_id)
+    user = acting_user(request)
+    require_in_project(user, job.project, CONTROL_PERMISSIONS[job.kind])
+    return Response(_output(job_status(action(job=job, user=user))))
+
+
+class JobRetryApi(RoleApiView):
+    @_control_schema(
+        "Run a job again now (admins)",
+        "A failed or cancelled job is queued again; a running one is taken from its worker "
+        "(which stops at its next checkpoint) and queued again; a queued one is handed to "
+        "the workers again. A job that is done answers 409.",
     )
     def post(self, request: Request, job_id: str) -> Response:
-        job = _job_for(request, job_id)
-        user = acting_user(request)
-        require_in_project(user, job.project, CONTROL_PERMISSIONS[job.kind])
-        return Response(_output(job_status(job_retry(job=job, user=user))))
+        return _control(request, job_id, job_retry)
 
 
-class JobCancelApi(APIView):
-    permission_classes = [HasRole]
-
-    @extend_schema(
-        parameters=[JOB_ID],
-        request=None,
-        responses={200: JobOutput, **errors(403, 404, 409)},
-        summary="Cancel a queued or running job (admins)",
-        description="It is cancelled at once; a run still going stops at its next "
-        "checkpoint and its work is not kept. A job already over answers 409.",
+class JobCancelApi(RoleApiView):
+    @_control_schema(
+        "Cancel a queued or running job (admins)",
+        "It is cancelled at once; a run still going stops at its next checkpoint and its "
+        "work is not kept. A job already over answers 409.",
     )
     def post(self, request: Request, job_id: str) -> Response:
-        job = _job_for(request, job_id)
-        user = acting_user(request)
-        require_in_project(user, job.project, CONTROL_PERMISSIONS[job.kind])
-        return Response(_output(job_status(job_cancel(job=job, user=user))))
+        return _control(request, job_id, job_cancel)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from annotations.api.pagination import PAGE_PARAMETERS, page_response
-from annotations.api.permissions import HasRole, acting_user, project_for
+from annotations.api.pagination import page_response, page_schema
+from annotations.api.permissions import RoleApiView, acting_user, acting_user_in_project
 from annotations.api.serializers import (
+    Decorated,
     ModelVersionDetailOutput,
     ModelVersionOutput,
-    cursor_page,
     errors,
+    optional_text,
 )
 from annotations.models import ModelVersion
 from annotations.roles import P_RETRAIN, P_REVIEW
@@ -33,25 +35,20 @@ class TrainingStartedOutput(ModelVersionOutput):
         return f"training-{version.pk}"
 
 
-class ProjectModelsApi(APIView):
-    permission_classes = [HasRole]
-
-    @extend_schema(
-        operation_id="projects_models_list",
-        parameters=PAGE_PARAMETERS,
-        responses={200: cursor_page("ModelVersionPage", ModelVersionOutput), **errors(400, 404)},
-        summary="A project's model versions, the newest first (experts, admins)",
+class ProjectModelsApi(RoleApiView):
+    @page_schema(
+        "projects_models_list",
+        "ModelVersionPage",
+        ModelVersionOutput,
+        "A project's model versions, the newest first (experts, admins)",
     )
     def get(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request, P_REVIEW)
-        project = project_for(user, project_id, P_REVIEW)
+        user, project = acting_user_in_project(request, project_id, P_REVIEW)
         versions = versions_for_user(user, project)
         return page_response(request, self, versions, ModelVersionOutput, newest_first=True)
 
 
-class ModelDetailApi(APIView):
-    permission_classes = [HasRole]
-
+class ModelDetailApi(RoleApiView):
     @extend_schema(
         responses={200: ModelVersionDetailOutput, **errors(404)},
         summary="A model version with its metrics and parameters (experts, admins)",
@@ -62,13 +59,7 @@ class ModelDetailApi(APIView):
 
 
 class RegistryChangeInput(serializers.Serializer):
-    reason = serializers.CharField(
-        max_length=500,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="Why; kept with the change in the model's history.",
-    )
+    reason = optional_text(500, "Why; kept with the change in the model's history.")
 
 
 def _reason(request: Request) -> str:
@@ -77,13 +68,21 @@ def _reason(request: Request) -> str:
     return str(given.validated_data["reason"]).strip()
 
 
-class ModelPromoteApi(APIView):
-    permission_classes = [HasRole]
-
-    @extend_schema(
+def _registry_change_schema(
+    summary: str, description: str | None = None
+) -> Callable[[Decorated], Decorated]:
+    """A change to which version is promoted: its reason in, the promoted version out."""
+    return extend_schema(
         request=RegistryChangeInput,
         responses={200: ModelVersionOutput, **errors(400, 404, 409)},
-        summary="Promote a trained version by hand (admins); recorded with who and why",
+        summary=summary,
+        description=description,
+    )
+
+
+class ModelPromoteApi(RoleApiView):
+    @_registry_change_schema(
+        "Promote a trained version by hand (admins); recorded with who and why"
     )
     def post(self, request: Request, version_id: int) -> Response:
         user = acting_user(request, P_RETRAIN)
@@ -95,25 +94,18 @@ class ModelPromoteApi(APIView):
         )
 
 
-class ProjectRollbackApi(APIView):
-    permission_classes = [HasRole]
-
-    @extend_schema(
-        request=RegistryChangeInput,
-        responses={200: ModelVersionOutput, **errors(400, 404, 409)},
-        summary="Promote again the version promoted before the current one (admins)",
-        description="Each rollback walks one step back through the promotion history.",
+class ProjectRollbackApi(RoleApiView):
+    @_registry_change_schema(
+        "Promote again the version promoted before the current one (admins)",
+        "Each rollback walks one step back through the promotion history.",
     )
     def post(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request, P_RETRAIN)
-        project = project_for(user, project_id, P_RETRAIN)
+        user, project = acting_user_in_project(request, project_id, P_RETRAIN)
         version = model_rollback(project=project, user=user, reason=_reason(request))
         return Response(ModelVersionOutput(version).data)
 
 
-class ProjectRetrainApi(APIView):
-    permission_classes = [HasRole]
-
+class ProjectRetrainApi(RoleApiView):
     @extend_schema(
         request=None,
         responses={202: TrainingStartedOutput, **errors(404, 409, 429)},
@@ -125,6 +117,6 @@ class ProjectRetrainApi(APIView):
         ),
     )
     def post(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request, P_RETRAIN)
-        version = retraining_request(project=project_for(user, project_id, P_RETRAIN), user=user)
+        user, project = acting_user_in_project(request, project_id, P_RETRAIN)
+        version = retraining_request(project=project, user=user)
         return Response(TrainingStartedOutput(version).data, status=status.HTTP_202_ACCEPTED)

@@ -3,16 +3,19 @@ meanwhile never shift them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db.models import Model, QuerySet
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from annotations.api.serializers import Decorated, cursor_page, errors
 
 PAGE_PARAMETERS = [
     OpenApiParameter("cursor", str, required=False, description="From a next or previous link."),
@@ -61,3 +64,24 @@ def page_response(
     paginator = NewestFirstPagination() if newest_first else IdCursorPagination()
     page = paginator.paginate_queryset(items, request, view=view)
     return paginator.get_paginated_response(output(page, many=True, context=context or {}).data)
+
+
+def page_schema(
+    operation_id: str,
+    page: str,
+    item: type[serializers.Serializer],
+    summary: str,
+    *,
+    parameters: Sequence[OpenApiParameter | type[serializers.Serializer]] = (),
+    error_codes: Sequence[int] = (404,),
+    description: str | None = None,
+) -> Callable[[Decorated], Decorated]:
+    """The schema of a list answered by ``page_response``: pages of ``item`` named ``page``,
+    the paging parameters after ``parameters``, and 400 for a bad cursor or filter."""
+    return extend_schema(
+        operation_id=operation_id,
+        parameters=[*parameters, *PAGE_PARAMETERS],
+        responses={200: cursor_page(page, item), **errors(400, *error_codes)},
+        summary=summary,
+        description=description,
+    )

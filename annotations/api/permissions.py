@@ -42,6 +42,12 @@ class HasRole(BasePermission):
         return role_of(request.user) is not None
 
 
+# The base of every endpoint but the token login: a caller with a role. (No docstring:
+# the schema would take it as the description of every operation.)
+class RoleApiView(APIView):
+    permission_classes = [HasRole]
+
+
 def require_perm(user: User | AnonymousUser, permission: str) -> None:
     if not user.has_perm(permission):
         raise PermissionDenied(_REFUSALS.get(permission, "Your role does not allow this."))
@@ -73,3 +79,12 @@ def acting_user(request: Request, permission: str | None = None) -> User:
     if permission is not None:
         require_perm(user, permission)
     return user
+
+
+def acting_user_in_project(
+    request: Request, project_id: int, permission: str
+) -> tuple[User, Project]:
+    """The acting user and the project, for a request that needs ``permission`` both on
+    the account (401, 403) and in the project (404 unless visible, 403 by role there)."""
+    user = acting_user(request, permission)
+    return user, project_for(user, project_id, permission)

@@ -9,11 +9,10 @@ from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from annotations.api.exceptions import ServiceUnavailable
-from annotations.api.permissions import HasRole, acting_user, require_in_project
-from annotations.api.serializers import errors
+from annotations.api.permissions import RoleApiView, acting_user, require_in_project
+from annotations.api.serializers import errors, optional_text
 from annotations.api.throttles import PredictThrottle
 from annotations.roles import P_IMPORT_VIDEOS, P_VIEW_SUGGESTIONS
 from annotations.selectors import get_project_for_user
@@ -53,26 +52,19 @@ class PredictionJobOutput(serializers.Serializer):
     status_url = serializers.CharField()
 
 
-class PredictApi(APIView):
-    permission_classes = [HasRole]
+class PredictApi(RoleApiView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     throttle_classes = [PredictThrottle]
 
     class TextInput(serializers.Serializer):
         project = serializers.IntegerField(min_value=1, max_value=2**53)
-        title = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-        description = serializers.CharField(
-            max_length=100_000, required=False, allow_blank=True, default=""
-        )
-        transcript = serializers.CharField(
-            max_length=1_000_000, required=False, allow_blank=True, default=""
-        )
-        url = serializers.URLField(
-            max_length=2000,
-            required=False,
-            allow_blank=True,
-            default="",
-            help_text="A video to fetch and process instead of the text (answered with a job).",
+        title = optional_text(500)
+        description = optional_text(100_000)
+        transcript = optional_text(1_000_000)
+        url = optional_text(
+            2000,
+            "A video to fetch and process instead of the text (answered with a job).",
+            field=serializers.URLField,
         )
         keep_video = serializers.BooleanField(
             default=True, help_text="Keep a video sent for prediction as a video of the project."
@@ -91,8 +83,8 @@ class PredictApi(APIView):
     class FileInput(serializers.Serializer):
         project = serializers.IntegerField(min_value=1, max_value=2**53)
         file = serializers.FileField()
-        title = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-        description = serializers.CharField(required=False, allow_blank=True, default="")
+        title = optional_text(500)
+        description = optional_text()
         keep_video = serializers.BooleanField(default=True)
 
     @extend_schema(

@@ -6,17 +6,15 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from annotations.api.pagination import PAGE_PARAMETERS, page_response
-from annotations.api.permissions import HasRole, acting_user, project_for, require_perm
-from annotations.api.serializers import (
-    ProjectOutput,
-    TagNodeOutput,
-    TagOutput,
-    cursor_page,
-    errors,
+from annotations.api.pagination import page_response, page_schema
+from annotations.api.permissions import (
+    RoleApiView,
+    acting_user,
+    acting_user_in_project,
+    require_perm,
 )
+from annotations.api.serializers import ProjectOutput, TagNodeOutput, TagOutput, errors
 from annotations.models import LabelingMode, QueueOrder
 from annotations.roles import P_MANAGE_TAXONOMY
 from annotations.selectors import (
@@ -41,17 +39,16 @@ class ProjectFieldsInput(serializers.Serializer):
     guidelines = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
 
 
-class ProjectListApi(APIView):
-    permission_classes = [HasRole]
-
+class ProjectListApi(RoleApiView):
     class ProjectCreateInput(ProjectFieldsInput):
         name = serializers.CharField(max_length=200)
 
-    @extend_schema(
-        operation_id="projects_list",
-        parameters=PAGE_PARAMETERS,
-        responses={200: cursor_page("ProjectPage", ProjectOutput), **errors(400)},
-        summary="The projects the caller may see, oldest first, a page at a time",
+    @page_schema(
+        "projects_list",
+        "ProjectPage",
+        ProjectOutput,
+        "The projects the caller may see, oldest first, a page at a time",
+        error_codes=(),
     )
     def get(self, request: Request) -> Response:
         projects = projects_for_user(acting_user(request))
@@ -70,9 +67,7 @@ class ProjectListApi(APIView):
         return Response(ProjectOutput(project).data, status=status.HTTP_201_CREATED)
 
 
-class ProjectDetailApi(APIView):
-    permission_classes = [HasRole]
-
+class ProjectDetailApi(RoleApiView):
     # Written from a ProjectOverview, which reads like its project.
     class ProjectDetailOutput(ProjectOutput):
         video_counts = serializers.DictField(child=serializers.IntegerField())
@@ -103,8 +98,7 @@ class ProjectDetailApi(APIView):
         summary="Change a project's settings (admins)",
     )
     def patch(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request, P_MANAGE_TAXONOMY)
-        project = project_for(user, project_id, P_MANAGE_TAXONOMY)
+        _user, project = acting_user_in_project(request, project_id, P_MANAGE_TAXONOMY)
         given = self.ProjectUpdateInput(data=request.data, partial=True)
         given.is_valid(raise_exception=True)
         project_update(project=project, **given.validated_data)
@@ -127,9 +121,7 @@ def _tree_data(nodes: list[TagNode]) -> list[dict[str, object]]:
     ]
 
 
-class TagListApi(APIView):
-    permission_classes = [HasRole]
-
+class TagListApi(RoleApiView):
     class TaxonomyImportInput(serializers.Serializer):
         text = serializers.CharField(
             max_length=5_000_000,
@@ -160,8 +152,7 @@ class TagListApi(APIView):
         summary="Add tags from a taxonomy file (admins); existing tags stay as they are",
     )
     def post(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request, P_MANAGE_TAXONOMY)
-        project = project_for(user, project_id, P_MANAGE_TAXONOMY)
+        user, project = acting_user_in_project(request, project_id, P_MANAGE_TAXONOMY)
         given = self.TaxonomyImportInput(data=request.data)
         given.is_valid(raise_exception=True)
         text, fmt = given.validated_data["text"], given.validated_data["format"]

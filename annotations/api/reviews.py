@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from annotations.api.pagination import PAGE_PARAMETERS, page_response
-from annotations.api.permissions import HasRole, acting_user, project_for, require_in_project
-from annotations.api.serializers import cursor_page, errors
-from annotations.models import Tag
+from annotations.api.pagination import page_response, page_schema
+from annotations.api.permissions import (
+    RoleApiView,
+    acting_user,
+    acting_user_in_project,
+    require_in_project,
+)
+from annotations.api.serializers import errors, optional_text
+from annotations.models import Tag, Video
 from annotations.roles import P_REVIEW
 from annotations.selectors import (
     get_video_for_user,
@@ -51,38 +56,38 @@ class ReviewSheetOutput(serializers.Serializer):
         return [column.annotation.annotator.username for column in sheet.columns]
 
 
-class ReviewQueueApi(APIView):
-    permission_classes = [HasRole]
-
-    @extend_schema(
-        operation_id="projects_reviews_list",
-        parameters=PAGE_PARAMETERS,
-        responses={200: cursor_page("ReviewQueuePage", ReviewQueueItemOutput), **errors(400, 404)},
-        summary="Videos waiting for review (experts, admins)",
+class ReviewQueueApi(RoleApiView):
+    @page_schema(
+        "projects_reviews_list",
+        "ReviewQueuePage",
+        ReviewQueueItemOutput,
+        "Videos waiting for review (experts, admins)",
     )
     def get(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request, P_REVIEW)
-        project = project_for(user, project_id, P_REVIEW)
+        user, project = acting_user_in_project(request, project_id, P_REVIEW)
         return page_response(
             request, self, videos_needing_review(project, user), ReviewQueueItemOutput
         )
 
 
-class VideoReviewApi(APIView):
-    permission_classes = [HasRole]
+def _video_to_review(request: Request, video_id: int) -> tuple[User, Video]:
+    """The acting user and the video, 404 unless they may see it, 403 unless their role
+    in its project allows reviewing."""
+    user = acting_user(request, P_REVIEW)
+    video = get_video_for_user(user, video_id)
+    require_in_project(user, video.project, P_REVIEW)
+    return user, video
 
+
+class VideoReviewApi(RoleApiView):
     class ConfirmInput(serializers.Serializer):
         tags = serializers.ListField(
             child=serializers.CharField(max_length=1000),
             max_length=1000,
             help_text="The video's confirmed tags from now on (tag paths).",
         )
-        reason = serializers.CharField(
-            max_length=500,
-            required=False,
-            allow_blank=True,
-            default="",
-            help_text="Why confirmed tags are removed; required when the new set leaves one out.",
+        reason = optional_text(
+            500, "Why confirmed tags are removed; required when the new set leaves one out."
         )
 
         def validate_tags(self, paths: list[str]) -> list[Tag]:
@@ -98,9 +103,7 @@ class VideoReviewApi(APIView):
         summary="A video's submitted annotations side by side (experts, admins)",
     )
     def get(self, request: Request, video_id: int) -> Response:
-        user = acting_user(request, P_REVIEW)
-        video = get_video_for_user(user, video_id)
-        require_in_project(user, video.project, P_REVIEW)
+        _user, video = _video_to_review(request, video_id)
         return Response(ReviewSheetOutput(review_sheet(video)).data)
 
     @extend_schema(
@@ -109,9 +112,7 @@ class VideoReviewApi(APIView):
         summary="Confirm a video's tags (experts, admins); the change is kept in its history",
     )
     def post(self, request: Request, video_id: int) -> Response:
-        user = acting_user(request, P_REVIEW)
-        video = get_video_for_user(user, video_id)
-        require_in_project(user, video.project, P_REVIEW)
+        user, video = _video_to_review(request, video_id)
         given = self.ConfirmInput(data=request.data, context={"video": video})
         given.is_valid(raise_exception=True)
         tag_ids = {tag.pk for tag in given.validated_data["tags"]}

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from django.contrib.auth.models import User
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
 from annotations.models import ExportSnapshot, Job, ModelVersion, Project, Tag
 from annotations.services.projects import EDITABLE_FIELDS
+
+# A view method that a schema decorator returns as it was given.
+Decorated = TypeVar("Decorated", bound=Callable[..., Any])
 
 
 class ErrorOutput(serializers.Serializer):
@@ -36,6 +42,22 @@ _ERROR_TEXTS = {
     429: "Too many requests; retry after the number of seconds in `Retry-After`.",
     503: "A model this needs is not available on the server.",
 }
+
+
+def optional_text(
+    max_length: int | None = None,
+    help_text: str | None = None,
+    *,
+    field: type[serializers.CharField] = serializers.CharField,
+) -> serializers.CharField:
+    """A text input that may be left out or blank, and is then empty."""
+    return field(
+        max_length=max_length,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=help_text,
+    )
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from django.urls import path, re_path, register_converter
+from django.urls import URLPattern, path, re_path, register_converter
+from rest_framework.views import APIView
 
 from annotations.api import annotations as annotation_views
 from annotations.api import (
@@ -33,58 +34,38 @@ class IdConverter:
 
 register_converter(IdConverter, "id")
 
+
+def _under(prefix: str, *routes: tuple[str, type[APIView], str]) -> list[URLPattern]:
+    """``routes`` (route, view, name) below ``prefix``, each a pattern of its own with its
+    whole path, so that ``urlpatterns`` stays one flat list of endpoints."""
+    return [path(prefix + route, view.as_view(), name=name) for route, view, name in routes]
+
+
 urlpatterns = [
     path("auth/token/", auth.TokenApi.as_view(), name="api_token"),
     path("auth/me/", auth.MeApi.as_view(), name="api_me"),
     path("projects/", projects.ProjectListApi.as_view(), name="api_projects"),
-    path("projects/<id:project_id>/", projects.ProjectDetailApi.as_view(), name="api_project"),
-    path("projects/<id:project_id>/tags/", projects.TagListApi.as_view(), name="api_tags"),
-    path(
-        "projects/<id:project_id>/videos/",
-        videos.ProjectVideosApi.as_view(),
-        name="api_project_videos",
+    *_under(
+        "projects/<id:project_id>/",
+        ("", projects.ProjectDetailApi, "api_project"),
+        ("tags/", projects.TagListApi, "api_tags"),
+        ("videos/", videos.ProjectVideosApi, "api_project_videos"),
+        ("videos/bulk/", videos.VideoBulkApi, "api_videos_bulk"),
+        ("annotations/", annotation_views.ProjectAnnotationsApi, "api_project_annotations"),
+        ("reviews/", reviews.ReviewQueueApi, "api_review_queue"),
+        ("models/", models.ProjectModelsApi, "api_models"),
+        ("models/retrain/", models.ProjectRetrainApi, "api_model_retrain"),
+        ("models/rollback/", models.ProjectRollbackApi, "api_model_rollback"),
+        ("exports/", exports.ProjectExportsApi, "api_exports"),
+        ("labelstudio-config/", exports.LabelStudioConfigApi, "api_labelstudio_config"),
+        ("dataset-imports/", exports.DatasetImportApi, "api_dataset_import"),
     ),
-    path(
-        "projects/<id:project_id>/videos/bulk/",
-        videos.VideoBulkApi.as_view(),
-        name="api_videos_bulk",
-    ),
-    path("videos/<id:video_id>/", videos.VideoDetailApi.as_view(), name="api_video"),
-    path(
-        "videos/<id:video_id>/annotations/",
-        annotation_views.VideoAnnotationsApi.as_view(),
-        name="api_video_annotations",
-    ),
-    path(
-        "videos/<id:video_id>/annotations/mine/",
-        annotation_views.MyAnnotationApi.as_view(),
-        name="api_my_annotation",
-    ),
-    path(
-        "projects/<id:project_id>/annotations/",
-        annotation_views.ProjectAnnotationsApi.as_view(),
-        name="api_project_annotations",
-    ),
-    path(
-        "projects/<id:project_id>/reviews/",
-        reviews.ReviewQueueApi.as_view(),
-        name="api_review_queue",
-    ),
-    path("videos/<id:video_id>/review/", reviews.VideoReviewApi.as_view(), name="api_review"),
-    path(
-        "projects/<id:project_id>/models/",
-        models.ProjectModelsApi.as_view(),
-        name="api_models",
-    ),
-    path(
-        "projects/<id:project_id>/models/retrain/",
-        models.ProjectRetrainApi.as_view(),
-        name="api_model_retrain",
-    ),
-    path(
-        "projects/<id:project_id>/models/rollback/",
-        models.ProjectRollbackApi.as_view(),
-        name="api_model_rollback",
+    *_under(
+        "videos/<id:video_id>/",
+        ("", videos.VideoDetailApi, "api_video"),
+        ("annotations/", annotation_views.VideoAnnotationsApi, "api_video_annotations"),
+        ("annotations/mine/", annotation_views.MyAnnotationApi, "api_my_annotation"),
+        ("review/", reviews.VideoReviewApi, "api_review"),
     ),
     path("models/<id:version_id>/", models.ModelDetailApi.as_view(), name="api_model"),
     path(
@@ -92,31 +73,19 @@ urlpatterns = [
         models.ModelPromoteApi.as_view(),
         name="api_model_promote",
     ),
-    path(
-        "projects/<id:project_id>/exports/",
-        exports.ProjectExportsApi.as_view(),
-        name="api_exports",
-    ),
     path("exports/<id:export_id>/", exports.ExportDetailApi.as_view(), name="api_export"),
     path(
         "exports/<id:export_id>/download/",
         exports.ExportDownloadApi.as_view(),
         name="api_export_download",
     ),
-    path(
-        "projects/<id:project_id>/labelstudio-config/",
-        exports.LabelStudioConfigApi.as_view(),
-        name="api_labelstudio_config",
-    ),
-    path(
-        "projects/<id:project_id>/dataset-imports/",
-        exports.DatasetImportApi.as_view(),
-        name="api_dataset_import",
-    ),
     path("jobs/", jobs.JobListApi.as_view(), name="api_jobs"),
-    path("jobs/<str:job_id>/", jobs.JobDetailApi.as_view(), name="api_job"),
-    path("jobs/<str:job_id>/retry/", jobs.JobRetryApi.as_view(), name="api_job_retry"),
-    path("jobs/<str:job_id>/cancel/", jobs.JobCancelApi.as_view(), name="api_job_cancel"),
+    *_under(
+        "jobs/<str:job_id>/",
+        ("", jobs.JobDetailApi, "api_job"),
+        ("retry/", jobs.JobRetryApi, "api_job_retry"),
+        ("cancel/", jobs.JobCancelApi, "api_job_cancel"),
+    ),
     path("predict/", predict.PredictApi.as_view(), name="api_predict"),
     path("predict", predict.PredictNoSlashApi.as_view(), name="api_predict_no_slash"),
     re_path(r"^(?P<unmatched>.*)$", api_not_found, name="api_not_found"),

@@ -15,6 +15,9 @@ from rest_framework import serializers
 from annotations.models import ConfirmedLabel, Keyframe, Video
 from annotations.selectors import shown_metadata
 
+# What identifies a video: the first fields of each way it is written out.
+_IDENTITY_FIELDS = ["id", "project", "external_id", "title"]
+
 
 @extend_schema_field(OpenApiTypes.STR)
 class LabelPathField(serializers.Field):
@@ -34,16 +37,7 @@ class VideoListOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Video
-        fields = [
-            "id",
-            "project",
-            "external_id",
-            "title",
-            "status",
-            "duration_seconds",
-            "created_at",
-            "confirmed_tags",
-        ]
+        fields = [*_IDENTITY_FIELDS, "status", "duration_seconds", "created_at", "confirmed_tags"]
 
 
 class VideoCreatedOutput(VideoListOutput):
@@ -109,10 +103,7 @@ class VideoDetailOutput(serializers.ModelSerializer):
     class Meta:
         model = Video
         fields = [
-            "id",
-            "project",
-            "external_id",
-            "title",
+            *_IDENTITY_FIELDS,
             "description",
             "summary",
             "status",

@@ -8,12 +8,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from annotations.api.pagination import PAGE_PARAMETERS, page_response
+from annotations.api.pagination import page_response, page_schema
 from annotations.api.parsers import MB, LargeJSONParser, too_large
-from annotations.api.permissions import HasRole, acting_user, project_for
-from annotations.api.serializers import cursor_page, errors
+from annotations.api.permissions import RoleApiView, acting_user, acting_user_in_project
+from annotations.api.serializers import errors, optional_text
 from annotations.api.throttles import UploadThrottle
 from annotations.api.video_outputs import VideoCreatedOutput, VideoDetailOutput, VideoListOutput
 from annotations.manifest import row_from_mapping
@@ -51,8 +50,7 @@ def _bool_param(name: str, help_text: str) -> OpenApiParameter:
     return OpenApiParameter(name, bool, required=False, description=help_text)
 
 
-class ProjectVideosApi(APIView):
-    permission_classes = [HasRole]
+class ProjectVideosApi(RoleApiView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     throttle_classes = [UploadThrottle]
 
@@ -79,25 +77,19 @@ class ProjectVideosApi(APIView):
 
     class UploadInput(serializers.Serializer):
         file = serializers.FileField(help_text="The video (or audio) file.")
-        title = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-        description = serializers.CharField(required=False, allow_blank=True, default="")
-        tags = serializers.CharField(
-            required=False, allow_blank=True, default="", help_text="Comma-separated tag paths."
-        )
+        title = optional_text(500)
+        description = optional_text()
+        tags = optional_text(help_text="Comma-separated tag paths.")
 
     class CreateInput(serializers.Serializer):
-        url = serializers.URLField(
-            max_length=2000,
-            required=False,
-            allow_blank=True,
-            default="",
-            help_text="An http(s) URL to fetch the video from; leave out for a text-only video.",
+        url = optional_text(
+            2000,
+            "An http(s) URL to fetch the video from; leave out for a text-only video.",
+            field=serializers.URLField,
         )
-        title = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-        description = serializers.CharField(required=False, allow_blank=True, default="")
-        external_id = serializers.CharField(
-            max_length=255, required=False, allow_blank=True, default=""
-        )
+        title = optional_text(500)
+        description = optional_text()
+        external_id = optional_text(255)
         tags = serializers.ListField(
             child=serializers.CharField(max_length=1000), required=False, default=list
         )
@@ -111,8 +103,11 @@ class ProjectVideosApi(APIView):
                 raise ValidationError({"title": ["A video without a file or url needs a title."]})
             return attrs
 
-    @extend_schema(
-        operation_id="projects_videos_list",
+    @page_schema(
+        "projects_videos_list",
+        "VideoPage",
+        VideoListOutput,
+        "The project's videos the caller may see, oldest first, a page at a time",
         parameters=[
             OpenApiParameter("status", str, enum=VideoStatus.values, required=False),
             OpenApiParameter(
@@ -136,10 +131,7 @@ class ProjectVideosApi(APIView):
                 required=False,
                 description="Words in the title, description or transcript, or an external id.",
             ),
-            *PAGE_PARAMETERS,
         ],
-        responses={200: cursor_page("VideoPage", VideoListOutput), **errors(400, 404)},
-        summary="The project's videos the caller may see, oldest first, a page at a time",
         description=(
             "What a caller may see decides what every field and parameter looks at. Those "
             "who may see all annotations (experts, admins) see the confirmed tags and "
@@ -169,8 +161,7 @@ class ProjectVideosApi(APIView):
         ),
     )
     def post(self, request: Request, project_id: int) -> Response:
-        user = acting_user(request, P_IMPORT_VIDEOS)
-        project = project_for(user, project_id, P_IMPORT_VIDEOS)
+        user, project = acting_user_in_project(request, project_id, P_IMPORT_VIDEOS)
         if "file" in request.FILES:
             upload = self.UploadInput(data=request.data)
             upload.is_valid(raise_exception=True)
@@ -208,8 +199,7 @@ class ProjectVideosApi(APIView):
         )
 
 
-class VideoBulkApi(APIView):
-    permission_classes = [HasRole]
+class VideoBulkApi(RoleApiView):
     throttle_classes = [UploadThrottle]
     parser_classes = [BulkJSONParser]
 
@@ -260,8 +250,7 @@ class VideoBulkApi(APIView):
         if length.isdigit() and int(length) > MAX_BULK_BYTES:
             # Said before the body is read: nothing of it is held in memory.
             raise too_large(MAX_BULK_BYTES, MAX_BULK_ROWS)
-        user = acting_user(request, P_IMPORT_VIDEOS)
-        project = project_for(user, project_id, P_IMPORT_VIDEOS)
+        user, project = acting_user_in_project(request, project_id, P_IMPORT_VIDEOS)
         given = self.BulkInput(data=request.data)
         given.is_valid(raise_exception=True)
         rows = []
@@ -286,9 +275,7 @@ class VideoBulkApi(APIView):
         )
 
 
-class VideoDetailApi(APIView):
-    permission_classes = [HasRole]
-
+class VideoDetailApi(RoleApiView):
     @extend_schema(
         responses={200: VideoDetailOutput, **errors(404)},
         summary="A video with its transcript, summary, keyframes, suggestions and labels",
