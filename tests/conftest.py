@@ -51,11 +51,25 @@ def s3_bucket(s3_server: S3Server, settings: Settings) -> S3Bucket:
 
 
 @pytest.fixture
-def text_only_training(settings: Settings, tmp_path: Path) -> None:
-    """Models are trained quickly into tmp_path: no parameter search, and features from the
-    text only (the embedding model named cannot load here, so image features are skipped)."""
-    settings.MODEL_DIR = tmp_path / "models"
+def no_speech_model(settings: Settings, tmp_path: Path) -> None:
+    """No Whisper weights exist on this machine: speech recognition points at an empty
+    folder, offline, so transcripts come from subtitles only."""
+    settings.WHISPER_MODEL = str(tmp_path / "no-whisper-here")
+    settings.WHISPER_LOCAL_FILES_ONLY = True
+
+
+@pytest.fixture
+def zero_shot_model(settings: Settings, tmp_path: Path) -> None:
+    """Zero-shot predictions from the lexical matcher: no embedding model to load (image
+    features are skipped), and models are kept in tmp_path, where none is trained yet."""
     settings.EMBEDDING_MODEL = str(tmp_path / "no-embedding-model")
+    settings.MODEL_DIR = tmp_path / "models"
+
+
+@pytest.fixture
+def text_only_training(zero_shot_model: None, settings: Settings) -> None:
+    """Models are trained quickly into tmp_path: no parameter search, and features from the
+    text only."""
     settings.MODEL_SEARCH = "none"
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import Group, User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from annotations.models import (
@@ -17,6 +19,7 @@ from annotations.models import (
     LabelChange,
     LabelSource,
     Membership,
+    PredictionJob,
     Project,
     ProjectRole,
     Tag,
@@ -88,6 +91,25 @@ def run_job_of(kind: str, object_id: int) -> Job:
     from annotations.services.jobs.control import job_run_now
 
     return job_run_now(Job.objects.of(kind, object_id).get())
+
+
+def claim(job: Job) -> Job:
+    """``job`` claimed by a new run, as a worker takes it; the job must be free to claim."""
+    from annotations.services.jobs.lifecycle import job_claim
+
+    claimed = job_claim(job.pk)
+    assert claimed is not None, f"{job.public_id} could not be claimed"
+    return claimed
+
+
+def request_prediction(
+    project: Project, clip: Path, *, user: User | None = None, **fields: Any
+) -> PredictionJob:
+    """A prediction requested for the video file ``clip``, uploaded under the file's name."""
+    from annotations.services.learning.prediction_jobs import prediction_job_create
+
+    upload = SimpleUploadedFile(clip.name, clip.read_bytes())
+    return prediction_job_create(project=project, user=user, upload=upload, **fields)
 
 
 def confirm_labels(

@@ -37,12 +37,7 @@ NARRATION = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _no_speech_model(settings: Settings, tmp_path: Path) -> None:
-    # No Whisper weights exist on this machine: point at an empty folder, offline.
-    settings.WHISPER_MODEL = str(tmp_path / "no-whisper-here")
-    settings.WHISPER_LOCAL_FILES_ONLY = True
-    settings.EMBEDDING_MODEL = str(tmp_path / "no-embedding-model")
+pytestmark = pytest.mark.usefixtures("no_speech_model", "zero_shot_model")
 
 
 def _import(project: Project, path: Path, title: str = "Пирог") -> Video:
