@@ -156,6 +156,10 @@ def assign(video: Video, user: User) -> Assignment:
     return Assignment.objects.create(video=video, annotator=user)
 
 
+# The header htmx sends with its requests: a page answers with its partial.
+HTMX = {"HX-Request": "true"}
+
+
 def client_for(user: User | None) -> Client:
     """A test client logged in as ``user`` (anonymous for None)."""
     client = Client()

@@ -25,6 +25,20 @@ def place(library: Library, key: str, folder: Path, name: str) -> Path:
     return target
 
 
+# A manifest row that reads through a symlink leading out of the import root, laid out
+# under ``root`` by one of these: ``outside`` holds secret.mp4 (the ``outside`` fixture).
+def media_linked_out(root: Path, outside: Path, _: Library) -> dict[str, object]:
+    """A row whose media file is a symlink to a file outside."""
+    (root / "link.mp4").symlink_to(outside / "secret.mp4")
+    return {"title": "Ссылка наружу", "file": "link.mp4"}
+
+
+def media_in_linked_folder(root: Path, outside: Path, _: Library) -> dict[str, object]:
+    """A row whose media file lies in a symlinked folder that is outside."""
+    (root / "shared").symlink_to(outside, target_is_directory=True)
+    return {"title": "Папка-ссылка", "file": "shared/secret.mp4"}
+
+
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
