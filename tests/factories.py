@@ -102,14 +102,18 @@ def claim(job: Job) -> Job:
     return claimed
 
 
+def video_upload(path: Path, name: str | None = None) -> SimpleUploadedFile:
+    """The file at ``path`` uploaded as a video, under ``name`` or the file's own name."""
+    return SimpleUploadedFile(name or path.name, path.read_bytes(), content_type="video/mp4")
+
+
 def request_prediction(
     project: Project, clip: Path, *, user: User | None = None, **fields: Any
 ) -> PredictionJob:
     """A prediction requested for the video file ``clip``, uploaded under the file's name."""
     from annotations.services.learning.prediction_jobs import prediction_job_create
 
-    upload = SimpleUploadedFile(clip.name, clip.read_bytes())
-    return prediction_job_create(project=project, user=user, upload=upload, **fields)
+    return prediction_job_create(project=project, user=user, upload=video_upload(clip), **fields)
 
 
 def confirm_labels(

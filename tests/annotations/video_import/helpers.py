@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from annotations.manifest import read_manifest
 from annotations.models import Project
 from annotations.services.media.video_import import ImportReport, videos_import_rows
+from tests.factories import video_upload
 
 Library = dict[str, Path]
 
@@ -65,4 +66,4 @@ def stored_videos() -> list[Path]:
 
 
 def upload_file(library: Library, key: str, name: str) -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, library[key].read_bytes(), content_type="video/mp4")
+    return video_upload(library[key], name)
