@@ -82,6 +82,16 @@ def make_video(project: Project, **fields: Any) -> Video:
     return video
 
 
+def import_video(project: Project, path: Path, title: str) -> Video:
+    """The media file at ``path`` imported into ``project``, its ingest job queued."""
+    from annotations.services.media.video_import import media_prepare, video_create
+
+    video, _warnings = video_create(
+        project=project, title=title, media=media_prepare(source=str(path), base_dir=None)
+    )
+    return video
+
+
 def make_job(kind: str, object_id: int | None, project: Project, **fields: Any) -> Job:
     return Job.objects.create(kind=kind, object_id=object_id, project=project, **fields)
 

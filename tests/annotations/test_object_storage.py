@@ -37,10 +37,17 @@ from annotations.services.interchange import dataset_import_request
 from annotations.services.jobs.control import job_run_now
 from annotations.services.jobs.lifecycle import JobRun
 from annotations.services.media.reprocessing import video_ingest
-from annotations.services.media.video_import import media_prepare, video_create
 from annotations.services.stored_files import StoredFileTooLarge, local_copy
 from ml.synthetic_media import write_srt, write_video
-from tests.factories import claim, client_for, make_job, make_tag, request_prediction, run_job_of
+from tests.factories import (
+    claim,
+    client_for,
+    import_video,
+    make_job,
+    make_tag,
+    request_prediction,
+    run_job_of,
+)
 from tests.s3server import S3Bucket, files_under
 
 NARRATION = [
@@ -57,10 +64,7 @@ def stored_video(s3_bucket: S3Bucket, project: Project, import_root: Path) -> Vi
     """A generated clip with subtitles, imported: both files are in the bucket, not on disk."""
     clip = write_video(import_root / "soup.mp4", seconds=2.0, width=160, height=120, seed=3)
     write_srt(import_root / "soup.srt", NARRATION)
-    video, _ = video_create(
-        project=project, title="Суп", media=media_prepare(source=str(clip), base_dir=None)
-    )
-    return video
+    return import_video(project, clip, "Суп")
 
 
 def _no_local_files(settings: Settings) -> None:
@@ -195,9 +199,7 @@ def test_with_local_storage_the_file_itself_is_used_and_nothing_is_copied(
     project: Project, import_root: Path, settings: Settings
 ) -> None:
     clip = write_video(import_root / "local.mp4", seconds=1.0, width=64, height=48, seed=4)
-    video, _ = video_create(
-        project=project, title="Локально", media=media_prepare(source=str(clip), base_dir=None)
-    )
+    video = import_video(project, clip, "Локально")
     with _running(project) as run, local_copy(video.source_file, limit=10**9) as path:
         assert path == Path(settings.MEDIA_ROOT) / str(video.source_file.name)
         assert files_under(run.scratch) == []
