@@ -1,17 +1,19 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django_q.conf import Conf
 from pytest_django.fixtures import Settings
 
-from annotations.models import Project, ProjectRole
+from annotations.models import ModelVersion, Project, ProjectRole
 from annotations.roles import Role, roles_bootstrap
 from annotations.selectors.audit import label_store_audit
-from tests.factories import make_member, make_project, make_user
+from annotations.services.learning.training import training_request
+from tests.factories import make_member, make_planted_project, make_project, make_user
 from tests.s3server import S3Bucket, S3Server, running_server
 
 
@@ -51,12 +53,41 @@ def s3_bucket(s3_server: S3Server, settings: Settings) -> S3Bucket:
 
 
 @pytest.fixture
-def text_only_training(settings: Settings, tmp_path: Path) -> None:
-    """Models are trained quickly into tmp_path: no parameter search, and features from the
-    text only (the embedding model named cannot load here, so image features are skipped)."""
-    settings.MODEL_DIR = tmp_path / "models"
+def no_speech_model(settings: Settings, tmp_path: Path) -> None:
+    """No Whisper weights exist on this machine: speech recognition points at an empty
+    folder, offline, so transcripts come from subtitles only."""
+    settings.WHISPER_MODEL = str(tmp_path / "no-whisper-here")
+    settings.WHISPER_LOCAL_FILES_ONLY = True
+
+
+@pytest.fixture
+def zero_shot_model(settings: Settings, tmp_path: Path) -> None:
+    """Zero-shot predictions from the lexical matcher: no embedding model to load (image
+    features are skipped), and models are kept in tmp_path, where none is trained yet."""
     settings.EMBEDDING_MODEL = str(tmp_path / "no-embedding-model")
+    settings.MODEL_DIR = tmp_path / "models"
+
+
+@pytest.fixture
+def text_only_training(zero_shot_model: None, settings: Settings) -> None:
+    """Models are trained quickly into tmp_path: no parameter search, and features from the
+    text only."""
     settings.MODEL_SEARCH = "none"
+
+
+@pytest.fixture
+def promoted_version(
+    project: Project,
+    text_only_training: None,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> ModelVersion:
+    """A model trained on twelve planted videos per tag of the test's project, promoted."""
+    make_planted_project(project, per_tag=12)
+    with django_capture_on_commit_callbacks(execute=True):
+        version = training_request(project=project)
+    version.refresh_from_db()
+    assert version.state == ModelVersion.State.PROMOTED, version.note
+    return version
 
 
 @pytest.fixture

@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import Group, User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from annotations.models import (
@@ -17,6 +19,7 @@ from annotations.models import (
     LabelChange,
     LabelSource,
     Membership,
+    PredictionJob,
     Project,
     ProjectRole,
     Tag,
@@ -79,6 +82,16 @@ def make_video(project: Project, **fields: Any) -> Video:
     return video
 
 
+def import_video(project: Project, path: Path, title: str) -> Video:
+    """The media file at ``path`` imported into ``project``, its ingest job queued."""
+    from annotations.services.media.video_import import media_prepare, video_create
+
+    video, _warnings = video_create(
+        project=project, title=title, media=media_prepare(source=str(path), base_dir=None)
+    )
+    return video
+
+
 def make_job(kind: str, object_id: int | None, project: Project, **fields: Any) -> Job:
     return Job.objects.create(kind=kind, object_id=object_id, project=project, **fields)
 
@@ -88,6 +101,29 @@ def run_job_of(kind: str, object_id: int) -> Job:
     from annotations.services.jobs.control import job_run_now
 
     return job_run_now(Job.objects.of(kind, object_id).get())
+
+
+def claim(job: Job) -> Job:
+    """``job`` claimed by a new run, as a worker takes it; the job must be free to claim."""
+    from annotations.services.jobs.lifecycle import job_claim
+
+    claimed = job_claim(job.pk)
+    assert claimed is not None, f"{job.public_id} could not be claimed"
+    return claimed
+
+
+def video_upload(path: Path, name: str | None = None) -> SimpleUploadedFile:
+    """The file at ``path`` uploaded as a video, under ``name`` or the file's own name."""
+    return SimpleUploadedFile(name or path.name, path.read_bytes(), content_type="video/mp4")
+
+
+def request_prediction(
+    project: Project, clip: Path, *, user: User | None = None, **fields: Any
+) -> PredictionJob:
+    """A prediction requested for the video file ``clip``, uploaded under the file's name."""
+    from annotations.services.learning.prediction_jobs import prediction_job_create
+
+    return prediction_job_create(project=project, user=user, upload=video_upload(clip), **fields)
 
 
 def confirm_labels(
@@ -132,6 +168,10 @@ def assign(video: Video, user: User) -> Assignment:
     """An assignment made by an admin, who makes the annotator a member of the project too."""
     make_member(video.project, user)
     return Assignment.objects.create(video=video, annotator=user)
+
+
+# The header htmx sends with its requests: a page answers with its partial.
+HTMX = {"HX-Request": "true"}
 
 
 def client_for(user: User | None) -> Client:

@@ -72,6 +72,13 @@ def _printed(code: str, **env: str) -> list[str]:
     return result.stdout.split()
 
 
+def _refusal(var_dir: Path, **env: str) -> str:
+    """What ``manage.py check`` stops with when ``env`` is added; it must not pass."""
+    result = _manage("check", VAR_DIR=str(var_dir), **env)
+    assert result.returncode != 0, result.stdout
+    return result.stderr
+
+
 def test_deploy_check_is_clean_with_production_settings(tmp_path: Path) -> None:
     result = _manage(
         "check",
@@ -88,19 +95,16 @@ def test_deploy_check_is_clean_with_production_settings(tmp_path: Path) -> None:
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
-    result = _manage("check", DEBUG="0", ALLOWED_HOSTS="tags.example.org", VAR_DIR=str(tmp_path))
-    assert result.returncode != 0
-    assert "SECRET_KEY must be set" in result.stderr
+    refused = _refusal(tmp_path, DEBUG="0", ALLOWED_HOSTS="tags.example.org")
+    assert "SECRET_KEY must be set" in refused
 
 
 def test_redis_broker_needs_a_url(tmp_path: Path) -> None:
-    result = _manage("check", TASK_BROKER="redis", VAR_DIR=str(tmp_path), REDIS_URL="")
-    assert result.returncode != 0
-    assert "REDIS_URL" in result.stderr
+    assert "REDIS_URL" in _refusal(tmp_path, TASK_BROKER="redis", REDIS_URL="")
 
 
 def test_parallel_training_fits_are_configured_and_bad_values_refused(tmp_path: Path) -> None:
-    refused = _manage("check", MODEL_N_JOBS="0", VAR_DIR=str(tmp_path))
+    refused = _refusal(tmp_path, MODEL_N_JOBS="0")
     shown = _printed(
         "from django.conf import settings; "
         "print(settings.MODEL_N_JOBS, settings.Q_CLUSTER['daemonize_workers'])",
@@ -108,8 +112,7 @@ def test_parallel_training_fits_are_configured_and_bad_values_refused(tmp_path: 
         VAR_DIR=str(tmp_path),
     )
 
-    assert refused.returncode != 0
-    assert "MODEL_N_JOBS must be at least 1" in refused.stderr
+    assert "MODEL_N_JOBS must be at least 1" in refused
     # Fits in processes of their own need workers that are allowed to start processes.
     assert shown == ["2", "False"]
 
@@ -117,10 +120,8 @@ def test_parallel_training_fits_are_configured_and_bad_values_refused(tmp_path: 
 def test_batched_speech_recognition_is_configured_and_needs_the_voice_filter(
     tmp_path: Path,
 ) -> None:
-    refused = _manage(
-        "check", WHISPER_BATCH_SIZE="16", WHISPER_VAD_FILTER="0", VAR_DIR=str(tmp_path)
-    )
-    negative = _manage("check", WHISPER_BATCH_SIZE="-1", VAR_DIR=str(tmp_path))
+    refused = _refusal(tmp_path, WHISPER_BATCH_SIZE="16", WHISPER_VAD_FILTER="0")
+    negative = _refusal(tmp_path, WHISPER_BATCH_SIZE="-1")
     # What the ingest step hands to ml.asr.
     shown = _printed(
         "from annotations.services.media.ingest.steps import _asr_settings; "
@@ -129,7 +130,6 @@ def test_batched_speech_recognition_is_configured_and_needs_the_voice_filter(
         VAR_DIR=str(tmp_path),
     )
 
-    assert refused.returncode != 0
-    assert "WHISPER_BATCH_SIZE needs WHISPER_VAD_FILTER=1" in refused.stderr
-    assert "WHISPER_BATCH_SIZE must be at least 0" in negative.stderr
+    assert "WHISPER_BATCH_SIZE needs WHISPER_VAD_FILTER=1" in refused
+    assert "WHISPER_BATCH_SIZE must be at least 0" in negative
     assert shown == ["16"]

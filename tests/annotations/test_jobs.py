@@ -31,6 +31,7 @@ from annotations.services.jobs.lifecycle import (
 from annotations.services.learning.training import training_request
 from tests.factories import (
     assign,
+    claim,
     client_for,
     make_job,
     make_member,
@@ -124,8 +125,7 @@ def test_the_sweeper_removes_the_scratch_folders_of_dead_runs_only(
     project: Project, settings: Settings
 ) -> None:
     _video, job = _queued_video(project)
-    claimed = job_claim(job.pk)
-    assert claimed is not None
+    claimed = claim(job)
     alive = scratch_path(claimed)
     alive.mkdir(parents=True)
     dead = Path(settings.JOB_SCRATCH_DIR) / f"job-{job.pk}-0123456789abcdef"
@@ -139,8 +139,7 @@ def test_a_cancelled_run_stops_at_its_next_checkpoint_and_its_last_writes_are_no
     project: Project, admin_user: User
 ) -> None:
     video, job = _queued_video(project)
-    claimed = job_claim(job.pk)
-    assert claimed is not None
+    claimed = claim(job)
     run = JobRun(claimed)
     job_cancel(job=job, user=admin_user)
     with pytest.raises(ClaimLost):
@@ -159,8 +158,7 @@ def test_a_retry_takes_a_job_from_a_worker_that_may_be_dead(
     project: Project, admin_user: User
 ) -> None:
     video, job = _queued_video(project)
-    claimed = job_claim(job.pk)
-    assert claimed is not None
+    claimed = claim(job)
     job_retry(job=job, user=admin_user)
     job.refresh_from_db()
     assert (job.state, job.attempts, job.message) == (
@@ -185,8 +183,7 @@ def test_a_done_job_is_neither_retried_nor_cancelled(project: Project, admin_use
 
 def test_a_running_job_asked_for_again_runs_once_more_when_it_ends(project: Project) -> None:
     job = job_request(kind=Job.Kind.SUGGESTIONS, project=project, object_id=project.pk)
-    claimed = job_claim(job.pk)
-    assert claimed is not None
+    claimed = claim(job)
     again = job_request(kind=Job.Kind.SUGGESTIONS, project=project, object_id=project.pk)
     assert again.pk == job.pk and again.again
     with JobRun(claimed) as run, run.complete("first run"):
@@ -200,8 +197,7 @@ def test_an_export_whose_run_was_stopped_is_written_whole_by_the_next(
 ) -> None:
     snapshot = export_request(project=project, user=None, fmt="jsonl", filters=ExportFilters())
     job = Job.objects.of(Job.Kind.EXPORT, snapshot.pk).get()
-    claimed = job_claim(job.pk)
-    assert claimed is not None
+    claim(job)  # by a run that dies: its heartbeat goes stale
     Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - STALE)
     stored = Path(settings.MEDIA_ROOT) / f"exports/{project.pk}/{snapshot.pk}-jsonl.jsonl"
     stored.parent.mkdir(parents=True)

@@ -23,11 +23,6 @@ from tests.annotations.labeling_fixtures import imported_label, ready_video, sub
 from tests.factories import client_for, make_project, make_tag
 
 
-@pytest.fixture
-def football(project: Project) -> Tag:
-    return make_tag(project, "Спорт: Футбол")
-
-
 def _rules(project: Project | None = None) -> list[str]:
     return [violation.rule for violation in label_store_audit(project)]
 

@@ -29,26 +29,9 @@ from annotations.services.labeling.annotation import (
     decision_set,
 )
 from tests.annotations.labeling_fixtures import ready_video, suggest
-from tests.factories import assign, client_for, make_project, make_tag
+from tests.factories import HTMX, assign, client_for, make_project, make_tag
 
 pytestmark = pytest.mark.label_audit
-
-HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def football(project: Project) -> Tag:
-    return make_tag(project, "Спорт: Футбол", hotkey="1")
-
-
-@pytest.fixture
-def hockey(project: Project) -> Tag:
-    return make_tag(project, "Спорт: Хоккей")
-
-
-@pytest.fixture
-def cooking(project: Project) -> Tag:
-    return make_tag(project, "Еда и напитки: Кулинария")
 
 
 @pytest.fixture

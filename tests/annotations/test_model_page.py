@@ -7,26 +7,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from django.contrib.auth.models import User
 
 from annotations.models import ModelVersion, Project
 from annotations.services.learning.training import training_request
-from tests.factories import client_for, make_planted_project
-
-
-@pytest.fixture
-def version(
-    project: Project,
-    text_only_training: None,
-    django_capture_on_commit_callbacks: Callable[..., Any],
-) -> ModelVersion:
-    make_planted_project(project, per_tag=12)
-    with django_capture_on_commit_callbacks(execute=True):
-        version = training_request(project=project)
-    version.refresh_from_db()
-    assert version.state == ModelVersion.State.PROMOTED, version.note
-    return version
+from tests.factories import client_for
 
 
 def _chart(page: str, chart_id: str) -> dict[str, Any]:
@@ -37,20 +22,21 @@ def _chart(page: str, chart_id: str) -> dict[str, Any]:
 
 
 def test_the_version_page_shows_named_figures_cross_validation_charts_and_what_was_left_out(
-    version: ModelVersion, expert: User
+    promoted_version: ModelVersion, expert: User
 ) -> None:
-    page = client_for(expert).get(f"/models/{version.pk}/").content.decode()
+    metrics = promoted_version.metrics
+    page = client_for(expert).get(f"/models/{promoted_version.pk}/").content.decode()
 
     assert "Hierarchical IoU (the Rutube challenge&#x27;s score)" in page
     assert ">hierarchical_iou<" not in page
-    summary = version.metrics["cv"]["summary"]["hierarchical_iou"]
+    summary = metrics["cv"]["summary"]["hierarchical_iou"]
     assert f"{summary['mean']:.3f} ± {summary['std']:.3f}" in page
     per_tag = _chart(page, "per-tag-chart")
     f1 = {
         label.rsplit(" (", 1)[0]: value
         for label, value in zip(per_tag["labels"], per_tag["datasets"][0]["data"], strict=True)
     }
-    for path, figures in version.metrics["holdout"]["per_tag"].items():
+    for path, figures in metrics["holdout"]["per_tag"].items():
         if figures["support"]:
             assert f1[path] == round(figures["f1"], 3)
     reliability = _chart(page, "reliability-chart")
@@ -59,15 +45,15 @@ def test_the_version_page_shows_named_figures_cross_validation_charts_and_what_w
         "Calibrated probabilities",
     ]
     curve = _chart(page, "learning-curve-chart")
-    assert curve["labels"] == [p["videos"] for p in version.metrics["learning_curve"]]
+    assert curve["labels"] == [p["videos"] for p in metrics["learning_curve"]]
     # The embedding model could not be loaded: the page says so and why.
     skipped = page[page.index('id="skipped"') :]
     assert "Sentence embeddings" in skipped
-    assert version.metrics["embedding_skipped_reason"][:40] in skipped
+    assert metrics["embedding_skipped_reason"][:40] in skipped
     assert "sentence embeddings" not in page[page.index("Features used") :].split("</tr>")[0]
     gate = page[page.index('id="gate"') :]
     assert "compared with the zero-shot suggestions it replaces" in gate
-    assert f"{version.metrics['gate']['low']:.3f} … {version.metrics['gate']['high']:.3f}" in gate
+    assert f"{metrics['gate']['low']:.3f} … {metrics['gate']['high']:.3f}" in gate
     # Charts are drawn by the vendored library from json_script: no inline script.
     assert "chart.umd.min.js" in page
     assert "<svg" not in page
@@ -75,16 +61,20 @@ def test_the_version_page_shows_named_figures_cross_validation_charts_and_what_w
 
 
 def test_the_models_page_charts_quality_over_versions(
-    version: ModelVersion, admin_user: User, django_capture_on_commit_callbacks: Callable[..., Any]
+    promoted_version: ModelVersion,
+    project: Project,
+    admin_user: User,
+    django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        second = training_request(project=version.project)
+        second = training_request(project=project)  # after the promoted one
     second.refresh_from_db()
 
-    page = client_for(admin_user).get(f"/projects/{version.project.pk}/models/").content.decode()
+    page = client_for(admin_user).get(f"/projects/{project.pk}/models/").content.decode()
 
     chart = _chart(page, "versions-chart")
     assert chart["labels"] == ["v1", "v2"]
     iou = chart["datasets"][0]
     assert iou["label"].startswith("Hierarchical IoU")
-    assert iou["data"] == [v.metrics["holdout"]["hierarchical_iou"] for v in (version, second)]
+    first = promoted_version
+    assert iou["data"] == [v.metrics["holdout"]["hierarchical_iou"] for v in (first, second)]

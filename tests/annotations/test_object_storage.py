@@ -35,13 +35,19 @@ from annotations.models import (
 from annotations.services.export import ExportFilters, export_request
 from annotations.services.interchange import dataset_import_request
 from annotations.services.jobs.control import job_run_now
-from annotations.services.jobs.lifecycle import JobRun, job_claim
-from annotations.services.learning.prediction_jobs import prediction_job_create
+from annotations.services.jobs.lifecycle import JobRun
 from annotations.services.media.reprocessing import video_ingest
-from annotations.services.media.video_import import media_prepare, video_create
 from annotations.services.stored_files import StoredFileTooLarge, local_copy
 from ml.synthetic_media import write_srt, write_video
-from tests.factories import client_for, make_job, make_tag, run_job_of
+from tests.factories import (
+    claim,
+    client_for,
+    import_video,
+    make_job,
+    make_tag,
+    request_prediction,
+    run_job_of,
+)
 from tests.s3server import S3Bucket, files_under
 
 NARRATION = [
@@ -50,12 +56,7 @@ NARRATION = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _no_models(settings: Settings, tmp_path: Path) -> None:
-    settings.WHISPER_MODEL = str(tmp_path / "no-whisper-here")
-    settings.WHISPER_LOCAL_FILES_ONLY = True
-    settings.EMBEDDING_MODEL = str(tmp_path / "no-embedding-model")
-    settings.MODEL_DIR = tmp_path / "models"
+pytestmark = pytest.mark.usefixtures("no_speech_model", "zero_shot_model")
 
 
 @pytest.fixture
@@ -63,10 +64,7 @@ def stored_video(s3_bucket: S3Bucket, project: Project, import_root: Path) -> Vi
     """A generated clip with subtitles, imported: both files are in the bucket, not on disk."""
     clip = write_video(import_root / "soup.mp4", seconds=2.0, width=160, height=120, seed=3)
     write_srt(import_root / "soup.srt", NARRATION)
-    video, _ = video_create(
-        project=project, title="Суп", media=media_prepare(source=str(clip), base_dir=None)
-    )
-    return video
+    return import_video(project, clip, "Суп")
 
 
 def _no_local_files(settings: Settings) -> None:
@@ -166,10 +164,7 @@ def test_a_stored_file_over_the_size_limit_fails_the_video_saying_so_and_copies_
 
 
 def _running(project: Project) -> JobRun:
-    job = make_job(Job.Kind.INGEST, None, project)
-    claimed = job_claim(job.pk)
-    assert claimed is not None
-    return JobRun(claimed)
+    return JobRun(claim(make_job(Job.Kind.INGEST, None, project)))
 
 
 def test_a_copy_lies_in_the_running_jobs_scratch_folder_and_goes_even_when_the_block_fails(
@@ -204,9 +199,7 @@ def test_with_local_storage_the_file_itself_is_used_and_nothing_is_copied(
     project: Project, import_root: Path, settings: Settings
 ) -> None:
     clip = write_video(import_root / "local.mp4", seconds=1.0, width=64, height=48, seed=4)
-    video, _ = video_create(
-        project=project, title="Локально", media=media_prepare(source=str(clip), base_dir=None)
-    )
+    video = import_video(project, clip, "Локально")
     with _running(project) as run, local_copy(video.source_file, limit=10**9) as path:
         assert path == Path(settings.MEDIA_ROOT) / str(video.source_file.name)
         assert files_under(run.scratch) == []
@@ -223,13 +216,7 @@ def test_a_prediction_on_an_upload_goes_through_the_bucket_and_leaves_nothing_th
 ) -> None:
     make_tag(project, "Еда и напитки: Кулинария")
     clip = write_video(import_root / "soup.mp4", seconds=1.0, width=96, height=64, seed=6)
-    request = prediction_job_create(
-        project=project,
-        user=admin_user,
-        upload=SimpleUploadedFile("soup.mp4", clip.read_bytes()),
-        title="Суп",
-        keep_video=False,
-    )
+    request = request_prediction(project, clip, user=admin_user, title="Суп", keep_video=False)
     assert s3_bucket.keys("predict/") == [str(request.upload.name)]
     # Committed, the job hands over the video's ingest, which hands the prediction back:
     # the whole chain runs here, each job fetching what it needs from the bucket.

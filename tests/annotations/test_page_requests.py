@@ -8,9 +8,8 @@ from django.contrib.auth.models import User
 from annotations.models import Annotation, ModelVersion, Project, Tag, Video
 from annotations.services.labeling.annotation import annotation_start
 from tests.annotations.labeling_fixtures import ready_video
-from tests.factories import client_for, make_tag
+from tests.factories import HTMX, client_for, make_tag
 
-HTMX = {"HX-Request": "true"}
 NUL = "\x00"
 JUNK = [f"x{NUL}y", NUL, "abc", "", "-1", "1.5", "²", "9" * 30]
 

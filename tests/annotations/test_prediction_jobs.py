@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.files.uploadedfile import SimpleUploadedFile
 from pytest_django.fixtures import Settings
 
 from annotations.models import Job, ModelVersion, Project, Video, VideoFeatures, VideoStatus
@@ -17,19 +16,23 @@ from annotations.selectors import job_status
 from annotations.services.jobs.control import job_run
 from annotations.services.jobs.lifecycle import job_claim
 from annotations.services.learning.prediction import predict_for_text, predict_for_video
-from annotations.services.learning.prediction_jobs import WAITING_STAGE, prediction_job_create
+from annotations.services.learning.prediction_jobs import WAITING_STAGE
 from annotations.services.learning.training import training_request
 from ml.synthetic_media import write_video
-from tests.factories import PLANTED_TAGS, make_planted_project, make_tag, make_video
+from tests.factories import (
+    PLANTED_TAGS,
+    make_planted_project,
+    make_tag,
+    make_video,
+    request_prediction,
+)
 
 FOOTBALL, COOKING, CARS = PLANTED_TAGS
 
 
 @pytest.fixture(autouse=True)
-def _small_fast_models(text_only_training: None, settings: Settings, tmp_path: Path) -> None:
+def _small_fast_models(text_only_training: None, no_speech_model: None, settings: Settings) -> None:
     settings.MIN_TRAINING_VIDEOS = 10
-    settings.WHISPER_MODEL = str(tmp_path / "no-whisper-here")
-    settings.WHISPER_LOCAL_FILES_ONLY = True
 
 
 def test_a_file_prediction_waits_for_the_import_ingest_instead_of_processing_the_video_itself(
@@ -37,12 +40,7 @@ def test_a_file_prediction_waits_for_the_import_ingest_instead_of_processing_the
 ) -> None:
     make_tag(project, COOKING)
     clip = write_video(import_root / "soup.mp4", seconds=1.0, width=96, height=64, scene="kitchen")
-    request = prediction_job_create(
-        project=project,
-        user=admin_user,
-        upload=SimpleUploadedFile("soup.mp4", clip.read_bytes()),
-        title="Суп",
-    )
+    request = request_prediction(project, clip, user=admin_user, title="Суп")
     job = Job.objects.of(Job.Kind.PREDICT, request.pk).get()
     job_run(job.pk)  # stores the video; importing it queued its ingest job
     request.refresh_from_db()
@@ -68,9 +66,7 @@ def test_a_prediction_for_a_video_that_failed_processing_fails_with_its_reason(
     project: Project, admin_user: User, import_root: Path, settings: Settings
 ) -> None:
     clip = write_video(import_root / "long.mp4", seconds=2.0, width=96, height=64)
-    request = prediction_job_create(
-        project=project, user=admin_user, upload=SimpleUploadedFile("long.mp4", clip.read_bytes())
-    )
+    request = request_prediction(project, clip, user=admin_user)
     job = Job.objects.of(Job.Kind.PREDICT, request.pk).get()
     job_run(job.pk)
     settings.MAX_VIDEO_SECONDS = 1.0

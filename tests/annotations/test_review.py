@@ -21,11 +21,9 @@ from annotations.selectors.review import review_sheet, videos_needing_review
 from annotations.services.labeling.annotation import AnnotationLocked, decision_set
 from annotations.services.labeling.review import review_confirm, video_auto_confirm
 from tests.annotations.labeling_fixtures import imported_label, ready_video, submitted
-from tests.factories import client_for, make_project, make_tag, make_user
+from tests.factories import HTMX, client_for, make_project, make_tag, make_user
 
 pytestmark = pytest.mark.label_audit
-
-HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture

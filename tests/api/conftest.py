@@ -80,13 +80,6 @@ def labeled(project: Project, crowd: User, other_crowd: User, expert: User) -> L
     return Labeled(project, tags, assigned, unassigned, confirmed)
 
 
-@pytest.fixture
-def zero_shot_model(settings: Any, tmp_path: Path) -> None:
-    """Zero-shot predictions from the lexical matcher: no embedding model to load."""
-    settings.EMBEDDING_MODEL = str(tmp_path / "no-embedding-model")
-    settings.MODEL_DIR = tmp_path / "models"
-
-
 class _QuietFileHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Requests are not logged: they would only clutter the test output."""

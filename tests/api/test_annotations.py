@@ -20,6 +20,21 @@ def _put(client: APIClient, video_id: int, **body: Any) -> tuple[int, dict[str, 
     return response.status_code, response.json()
 
 
+def _add(
+    client: APIClient, video_id: int, tag: str, *, revision: int = 0, **body: Any
+) -> tuple[int, dict[str, Any]]:
+    """PUT the annotator's decisions as the one tag ``tag`` added."""
+    return _put(
+        client, video_id, decisions=[{"tag": tag, "decision": "add"}], revision=revision, **body
+    )
+
+
+def _saved_tags(video_id: int) -> list[str]:
+    """The tags of the decisions stored in the video's one annotation."""
+    annotation = Annotation.objects.get(video=video_id)
+    return list(annotation.decisions.values_list("tag__path", flat=True))
+
+
 def test_an_annotator_saves_a_draft_then_submits_it(
     labeled: Labeled, clients: dict[str, APIClient]
 ) -> None:
@@ -57,25 +72,12 @@ def test_a_stale_revision_is_refused_and_changes_nothing(
     labeled: Labeled, clients: dict[str, APIClient]
 ) -> None:
     video = labeled.assigned.pk
-    _status, first = _put(
-        clients["crowd"], video, decisions=[{"tag": "Музыка", "decision": "add"}], revision=0
-    )
-    _put(
-        clients["crowd"],
-        video,
-        decisions=[{"tag": "Спорт", "decision": "add"}],
-        revision=first["revision"],
-    )
-    status, body = _put(
-        clients["crowd"],
-        video,
-        decisions=[{"tag": "Еда и напитки", "decision": "add"}],
-        revision=first["revision"],
-    )
+    _status, first = _add(clients["crowd"], video, "Музыка")
+    _add(clients["crowd"], video, "Спорт", revision=first["revision"])
+    status, body = _add(clients["crowd"], video, "Еда и напитки", revision=first["revision"])
     assert status == 409
     assert "current revision is" in str(body["detail"])
-    annotation = Annotation.objects.get(video=video)
-    assert list(annotation.decisions.values_list("tag__path", flat=True)) == ["Спорт"]
+    assert _saved_tags(video) == ["Спорт"]
 
 
 def test_replacing_the_decisions_without_a_revision_is_refused_with_428(
@@ -92,42 +94,32 @@ def test_revision_zero_means_not_started_and_is_stale_once_another_tab_started(
     labeled: Labeled, clients: dict[str, APIClient]
 ) -> None:
     video = labeled.assigned.pk
-    first = _put(
-        clients["crowd"], video, decisions=[{"tag": "Музыка", "decision": "add"}], revision=0
-    )
+    first = _add(clients["crowd"], video, "Музыка", revision=0)
     assert first[0] == 200
-    status, body = _put(
-        clients["crowd"], video, decisions=[{"tag": "Спорт", "decision": "add"}], revision=0
-    )
+    status, body = _add(clients["crowd"], video, "Спорт", revision=0)
     assert status == 409 and "current revision is" in body["detail"]
-    annotation = Annotation.objects.get(video=video)
-    assert list(annotation.decisions.values_list("tag__path", flat=True)) == ["Музыка"]
+    assert _saved_tags(video) == ["Музыка"]
 
 
 def test_a_refused_submit_keeps_the_draft_as_it_was(
     labeled: Labeled, clients: dict[str, APIClient]
 ) -> None:
     video = labeled.assigned.pk
-    _status, draft = _put(
-        clients["crowd"], video, decisions=[{"tag": "Музыка", "decision": "add"}], revision=0
-    )
+    _status, draft = _add(clients["crowd"], video, "Музыка")
     status, body = _put(
         clients["crowd"], video, decisions=[], action="submit", revision=draft["revision"]
     )
     assert status == 400
     assert "at least one tag" in str(body["detail"])
-    annotation = Annotation.objects.get(video=video)
-    assert annotation.state == "draft"
-    assert list(annotation.decisions.values_list("tag__path", flat=True)) == ["Музыка"]
+    assert Annotation.objects.get(video=video).state == "draft"
+    assert _saved_tags(video) == ["Музыка"]
 
 
 def test_unknown_tags_and_bad_decisions_are_named_in_the_error(
     labeled: Labeled, clients: dict[str, APIClient]
 ) -> None:
     video = labeled.assigned.pk
-    status, body = _put(
-        clients["crowd"], video, decisions=[{"tag": "Кино", "decision": "add"}], revision=0
-    )
+    status, body = _add(clients["crowd"], video, "Кино")
     assert status == 400 and "Кино" in str(body["detail"])
     status, body = _put(
         clients["crowd"], video, decisions=[{"tag": "Музыка", "decision": "maybe"}], revision=0
@@ -140,8 +132,8 @@ def test_annotators_see_their_own_annotations_experts_see_all(
     labeled: Labeled, clients: dict[str, APIClient], crowd: User, expert: User
 ) -> None:
     video = labeled.assigned
-    _put(clients["crowd"], video.pk, decisions=[{"tag": "Музыка", "decision": "add"}], revision=0)
-    _put(clients["expert"], video.pk, decisions=[{"tag": "Спорт", "decision": "add"}], revision=0)
+    _add(clients["crowd"], video.pk, "Музыка")
+    _add(clients["expert"], video.pk, "Спорт")
     own = clients["crowd"].get(f"/api/v1/videos/{video.pk}/annotations/").json()["results"]
     assert [a["annotator"] for a in own] == [crowd.username]
     everyone = clients["expert"].get(f"/api/v1/videos/{video.pk}/annotations/").json()["results"]
@@ -167,26 +159,9 @@ def test_a_disagreement_is_reviewed_and_confirmed_by_an_expert(
     from tests.api.conftest import token_client
 
     other = token_client(other_crowd)
-    _status, draft = _put(
-        clients["crowd"],
-        video.pk,
-        decisions=[{"tag": "Спорт: Футбол", "decision": "add"}],
-        revision=0,
-    )
-    _put(
-        clients["crowd"],
-        video.pk,
-        action="submit",
-        decisions=[{"tag": "Спорт: Футбол", "decision": "add"}],
-        revision=draft["revision"],
-    )
-    _put(
-        other,
-        video.pk,
-        action="submit",
-        decisions=[{"tag": "Спорт: Хоккей", "decision": "add"}],
-        revision=0,
-    )
+    _status, draft = _add(clients["crowd"], video.pk, "Спорт: Футбол")
+    _add(clients["crowd"], video.pk, "Спорт: Футбол", action="submit", revision=draft["revision"])
+    _add(other, video.pk, "Спорт: Хоккей", action="submit")
     queue = clients["expert"].get(f"/api/v1/projects/{project.pk}/reviews/").json()
     assert [item["id"] for item in queue["results"]] == [video.pk]
     assert queue["results"][0]["agreed"] is False

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from annotations.models import ModelEvent, ModelVersion, PredictionJob, Project, Video, VideoStatus
 from annotations.services.learning.registry import model_promote
-from tests.factories import PLANTED_TAGS, PlantedProject, make_planted_project
+from tests.factories import PLANTED_TAGS, PlantedProject, make_planted_project, video_upload
 
 FOOTBALL = PLANTED_TAGS[0]
 
@@ -43,14 +43,22 @@ def _retrain(
     return client.get(f"/api/v1/models/{response.json()['id']}/").json()
 
 
-def _predicted_in_background(
-    client: APIClient, run_on_commit: Callable[..., Any], data: dict[str, Any], fmt: str
-) -> dict[str, Any]:
-    """The status of a prediction job for a file or URL, after its job has run."""
-    with run_on_commit(execute=True):
-        response = client.post("/api/v1/predict/", data, format=fmt)
-    assert response.status_code == 202, response.content
-    return client.get(response.json()["status_url"]).json()
+PredictInBackground = Callable[[APIClient, dict[str, Any], str], dict[str, Any]]
+
+
+@pytest.fixture
+def predicted_in_background(
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> PredictInBackground:
+    """Asks for a prediction for a file or URL and gives its job's status, once it has run."""
+
+    def predict(client: APIClient, data: dict[str, Any], fmt: str) -> dict[str, Any]:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post("/api/v1/predict/", data, format=fmt)
+        assert response.status_code == 202, response.content
+        return client.get(response.json()["status_url"]).json()
+
+    return predict
 
 
 def test_retrain_promote_predict_and_roll_back_through_the_api(
@@ -140,13 +148,12 @@ def test_a_video_file_is_predicted_in_the_background_and_can_be_left_out(
     trainable: Project,
     clients: dict[str, APIClient],
     tiny_clip: Path,
-    django_capture_on_commit_callbacks: Callable[..., Any],
+    predicted_in_background: PredictInBackground,
 ) -> None:
-    upload = SimpleUploadedFile("match.mp4", tiny_clip.read_bytes(), content_type="video/mp4")
+    upload = video_upload(tiny_clip, "match.mp4")
     videos_before = Video.objects.count()
-    job = _predicted_in_background(
+    job = predicted_in_background(
         clients["expert"],
-        django_capture_on_commit_callbacks,
         {
             "project": trainable.pk,
             "file": upload,
@@ -171,11 +178,10 @@ def test_a_video_url_is_predicted_and_kept_as_a_video(
     clients: dict[str, APIClient],
     media_server: str,
     tiny_clip: Path,
-    django_capture_on_commit_callbacks: Callable[..., Any],
+    predicted_in_background: PredictInBackground,
 ) -> None:
-    job = _predicted_in_background(
+    job = predicted_in_background(
         clients["admin_user"],
-        django_capture_on_commit_callbacks,
         {"project": trainable.pk, "url": f"{media_server}/{tiny_clip.name}", "title": "Суп"},
         "json",
     )
@@ -189,12 +195,11 @@ def test_a_prediction_job_reports_a_file_that_is_not_media(
     project: Project,
     clients: dict[str, APIClient],
     zero_shot_model: None,
-    django_capture_on_commit_callbacks: Callable[..., Any],
+    predicted_in_background: PredictInBackground,
 ) -> None:
     upload = SimpleUploadedFile("fake.mp4", b"not a video" * 100, content_type="video/mp4")
-    job = _predicted_in_background(
+    job = predicted_in_background(
         clients["admin_user"],
-        django_capture_on_commit_callbacks,
         {"project": project.pk, "file": upload},
         "multipart",
     )
@@ -205,7 +210,7 @@ def test_a_prediction_job_reports_a_file_that_is_not_media(
 def test_only_the_requester_and_admins_see_a_prediction_job(
     project: Project, clients: dict[str, APIClient], tiny_clip: Path
 ) -> None:
-    upload = SimpleUploadedFile("clip.mp4", tiny_clip.read_bytes(), content_type="video/mp4")
+    upload = video_upload(tiny_clip)
     response = clients["expert"].post(
         "/api/v1/predict/", {"project": project.pk, "file": upload}, format="multipart"
     )

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from annotations.models import (
@@ -23,7 +22,7 @@ from annotations.models import (
     VideoStatus,
 )
 from tests.api.conftest import Labeled
-from tests.factories import make_tag, make_video
+from tests.factories import make_tag, make_video, video_upload
 
 
 def _all_pages(client: APIClient, url: str) -> list[list[int]]:
@@ -135,7 +134,7 @@ def test_create_by_upload_processes_the_file_and_reports_progress_as_a_job(
     tiny_clip: Path,
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    upload = SimpleUploadedFile("clip.mp4", tiny_clip.read_bytes(), content_type="video/mp4")
+    upload = video_upload(tiny_clip)
     with django_capture_on_commit_callbacks(execute=True):
         response = clients["admin_user"].post(
             f"/api/v1/projects/{project.pk}/videos/",

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from django.contrib.auth.models import User
 
-from annotations.models import ModelVersion, Project
-from annotations.services.learning.training import training_request
+from annotations.models import ModelVersion
 from tests.browser.conftest import log_in
-from tests.factories import PASSWORD, make_planted_project
+from tests.factories import PASSWORD
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -23,17 +21,8 @@ CHARTS = ("per-tag-chart", "reliability-chart", "learning-curve-chart")
 
 
 def test_the_version_page_draws_its_charts_without_errors(
-    page: Page,
-    project: Project,
-    admin_user: User,
-    text_only_training: None,
-    django_capture_on_commit_callbacks: Callable[..., Any],
+    page: Page, promoted_version: ModelVersion, admin_user: User
 ) -> None:
-    make_planted_project(project, per_tag=12)
-    with django_capture_on_commit_callbacks(execute=True):
-        version = training_request(project=project)
-    version.refresh_from_db()
-    assert version.state == ModelVersion.State.PROMOTED, version.note
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     # (The browser's own request for /favicon.ico answers 404: not the page's doing.)
@@ -47,7 +36,7 @@ def test_the_version_page_draws_its_charts_without_errors(
     )
 
     log_in(page, admin_user.username, PASSWORD)
-    page.goto(f"/models/{version.pk}/")
+    page.goto(f"/models/{promoted_version.pk}/")
 
     for chart in CHARTS:
         canvas = page.locator(f'canvas[data-chart="{chart}"]')

@@ -39,10 +39,9 @@ from annotations.models import (
 from annotations.services.export import ExportFilters, export_request
 from annotations.services.interchange import dataset_import_request
 from annotations.services.jobs.lifecycle import job_request
-from annotations.services.learning.prediction_jobs import prediction_job_create
 from annotations.services.learning.training import training_request
 from ml.synthetic_media import write_video
-from tests.factories import make_planted_project, make_project
+from tests.factories import make_planted_project, make_project, request_prediction
 from tests.workers.apps import HELD_STAGE
 from tests.workers.conftest import JOB_TIMEOUT, Worker, needs_postgresql, wait_until
 from tests.workers.test_stop import imported_video
@@ -63,14 +62,8 @@ def _one_job_of_each_kind(project: Project, import_root: Path) -> dict[str, Job]
     video = imported_video(project, import_root)
     version = training_request(project=project)
     job_request(kind=Job.Kind.SUGGESTIONS, project=project, object_id=project.pk)
-    clip = write_video(import_root / "predict.mp4", seconds=1.0, width=64, height=48, seed=5)
-    prediction = prediction_job_create(
-        project=project,
-        user=None,
-        upload=SimpleUploadedFile("match.mp4", clip.read_bytes()),
-        title="Футбол: лучшие голы",
-        keep_video=False,
-    )
+    clip = write_video(import_root / "match.mp4", seconds=1.0, width=64, height=48, seed=5)
+    prediction = request_prediction(project, clip, title="Футбол: лучшие голы", keep_video=False)
     snapshot = export_request(project=project, user=None, fmt="jsonl", filters=ExportFilters())
     dataset = "\n".join(json.dumps(item, ensure_ascii=False) for item in IMPORTED)
     target = make_project("Импорт")

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from annotations.manifest import read_manifest
 from annotations.models import Project
 from annotations.services.media.video_import import ImportReport, videos_import_rows
+from tests.factories import video_upload
 
 Library = dict[str, Path]
 
@@ -23,6 +24,20 @@ def place(library: Library, key: str, folder: Path, name: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(library[key], target)
     return target
+
+
+# A manifest row that reads through a symlink leading out of the import root, laid out
+# under ``root`` by one of these: ``outside`` holds secret.mp4 (the ``outside`` fixture).
+def media_linked_out(root: Path, outside: Path, _: Library) -> dict[str, object]:
+    """A row whose media file is a symlink to a file outside."""
+    (root / "link.mp4").symlink_to(outside / "secret.mp4")
+    return {"title": "Ссылка наружу", "file": "link.mp4"}
+
+
+def media_in_linked_folder(root: Path, outside: Path, _: Library) -> dict[str, object]:
+    """A row whose media file lies in a symlinked folder that is outside."""
+    (root / "shared").symlink_to(outside, target_is_directory=True)
+    return {"title": "Папка-ссылка", "file": "shared/secret.mp4"}
 
 
 def sha256_of(path: Path) -> str:
@@ -51,4 +66,4 @@ def stored_videos() -> list[Path]:
 
 
 def upload_file(library: Library, key: str, name: str) -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, library[key].read_bytes(), content_type="video/mp4")
+    return video_upload(library[key], name)

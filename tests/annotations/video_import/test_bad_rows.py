@@ -13,6 +13,8 @@ from annotations.models import Project, Video
 from tests.annotations.video_import.helpers import (
     Library,
     import_manifest,
+    media_in_linked_folder,
+    media_linked_out,
     place,
     sha256_of,
     stored_videos,
@@ -26,16 +28,6 @@ pytestmark = pytest.mark.django_db
 # good rows; the bad row must fail with a message holding one of the "|"-separated
 # texts, and the good ones import.
 BadRow = Callable[[Path, Path, Library], "dict[str, object] | str"]
-
-
-def _symlink_out(root: Path, outside: Path, _: Library) -> dict[str, object]:
-    (root / "link.mp4").symlink_to(outside / "secret.mp4")
-    return {"title": "Ссылка наружу", "file": "link.mp4"}
-
-
-def _symlinked_folder(root: Path, outside: Path, _: Library) -> dict[str, object]:
-    (root / "shared").symlink_to(outside, target_is_directory=True)
-    return {"title": "Папка-ссылка", "file": "shared/secret.mp4"}
 
 
 def _text_as_mp4(root: Path, _: Path, library: Library) -> dict[str, object]:
@@ -89,8 +81,8 @@ BAD_ROWS: dict[str, tuple[BadRow, str]] = {
         lambda _root, outside, _lib: {"title": "Абсолютный", "file": str(outside / "secret.mp4")},
         "outside the import folders",
     ),
-    "symlink to a file outside": (_symlink_out, "outside the import folders"),
-    "symlinked folder outside": (_symlinked_folder, "outside the import folders"),
+    "symlink to a file outside": (media_linked_out, "outside the import folders"),
+    "symlinked folder outside": (media_in_linked_folder, "outside the import folders"),
     "subtitles outside the root": (_subtitles_outside, "outside the import folders"),
     "file:// URL": (_row(title="Файл", file="file:///etc/passwd"), "only http and https"),
     "ftp:// URL": (_row(title="FTP", url="ftp://93.184.216.34/clip.mp4"), "only http and https"),

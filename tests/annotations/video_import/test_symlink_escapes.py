@@ -22,6 +22,8 @@ from ml.synthetic_media import write_srt
 from tests.annotations.video_import.helpers import (
     Library,
     import_manifest,
+    media_in_linked_folder,
+    media_linked_out,
     place,
     stored_videos,
     write_jsonl,
@@ -32,16 +34,6 @@ pytestmark = pytest.mark.django_db
 # Each case lays out files under the root (some linking to ``outside``) and returns
 # the manifest row that would read through the link.
 Case = Callable[[Path, Path, Library], dict[str, object]]
-
-
-def _media_link(root: Path, outside: Path, _: Library) -> dict[str, object]:
-    (root / "clip.mp4").symlink_to(outside / "secret.mp4")
-    return {"title": "Медиа-ссылка", "file": "clip.mp4"}
-
-
-def _media_in_linked_folder(root: Path, outside: Path, _: Library) -> dict[str, object]:
-    (root / "shared").symlink_to(outside, target_is_directory=True)
-    return {"title": "Папка-ссылка", "file": "shared/secret.mp4"}
 
 
 def _subtitles_column_link(root: Path, outside: Path, library: Library) -> dict[str, object]:
@@ -77,8 +69,8 @@ def _sidecar_in_linked_folder(root: Path, outside: Path, library: Library) -> di
 
 
 CASES: dict[str, Case] = {
-    "media file": _media_link,
-    "media in a linked folder": _media_in_linked_folder,
+    "media file": media_linked_out,
+    "media in a linked folder": media_in_linked_folder,
     "subtitles named by the row": _subtitles_column_link,
     "sidecar .srt": _sidecar_srt_link,
     "sidecar .vtt": _sidecar_vtt_link,
