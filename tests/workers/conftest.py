@@ -88,6 +88,14 @@ def _group_members(pgid: int) -> list[int]:
     return members
 
 
+def _signals_as_from_a_terminal() -> None:
+    """SIGINT and SIGTERM at their default action, as a terminal or a supervisor starts a
+    process. A test run started in the background has SIGINT ignored, which every child
+    inherits: a Ctrl-C sent to the group would then reach nothing that did not ask for it."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 class Worker:
     """One ``manage.py qcluster`` in a session (and process group) of its own."""
 
@@ -106,6 +114,7 @@ class Worker:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_signals_as_from_a_terminal,
             )
         return self
 
@@ -142,11 +151,14 @@ class Worker:
             wait_until(
                 lambda: process.poll() is not None and not _group_members(self.pgid),
                 timeout,
-                f"the worker's processes to exit (left: {_group_members(self.pgid)})",
+                "the worker's processes to exit",
                 every=0.1,
             )
         except AssertionError as exc:
-            raise AssertionError(f"{exc}\n--- worker output ---\n{self.output()[-6000:]}") from None
+            raise AssertionError(
+                f"{exc} (left: {_group_members(self.pgid)})\n"
+                f"--- worker output ---\n{self.output()[-6000:]}"
+            ) from None
 
     def kill(self) -> None:
         """kill -9 the whole group: the machine or container went away."""
