@@ -186,6 +186,17 @@ class ConfirmedLabel(models.Model):
     def __str__(self) -> str:
         return f"{self.video_id}: {self.tag_id}"
 
+    def added_change(self) -> LabelChange:
+        """The history entry of this label's confirmation: every confirmed tag has one."""
+        return LabelChange(
+            video_id=self.video_id,
+            tag=self.tag,
+            action=LabelChange.Action.ADDED,
+            source=self.source,
+            changed_by=self.confirmed_by,
+            model_version=self.model_version,
+        )
+
 
 class LabelChange(models.Model):
     """History of a video's confirmed tags: who added or removed which, and when."""

@@ -173,16 +173,7 @@ def _store_item(
         when = item.label_at.get(label.tag.path)
         if when is not None:
             ConfirmedLabel.objects.filter(pk=label.pk).update(confirmed_at=when)
-    LabelChange.objects.bulk_create(
-        LabelChange(
-            video=video,
-            tag=label.tag,
-            action=LabelChange.Action.ADDED,
-            source=label.source,
-            changed_by=label.confirmed_by,
-        )
-        for label in labels
-    )
+    LabelChange.objects.bulk_create(label.added_change() for label in labels)
     Suggestion.objects.bulk_create(
         Suggestion(
             video=video,

@@ -138,18 +138,23 @@ def _fail(run: JobRun, reason: str) -> None:
     run.ended = True
 
 
+def _requeue_interrupted(locked: Job, how: str) -> None:
+    """Back to the queue at once: its worker stopped (``how``), which is not the job's fault."""
+    KINDS[locked.kind].queued(locked)
+    requeue_locked(
+        locked,
+        f"queued again: the worker {locked.worker} {how} before it finished",
+        count_attempt=False,
+    )
+
+
 def _release(job: Job, claim: str) -> None:
     """A run stopped by its worker's shutdown: the job goes back to the queue at once."""
     with transaction.atomic():
         locked = lock_job(job.pk, claim=claim)
         if locked is None:
             return
-        KINDS[locked.kind].queued(locked)
-        requeue_locked(
-            locked,
-            f"queued again: the worker {locked.worker} stopped before it finished",
-            count_attempt=False,
-        )
+        _requeue_interrupted(locked, "stopped")
 
 
 def jobs_release_workers(workers: list[str]) -> int:
@@ -166,12 +171,7 @@ def jobs_release_workers(workers: list[str]) -> int:
             )
             if locked is None:
                 continue
-            KINDS[locked.kind].queued(locked)
-            requeue_locked(
-                locked,
-                f"queued again: the worker {locked.worker} was stopped before it finished",
-                count_attempt=False,
-            )
+            _requeue_interrupted(locked, "was stopped")
             released += 1
     return released
 

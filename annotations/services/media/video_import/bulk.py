@@ -102,19 +102,6 @@ def videos_insert(*, project: Project, videos: Sequence[NewVideo], user: User | 
     return _orm_insert(project, videos, user)
 
 
-def _labels(video_id: int, tag: Tag, user: User | None) -> tuple[ConfirmedLabel, LabelChange]:
-    return (
-        ConfirmedLabel(video_id=video_id, tag=tag, source=LabelSource.IMPORT, confirmed_by=user),
-        LabelChange(
-            video_id=video_id,
-            tag=tag,
-            action=LabelChange.Action.ADDED,
-            source=LabelSource.IMPORT,
-            changed_by=user,
-        ),
-    )
-
-
 def _orm_insert(project: Project, videos: Sequence[NewVideo], user: User | None) -> list[int]:
     created = Video.objects.bulk_create(
         Video(
@@ -127,13 +114,13 @@ def _orm_insert(project: Project, videos: Sequence[NewVideo], user: User | None)
         for video in videos
     )
     ids = [video.pk for video in created]
-    pairs = [
-        _labels(video_id, tag, user)
+    labels = [
+        ConfirmedLabel(video_id=video_id, tag=tag, source=LabelSource.IMPORT, confirmed_by=user)
         for video_id, video in zip(ids, videos, strict=True)
         for tag in video.tags
     ]
-    ConfirmedLabel.objects.bulk_create(label for label, _ in pairs)
-    LabelChange.objects.bulk_create(change for _, change in pairs)
+    ConfirmedLabel.objects.bulk_create(labels)
+    LabelChange.objects.bulk_create(label.added_change() for label in labels)
     return ids
 
 

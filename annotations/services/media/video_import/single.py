@@ -258,16 +258,7 @@ def video_create(
                 for tag in tags
             ]
             ConfirmedLabel.objects.bulk_create(labels)
-            LabelChange.objects.bulk_create(
-                LabelChange(
-                    video=video,
-                    tag=tag,
-                    action=LabelChange.Action.ADDED,
-                    source=LabelSource.IMPORT,
-                    changed_by=user,
-                )
-                for tag in tags
-            )
+            LabelChange.objects.bulk_create(label.added_change() for label in labels)
             job_request(kind=Job.Kind.INGEST, project=project, object_id=video.pk, user=user)
     except IntegrityError:
         # Another import stored the same video between our check and our insert.
