@@ -61,6 +61,7 @@ def _models_context(request: AuthenticatedHttpRequest, project: Project) -> dict
         "project": project,
         "versions": [(version, model_report.headline(version)) for version in versions],
         "metric_names": [model_report.metric_name(m) for m in model_report.HEADLINE],
+        "gate_metric": model_report.metric_name(settings.PROMOTION_METRIC),
         "versions_chart": model_report.versions_chart(versions),
         "training": training,
         "training_job": job_context(request, training_job),

@@ -78,3 +78,27 @@ def test_the_models_page_charts_quality_over_versions(
     assert iou["label"].startswith("Hierarchical IoU")
     first = promoted_version
     assert iou["data"] == [v.metrics["holdout"]["hierarchical_iou"] for v in (first, second)]
+
+
+def test_the_versions_table_says_the_gates_verdict_in_the_readers_language(
+    promoted_version: ModelVersion, project: Project, admin_user: User
+) -> None:
+    gate = promoted_version.metrics["gate"]
+    client = client_for(admin_user)
+    url = f"/projects/{project.pk}/models/"
+
+    english = client.get(url).content.decode()
+    client.post("/i18n/setlang/", {"language": "ru", "next": "/"})
+    russian = client.get(url).content.decode()
+
+    def verdict(page: str) -> str:
+        return page[page.index('class="gate-verdict"') :].split("</td>")[0]
+
+    assert "Promoted by the gate" in verdict(english)
+    assert f"{gate['low']:.3f} and {gate['high']:.3f}" in verdict(english)
+    said = verdict(russian)
+    assert "Введена в работу автоматически" in said
+    assert f"{gate['candidate']:.3f}".replace(".", ",") in said
+    assert "отложенн" in said
+    # The stored note is English; the Russian page does not show it.
+    assert promoted_version.note not in russian
