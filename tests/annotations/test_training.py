@@ -248,7 +248,9 @@ def test_model_pages_are_for_experts_and_retraining_for_admins(
     assert '<span class="status status-promoted">Promoted</span>' in row
     for name in ("hierarchical_iou", "f1_micro", "f1_macro", "precision_at_1", "precision_at_3"):
         assert f'<td class="num">{version.metrics["holdout"][name]:.3f}</td>' in row
-    assert f"<td>{version.note}</td>" in row
+    gate = version.metrics["gate"]
+    assert "Promoted by the gate" in row
+    assert f"{gate['candidate']:.3f}, zero-shot {gate['reference']:.3f}" in row
 
 
 def test_a_training_job_delivered_twice_trains_once(
