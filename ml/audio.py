@@ -153,7 +153,11 @@ def _decoded_chunks(container: Any, stream: Any) -> Iterator[Samples]:
 
     Packets that cannot be decoded are skipped, so a damaged file yields what it holds.
     """
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+    # Whole seconds out of the resampler: a few dozen frames a minute to handle in Python
+    # instead of one per compressed frame (about a thousand).
+    resampler = av.AudioResampler(
+        format="flt", layout="mono", rate=SAMPLE_RATE, frame_size=SAMPLE_RATE
+    )
     pending: list[Samples] = []
     held = 0
 

@@ -7,6 +7,7 @@ import itertools
 import math
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -87,6 +88,35 @@ def test_visual_features_are_pooled_under_stable_keys(media: MediaSet) -> None:
         assert 0.0 <= visual[f"{name}_mean"] <= visual[f"{name}_max"] <= 1.0
     assert visual["motion_max"] > 0.0  # the talking head moves, and there are cuts
     assert visual["shot_rate"] == pytest.approx(analysis.shots / (analysis.duration / 60))
+
+
+def _solid_colour_video(path: Path, colours: list[tuple[int, int, int]], seconds: float) -> Path:
+    """An H.264 video showing each BGR colour in turn for ``seconds``, at 10 frames a second."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10, options={"preset": "ultrafast"})
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for colour in colours:
+            image = np.full((48, 64, 3), colour, dtype=np.uint8)
+            for _ in range(round(seconds * 10)):
+                frame = av.VideoFrame.from_ndarray(image, format="bgr24")
+                container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+def test_colour_histograms_say_the_colours_shown_and_for_how_long(tmp_path: Path) -> None:
+    # Three seconds of red (hue 0), one of blue (hue 120 of OpenCV's 180): hue bins 0 and 5.
+    video = _solid_colour_video(tmp_path / "colours.mp4", [(0, 0, 255)] * 3 + [(255, 0, 0)], 1.0)
+    analysis = analyse_frames(video, FrameSettings(every_nth=2, thumbnail_width=32))
+    visual = analysis.visual
+    assert analysis.shots == 2
+    assert visual["hsv_h0_mean"] == pytest.approx(0.75, abs=0.03)
+    assert visual["hsv_h5_mean"] == pytest.approx(0.25, abs=0.03)
+    assert visual["hsv_h0_max"] == pytest.approx(1.0, abs=0.02)
+    assert visual["hsv_s3_mean"] == pytest.approx(1.0, abs=0.02)  # fully saturated
+    assert visual["hsv_v3_mean"] == pytest.approx(1.0, abs=0.02)  # and bright
+    if face_detector_available():  # counted once per shot, weighted by its length
+        assert visual["faces_mean"] == visual["faces_max"] == 0.0
 
 
 def test_faces_are_left_out_when_detection_is_off(media: MediaSet) -> None:
