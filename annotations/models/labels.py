@@ -159,7 +159,10 @@ class ConfirmedLabelQuerySet(models.QuerySet["ConfirmedLabel"]):
 class ConfirmedLabel(models.Model):
     """A tag that is known to apply to a video: what training and exports use."""
 
-    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="confirmed_labels")
+    # No index of its own: the unique constraint's index starts with the video.
+    video = models.ForeignKey(
+        Video, on_delete=models.CASCADE, related_name="confirmed_labels", db_index=False
+    )
     tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="confirmed_labels")
     source = models.CharField(max_length=10, choices=LabelSource.choices)
     confirmed_by = models.ForeignKey(
@@ -207,7 +210,10 @@ class LabelChange(models.Model):
         # Kept by a review: the reviewer vouches for it from now on.
         CONFIRMED = "confirmed", _("Confirmed again")
 
-    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="label_changes")
+    # No index of its own: Meta.indexes has one that starts with the video.
+    video = models.ForeignKey(
+        Video, on_delete=models.CASCADE, related_name="label_changes", db_index=False
+    )
     tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=10, choices=Action.choices)
     source = models.CharField(max_length=10, choices=LabelSource.choices)

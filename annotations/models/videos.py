@@ -65,7 +65,11 @@ class VideoQuerySet(models.QuerySet["Video"]):
 
 
 class Video(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="videos")
+    # Every index below starts with the project, so the foreign key needs none of its own:
+    # each index the table has is one more entry to write for every imported video.
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="videos", db_index=False
+    )
     title = models.CharField(_("title"), max_length=500)
     description = models.TextField(_("description"), blank=True)
     external_id = models.CharField(
@@ -86,7 +90,7 @@ class Video(models.Model):
     # original tags as written, extra manifest columns.
     metadata = models.JSONField(default=dict, blank=True)
     status = models.CharField(
-        max_length=20, choices=VideoStatus.choices, default=VideoStatus.PENDING, db_index=True
+        max_length=20, choices=VideoStatus.choices, default=VideoStatus.PENDING
     )
     status_error = models.TextField(
         blank=True, help_text=_("What went wrong, in words an annotator or admin can act on.")
@@ -96,7 +100,7 @@ class Video(models.Model):
     # suggestions so that "most uncertain first" reads an index instead of every
     # video's suggestions (see services/learning/suggestions.uncertainty).
     uncertainty = models.FloatField(default=UNCERTAINTY_UNKNOWN)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = VideoQuerySet.as_manager()
@@ -124,6 +128,8 @@ class Video(models.Model):
         # model indexes cannot declare for every database.
         indexes = [
             models.Index(fields=["project", "status"]),
+            # The lists' order (Meta.ordering), within a project.
+            models.Index(fields=["project", "created_at", "id"], name="video_list_order"),
             models.Index(
                 fields=["project", "status", "uncertainty", "id"], name="video_queue_uncertainty"
             ),
