@@ -41,6 +41,23 @@ def _streams(value: str) -> str:
 
 
 Say = Callable[[dict[str, str]], str]
+# What a suggestions run adds when the model confirmed videos by itself (SuggestionRun.describe).
+_AUDITED = r"(; (?P<confirmed>\d+) videos confirmed by the model, (?P<audited>\d+) audited)?"
+
+
+def _audited(g: dict[str, str]) -> str:
+    if "confirmed" not in g:
+        return ""
+    return "; " + (
+        ngettext(
+            "%(confirmed)s video confirmed by the model, %(audited)s audited",
+            "%(confirmed)s videos confirmed by the model, %(audited)s audited",
+            int(g["confirmed"]),
+        )
+        % g
+    )
+
+
 _KNOWN: list[tuple[re.Pattern[str], Say]] = [
     (
         re.compile(r"no media file: this video is labeled from its text alone"),
@@ -161,7 +178,7 @@ _KNOWN: list[tuple[re.Pattern[str], Say]] = [
         lambda g: _("not run: the step “%(step)s” failed") % {"step": step_label(g["step"])},
     ),
     (
-        re.compile(r"(?P<n>\d+) suggestions \(model v(?P<version>\d+)\)"),
+        re.compile(rf"(?P<n>\d+) suggestions \(model v(?P<version>\d+)\){_AUDITED}"),
         lambda g: (
             ngettext(
                 "%(n)s suggestion (model v%(version)s)",
@@ -169,13 +186,15 @@ _KNOWN: list[tuple[re.Pattern[str], Say]] = [
                 int(g["n"]),
             )
             % g
+            + _audited(g)
         ),
     ),
     (
-        re.compile(r"(?P<n>\d+) suggestions \(zero-shot\)"),
+        re.compile(rf"(?P<n>\d+) suggestions \(zero-shot\){_AUDITED}"),
         lambda g: (
             ngettext("%(n)s suggestion (zero-shot)", "%(n)s suggestions (zero-shot)", int(g["n"]))
             % g
+            + _audited(g)
         ),
     ),
 ]
