@@ -5,7 +5,8 @@ The ingest steps store their outcome as an English sentence (the worker has no
 reader's language); here each known sentence is recognised and said again through a
 translatable template. A message no pattern knows (a library's error text) is shown
 as it was written. Metadata keys the app writes get a label; the columns a manifest
-brought keep their own names.
+brought keep their own names. What a job says when it ends (``Job.message``) is said
+again the same way, by ``annotations.views.job_messages``.
 """
 
 from __future__ import annotations
@@ -200,15 +201,20 @@ _KNOWN: list[tuple[re.Pattern[str], Say]] = [
 ]
 
 
-def known_step_message(message: str) -> str | None:
-    """``message`` in the active language when it is one the steps write; None if not."""
+def said_again(known: list[tuple[re.Pattern[str], Say]], message: str) -> str | None:
+    """``message`` said by the first of ``known`` whose pattern it matches; None if none."""
     text = message.strip()
-    for pattern, say in _KNOWN:
+    for pattern, say in known:
         found = pattern.fullmatch(text)
         if found is not None:
             groups = {key: value for key, value in found.groupdict().items() if value is not None}
             return say(groups)
     return None
+
+
+def known_step_message(message: str) -> str | None:
+    """``message`` in the active language when it is one the steps write; None if not."""
+    return said_again(_KNOWN, message)
 
 
 def step_message(message: str) -> str:
