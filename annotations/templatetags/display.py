@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 
 from annotations.views.display import job_stage as say_job_stage
+from annotations.views.job_messages import job_message as say_job_message
 
 register = template.Library()
 
@@ -12,3 +13,8 @@ register = template.Library()
 @register.filter
 def job_stage(stage: str) -> str:
     return say_job_stage(stage)
+
+
+@register.filter
+def job_message(message: str) -> str:
+    return say_job_message(message)

@@ -5,7 +5,8 @@ The ingest steps store their outcome as an English sentence (the worker has no
 reader's language); here each known sentence is recognised and said again through a
 translatable template. A message no pattern knows (a library's error text) is shown
 as it was written. Metadata keys the app writes get a label; the columns a manifest
-brought keep their own names.
+brought keep their own names. What a job says when it ends (``Job.message``) is said
+again the same way, by ``annotations.views.job_messages``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,23 @@ def _streams(value: str) -> str:
 
 
 Say = Callable[[dict[str, str]], str]
+# What a suggestions run adds when the model confirmed videos by itself (SuggestionRun.describe).
+_AUDITED = r"(; (?P<confirmed>\d+) videos confirmed by the model, (?P<audited>\d+) audited)?"
+
+
+def _audited(g: dict[str, str]) -> str:
+    if "confirmed" not in g:
+        return ""
+    return "; " + (
+        ngettext(
+            "%(confirmed)s video confirmed by the model, %(audited)s audited",
+            "%(confirmed)s videos confirmed by the model, %(audited)s audited",
+            int(g["confirmed"]),
+        )
+        % g
+    )
+
+
 _KNOWN: list[tuple[re.Pattern[str], Say]] = [
     (
         re.compile(r"no media file: this video is labeled from its text alone"),
@@ -161,7 +179,7 @@ _KNOWN: list[tuple[re.Pattern[str], Say]] = [
         lambda g: _("not run: the step “%(step)s” failed") % {"step": step_label(g["step"])},
     ),
     (
-        re.compile(r"(?P<n>\d+) suggestions \(model v(?P<version>\d+)\)"),
+        re.compile(rf"(?P<n>\d+) suggestions \(model v(?P<version>\d+)\){_AUDITED}"),
         lambda g: (
             ngettext(
                 "%(n)s suggestion (model v%(version)s)",
@@ -169,27 +187,34 @@ _KNOWN: list[tuple[re.Pattern[str], Say]] = [
                 int(g["n"]),
             )
             % g
+            + _audited(g)
         ),
     ),
     (
-        re.compile(r"(?P<n>\d+) suggestions \(zero-shot\)"),
+        re.compile(rf"(?P<n>\d+) suggestions \(zero-shot\){_AUDITED}"),
         lambda g: (
             ngettext("%(n)s suggestion (zero-shot)", "%(n)s suggestions (zero-shot)", int(g["n"]))
             % g
+            + _audited(g)
         ),
     ),
 ]
 
 
-def known_step_message(message: str) -> str | None:
-    """``message`` in the active language when it is one the steps write; None if not."""
+def said_again(known: list[tuple[re.Pattern[str], Say]], message: str) -> str | None:
+    """``message`` said by the first of ``known`` whose pattern it matches; None if none."""
     text = message.strip()
-    for pattern, say in _KNOWN:
+    for pattern, say in known:
         found = pattern.fullmatch(text)
         if found is not None:
             groups = {key: value for key, value in found.groupdict().items() if value is not None}
             return say(groups)
     return None
+
+
+def known_step_message(message: str) -> str | None:
+    """``message`` in the active language when it is one the steps write; None if not."""
+    return said_again(_KNOWN, message)
 
 
 def step_message(message: str) -> str:

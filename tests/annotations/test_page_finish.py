@@ -82,6 +82,10 @@ def test_a_failed_transcript_is_said_to_have_failed(project: Project, expert: Us
         ("8 suggestions (model v3)", "8 suggestions (model v3)"),
         ("5 suggestions (zero-shot)", "5 suggestions (zero-shot)"),
         (
+            "9 suggestions (model v3); 2 videos confirmed by the model, 1 audited",
+            "9 suggestions (model v3); 2 videos confirmed by the model, 1 audited",
+        ),
+        (
             "no image model configured (IMAGE_EMBEDDING_MODEL)",
             "no image model configured (IMAGE_EMBEDDING_MODEL)",
         ),

@@ -1,0 +1,315 @@
+"""What a background job says (``Job.message``), in the reader's language.
+
+A job stores English sentences (its worker has no reader's language): the lifecycle
+writes why a job was taken over, queued again, cancelled or retried, and each kind's
+run writes its outcome or why it failed. As ``display.step_message`` does for the
+processing steps, each known sentence is recognised here and said again through a
+translatable template; a reason inside a sentence (after "queued again: ", "cancelled:
+"...) is said again the same way, and words no pattern knows (an exception's own text)
+stay as written. The reasons a job's end leaves on its object (a video's error, a
+model version's note, a snapshot's error) are the same sentences. The API keeps the
+stored English: it is data.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.utils.formats import get_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from annotations.models import ExportSnapshot, ModelVersion
+from annotations.views.display import STEP_LABELS, Say, said_again, step_label, step_message
+
+
+def job_message(message: str) -> str:
+    """``message`` in the active language when it is one a job writes, else as it is."""
+    known = said_again(_KNOWN, message)
+    return message if known is None else known
+
+
+def _who(name: str) -> str:
+    return _("an admin") if name == "an admin" else name
+
+
+def _worker(name: str) -> str:
+    """A worker's name (``host:pid``); a run that recorded none is "a worker" or "unknown"."""
+    # Translators: said of a worker whose name was not recorded, after "taken over from".
+    return {"a worker": _("a worker"), "unknown": _("unknown")}.get(name, name)
+
+
+def _state(choices: type[ExportSnapshot.State] | type[ModelVersion.State], value: str) -> str:
+    return str(choices(value).label) if value in choices.values else value
+
+
+def _steps(names: str) -> str:
+    return ", ".join(step_label(name) for name in names.split(", "))
+
+
+def _number(text: str) -> str:
+    """A figure the gate wrote, with the reader's decimal separator."""
+    return text.replace(".", str(get_format("DECIMAL_SEPARATOR")))
+
+
+def _reference(name: str) -> str:
+    return _("zero-shot") if name == "zero-shot" else name
+
+
+def _gate_note(g: dict[str, str]) -> str:
+    """The gate's note (``training._comparison_note``), figure by figure."""
+    if "promoted" in g:
+        verdict = _("promoted")
+    else:
+        verdict = _("kept as a candidate (below %(reference)s + margin %(margin)s)") % {
+            "reference": _reference(g["below"]),
+            "margin": _number(g["margin"]),
+        }
+    caveat = (
+        _(" (v%(version)s had trained on some of them)") % {"version": g["seen_by"]}
+        if "seen_by" in g
+        else ""
+    )
+    return ngettext(
+        "%(verdict)s: %(metric)s %(candidate)s (%(reference)s: %(reference_score)s) on the "
+        "same %(n)s held-out video%(caveat)s; difference %(difference)s (95%% CI %(low)s to "
+        "%(high)s)",
+        "%(verdict)s: %(metric)s %(candidate)s (%(reference)s: %(reference_score)s) on the "
+        "same %(n)s held-out videos%(caveat)s; difference %(difference)s (95%% CI %(low)s to "
+        "%(high)s)",
+        int(g["videos"]),
+    ) % {
+        "verdict": verdict,
+        "metric": g["metric"],
+        "candidate": _number(g["candidate"]),
+        "reference": _reference(g["reference"]),
+        "reference_score": _number(g["reference_score"]),
+        "n": g["videos"],
+        "caveat": caveat,
+        "difference": _number(g["difference"]),
+        "low": _number(g["low"]),
+        "high": _number(g["high"]),
+    }
+
+
+# What ``job_object`` says when a job's object is gone, by the name each kind gives it.
+_DELETED = {
+    "video": gettext_lazy("the video was deleted"),
+    "snapshot": gettext_lazy("the snapshot was deleted"),
+    "model version": gettext_lazy("the model version was deleted"),
+    "prediction request": gettext_lazy("the prediction request was deleted"),
+    "project": gettext_lazy("the project was deleted"),
+}
+_FIXED = {
+    # Prediction.
+    "no tag above its threshold": gettext_lazy("no tag above its threshold"),
+    "the uploaded file is no longer there; send it again": gettext_lazy(
+        "the uploaded file is no longer there; send it again"
+    ),
+    "the video could not be processed": gettext_lazy("the video could not be processed"),
+    # Training: the gate had nothing to compare on.
+    "no held-out videos to compare on; promote by hand": gettext_lazy(
+        "no held-out videos to compare on; promote by hand"
+    ),
+    # Dataset import.
+    "the file to import is no longer there; send it again": gettext_lazy(
+        "the file to import is no longer there; send it again"
+    ),
+    "a Label Studio export is a JSON list of tasks": gettext_lazy(
+        "a Label Studio export is a JSON list of tasks"
+    ),
+}
+_SILENT = (
+    r"its worker \((?P<worker>.*?)\) stopped responding "
+    r"\((?:last heartbeat (?P<when>.+? UTC)|last heartbeat its start)\)"
+)
+
+
+def _silent(g: dict[str, str]) -> str:
+    """How the sweeper says a worker went silent (``control._silent_since``)."""
+    if "when" in g:
+        return _("its worker (%(worker)s) stopped responding (last heartbeat %(when)s)") % {
+            "worker": _worker(g["worker"]),
+            "when": g["when"],
+        }
+    return _("its worker (%(worker)s) stopped responding (no heartbeat since its start)") % {
+        "worker": _worker(g["worker"])
+    }
+
+
+_KNOWN: list[tuple[re.Pattern[str], Say]] = [
+    # Fixed sentences.
+    (
+        re.compile(rf"(?P<text>{'|'.join(re.escape(text) for text in _FIXED)})"),
+        lambda g: str(_FIXED[g["text"]]),
+    ),
+    (
+        re.compile(rf"the (?P<name>{'|'.join(re.escape(name) for name in _DELETED)}) was deleted"),
+        lambda g: str(_DELETED[g["name"]]),
+    ),
+    # The lifecycle: takeover, requeue, cancel, retry, the sweeper.
+    (
+        re.compile(
+            r"taken over from (?P<worker>.+?), silent since "
+            r"(?P<when>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)"
+        ),
+        lambda g: (
+            _("taken over from %(worker)s, silent since %(when)s")
+            % {"worker": _worker(g["worker"]), "when": g["when"]}
+        ),
+    ),
+    (
+        re.compile(r"taken over from (?P<worker>.+)"),
+        lambda g: _("taken over from %(worker)s") % {"worker": _worker(g["worker"])},
+    ),
+    (
+        re.compile(r"the worker (?P<worker>.*?) stopped before it finished"),
+        lambda g: _("the worker %(worker)s stopped before it finished") % g,
+    ),
+    (
+        re.compile(r"the worker (?P<worker>.*?) was stopped before it finished"),
+        lambda g: _("the worker %(worker)s was stopped before it finished") % g,
+    ),
+    (
+        re.compile(rf"{_SILENT}; given up after (?P<attempts>\d+) attempts"),
+        lambda g: (
+            ngettext(
+                "%(silent)s; given up after %(n)s attempt",
+                "%(silent)s; given up after %(n)s attempts",
+                int(g["attempts"]),
+            )
+            % {"silent": _silent(g), "n": g["attempts"]}
+        ),
+    ),
+    (
+        re.compile(rf"{_SILENT} \(attempt (?P<attempt>\d+) of (?P<max>\d+)\)"),
+        lambda g: (
+            _("%(silent)s (attempt %(n)s of %(max)s)")
+            % {"silent": _silent(g), "n": g["attempt"], "max": g["max"]}
+        ),
+    ),
+    (
+        re.compile(r"queued again: (?P<reason>.+)", re.DOTALL),
+        lambda g: _("queued again: %(reason)s") % {"reason": job_message(g["reason"])},
+    ),
+    (
+        re.compile(r"cancelled by (?P<who>.+)"),
+        lambda g: _("cancelled by %(who)s") % {"who": _who(g["who"])},
+    ),
+    (
+        re.compile(r"retried by (?P<who>.+)"),
+        lambda g: _("retried by %(who)s") % {"who": _who(g["who"])},
+    ),
+    (
+        re.compile(r"handed to the workers again by (?P<who>.+)"),
+        lambda g: _("handed to the workers again by %(who)s") % {"who": _who(g["who"])},
+    ),
+    # What a cancelled job leaves on its object: a video's error, a version's or a
+    # snapshot's note.
+    (
+        re.compile(r"processing cancelled: (?P<reason>.+)", re.DOTALL),
+        lambda g: _("processing cancelled: %(reason)s") % {"reason": job_message(g["reason"])},
+    ),
+    (
+        re.compile(r"cancelled: (?P<reason>.+)", re.DOTALL),
+        lambda g: _("cancelled: %(reason)s") % {"reason": job_message(g["reason"])},
+    ),
+    # Ingest: the outcome, or the failed essential step with its own message.
+    (
+        re.compile(r"(?P<n>\d+) steps run(; failed: (?P<failed>.+))?"),
+        lambda g: (
+            ngettext("%(n)s step run", "%(n)s steps run", int(g["n"])) % g
+            + (_("; failed: %(steps)s") % {"steps": _steps(g["failed"])} if "failed" in g else "")
+        ),
+    ),
+    (
+        re.compile(
+            rf"(?P<step>{'|'.join(re.escape(name) for name in STEP_LABELS)}): (?P<detail>.+)",
+            re.DOTALL,
+        ),
+        lambda g: f"{step_label(g['step'])}: {step_message(g['detail'])}",
+    ),
+    (
+        re.compile(r"unknown steps: (?P<unknown>.+); known: (?P<known>.+)"),
+        lambda g: _("unknown steps: %(unknown)s; known: %(known)s") % g,
+    ),
+    # Suggestions refresh: how many videos, and what the run made of them.
+    (
+        re.compile(r"(?P<n>\d+) videos: (?P<made>.+)"),
+        lambda g: (
+            ngettext("%(n)s video: %(made)s", "%(n)s videos: %(made)s", int(g["n"]))
+            % {"n": g["n"], "made": step_message(g["made"])}
+        ),
+    ),
+    # Export.
+    (
+        re.compile(r"(?P<n>\d+) rows"),
+        lambda g: ngettext("%(n)s row", "%(n)s rows", int(g["n"])) % g,
+    ),
+    (
+        re.compile(r"the snapshot is (?P<state>\w+), not waiting to be built"),
+        lambda g: (
+            _("the snapshot is %(state)s, not waiting to be built")
+            % {"state": _state(ExportSnapshot.State, g["state"])}
+        ),
+    ),
+    (
+        re.compile(r"the export could not be written: (?P<reason>.+)", re.DOTALL),
+        lambda g: (
+            _("the export could not be written: %(reason)s") % {"reason": job_message(g["reason"])}
+        ),
+    ),
+    # Training.
+    (
+        re.compile(r"version (?P<number>\d+) is (?P<state>\w+), not waiting to be trained"),
+        lambda g: (
+            _("version %(number)s is %(state)s, not waiting to be trained")
+            % {"number": g["number"], "state": _state(ModelVersion.State, g["state"])}
+        ),
+    ),
+    (
+        re.compile(
+            r"only (?P<n>\d+) videos have confirmed labels; at least (?P<needed>\d+) are "
+            r"needed \(MIN_TRAINING_VIDEOS\)"
+        ),
+        lambda g: (
+            ngettext(
+                "only %(n)s video has confirmed labels; at least %(needed)s are needed "
+                "(MIN_TRAINING_VIDEOS)",
+                "only %(n)s videos have confirmed labels; at least %(needed)s are needed "
+                "(MIN_TRAINING_VIDEOS)",
+                int(g["n"]),
+            )
+            % g
+        ),
+    ),
+    (
+        re.compile(
+            r"(?:(?P<promoted>promoted)|kept as a candidate \(below (?P<below>\S+) \+ margin "
+            r"(?P<margin>\S+)\)): (?P<metric>\S+) (?P<candidate>\S+) \((?P<reference>\S+): "
+            r"(?P<reference_score>\S+)\) on the same (?P<videos>\d+) held-out videos"
+            r"(?: \(v(?P<seen_by>\d+) had trained on some of them\))?; difference "
+            r"(?P<difference>\S+) \(95% CI (?P<low>\S+) to (?P<high>\S+)\)"
+        ),
+        _gate_note,
+    ),
+    # Dataset import.
+    (
+        re.compile(
+            r"(?P<created>\d+) imported, (?P<skipped>\d+) skipped, (?P<failed>\d+) failed, "
+            r"(?P<tags>\d+) tags created"
+        ),
+        lambda g: (
+            _("%(created)s imported, %(skipped)s skipped, %(failed)s failed, %(tags)s tags created")
+            % g
+        ),
+    ),
+    (
+        re.compile(r"format must be one of (?P<formats>.+); got (?P<got>.+)"),
+        lambda g: _("format must be one of %(formats)s; got %(got)s") % g,
+    ),
+    (
+        re.compile(r"the file is not valid JSON: (?P<detail>.+)", re.DOTALL),
+        lambda g: _("the file is not valid JSON: %(detail)s") % g,
+    ),
+]
