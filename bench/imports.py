@@ -3,20 +3,23 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_db .venv/bin/python -m bench.imports
     ... -m bench.imports --sizes 10000 100000 --repeats 3
     ... -m bench.imports --with-ids          # rows carry a video_id (the Rutube layout)
+    LABEL_STUDIO_TOKEN=... ... -m bench.imports --label-studio http://127.0.0.1:8090
 
-Each manifest row has a title, a 300-character Russian description and one tag, like
-the tasks Label Studio imported at 751 tasks/s on this machine (its API, PostgreSQL,
-10,000 tasks); that figure is printed beside ours. Manifests are written once to
-var/bench/ and reused. Every import runs in a fresh process with DEBUG off, as in
-production, timed from inside (the command alone, without Python's start, printing a
-line per row as it does by default); the rates of its second and last tenth of rows
-show whether it slows as the project grows (PostgreSQL's CPU by tenths is printed as it
-goes), and its peak resident memory (VmHWM) is its own. The CPU time of the importer and
-of its PostgreSQL backend (read from /proc, on this machine) tells the cost apart from
-the load of the machine. After the largest size, a further 10,000 rows go into that
-grown project: the cost of a batch must not grow with the project. The label store
-audit runs on every imported project, and the bench's projects are deleted at the end
-(--keep leaves them).
+Each manifest row has a title, a 300-character Russian description and one tag. With
+--label-studio, a running Label Studio imports the same 10,000 rows through its API in
+the same run (bench/label_studio.py), tasks alone and with a prediction each, and ours
+are compared with the latter; without it, with the 751 tasks/s Label Studio 1.23.2
+reached on another machine (its API, PostgreSQL, a prediction each), which says less:
+the rate follows the machine. Manifests are written once to var/bench/ and reused.
+Every import runs in a fresh process with DEBUG off, as in production, timed from inside
+(the command alone, without Python's start, printing a line per row as it does by
+default); the rates of its second and last tenth of rows show whether it slows as the
+project grows (PostgreSQL's CPU by tenths is printed as it goes), and its peak resident
+memory (VmHWM) is its own. The CPU time of the importer and of its PostgreSQL backend
+(read from /proc, on this machine) tells the cost apart from the load of the machine.
+After the largest size, a further 10,000 rows go into that grown project: the cost of a
+batch must not grow with the project. The label store audit runs on every imported
+project, and the bench's projects are deleted at the end (--keep leaves them).
 
 Use a database of its own: it fills the tables, deletes its projects afterwards, and runs
 ANALYZE and VACUUM on the video and label tables as autovacuum would (the development
@@ -40,6 +43,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from bench.label_studio import LabelStudioRuns, label_studio_import
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
@@ -380,7 +385,11 @@ def _tenths(result: Result) -> str:
     return f"{result.tenths[1]:,.0f} / {result.tenths[-1]:,.0f}"
 
 
-def _table(results: list[Result]) -> str:
+def _table(results: list[Result], label_studio: list[LabelStudioRuns]) -> str:
+    """Our imports beside Label Studio's; "x Label Studio" compares with its tasks that
+    carry a prediction, the nearest to our rows, which bring their tag."""
+    with_tags = [runs for runs in label_studio if runs.with_predictions]
+    reference = with_tags[0].median_per_second() if with_tags else LABEL_STUDIO_PER_SECOND
     lines = [
         "| import | rows | runs | median s | median videos/s | min-max videos/s "
         "| x Label Studio | videos/s, 2nd and last tenth | CPU µs/video: importer + PostgreSQL "
@@ -399,14 +408,24 @@ def _table(results: list[Result]) -> str:
         lines.append(
             f"| {result.label} | {result.rows:,} | {len(rates)} | "
             f"{statistics.median(result.seconds):.1f} | {rate:,.0f} | "
-            f"{min(rates):,.0f}-{max(rates):,.0f} | {rate / LABEL_STUDIO_PER_SECOND:.1f}x | "
+            f"{min(rates):,.0f}-{max(rates):,.0f} | {rate / reference:.1f}x | "
             f"{_tenths(result)} | {client:.0f} + {server} | "
             f"{max(result.peak_mb):.0f} | {statistics.median(result.base_mb):.0f} |"
         )
-    lines.append(
-        f"| Label Studio 1.23.2, API (reference) | 10,000 | - | - | "
-        f"{LABEL_STUDIO_PER_SECOND:,.0f} | - | 1.0x | - | - | - | - |"
-    )
+    if not label_studio:
+        lines.append(
+            f"| Label Studio 1.23.2, API, a prediction each (measured on another machine) "
+            f"| 10,000 | - | - | {LABEL_STUDIO_PER_SECOND:,.0f} | - | 1.0x | - | - | - | - |"
+        )
+    for runs in label_studio:
+        rates = runs.per_second()
+        rate = runs.median_per_second()
+        kind = "a prediction each" if runs.with_predictions else "tasks alone"
+        lines.append(
+            f"| Label Studio {runs.version}, API, {kind}, this machine | {runs.rows:,} | "
+            f"{len(rates)} | {statistics.median(runs.seconds):.1f} | {rate:,.0f} | "
+            f"{min(rates):,.0f}-{max(rates):,.0f} | {rate / reference:.1f}x | - | - | - | - |"
+        )
     return "\n".join(lines)
 
 
@@ -416,6 +435,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs per size under 1,000,000")
     parser.add_argument("--with-ids", action="store_true", help="rows carry a video_id")
     parser.add_argument("--keep", action="store_true", help="keep the bench's projects")
+    parser.add_argument(
+        "--label-studio",
+        metavar="URL",
+        help="also time a running Label Studio's API import of the 10,000 rows "
+        "(its token in LABEL_STUDIO_TOKEN)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("MANIFEST", "PROJECT"), help=argparse.SUPPRESS)
     parser.add_argument("--child-rows", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -467,7 +492,11 @@ def main() -> None:
         f"\n{connection.vendor}, {os.cpu_count()} CPUs, load average "
         f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}\n"
     )
-    print(_table(results))
+    label_studio = []
+    if args.label_studio:
+        first = write_manifest(_manifest_path(10_000, with_ids=False), 10_000, with_ids=False)
+        label_studio = label_studio_import(args.label_studio, first, args.repeats)
+    print(_table(results, label_studio))
     print("\nLabel store audit:\n" + "\n".join(f"  {line}" for line in audits))
 
 
