@@ -133,3 +133,18 @@ def test_batched_speech_recognition_is_configured_and_needs_the_voice_filter(
     assert "WHISPER_BATCH_SIZE needs WHISPER_VAD_FILTER=1" in refused
     assert "WHISPER_BATCH_SIZE must be at least 0" in negative
     assert shown == ["16"]
+
+
+def test_frame_decoding_threads_default_to_each_workers_share_of_the_cores(
+    tmp_path: Path,
+) -> None:
+    cores = os.cpu_count() or 1
+    code = "from django.conf import settings; print(settings.FRAME_DECODE_THREADS)"
+    alone = _printed(code, TASK_WORKERS="1", VAR_DIR=str(tmp_path))
+    crowded = _printed(code, TASK_WORKERS=str(cores + 1), VAR_DIR=str(tmp_path))
+    chosen = _printed(code, TASK_WORKERS="1", FRAME_DECODE_THREADS="3", VAR_DIR=str(tmp_path))
+
+    assert alone == [str(cores)]
+    assert crowded == ["1"]  # never fewer than one
+    assert chosen == ["3"]
+    assert "FRAME_DECODE_THREADS must be at least 1" in _refusal(tmp_path, FRAME_DECODE_THREADS="0")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import itertools
 import math
 from pathlib import Path
@@ -117,6 +118,15 @@ def test_colour_histograms_say_the_colours_shown_and_for_how_long(tmp_path: Path
     assert visual["hsv_v3_mean"] == pytest.approx(1.0, abs=0.02)  # and bright
     if face_detector_available():  # counted once per shot, weighted by its length
         assert visual["faces_mean"] == visual["faces_max"] == 0.0
+
+
+def test_decoding_threads_change_nothing_but_the_time(media: MediaSet) -> None:
+    one = analyse_frames(media.talk, SETTINGS)
+    two = analyse_frames(media.talk, dataclasses.replace(SETTINGS, decode_threads=2))
+    assert two.visual == one.visual
+    assert [(f.timestamp, f.shot_index) for f in two.keyframes] == [
+        (f.timestamp, f.shot_index) for f in one.keyframes
+    ]
 
 
 def test_faces_are_left_out_when_detection_is_off(media: MediaSet) -> None:

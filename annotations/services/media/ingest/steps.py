@@ -205,6 +205,7 @@ def frames(video: Video, files: LocalCopies, progress: Progress) -> str:
             every_nth=settings.FRAME_EVERY_NTH,
             max_keyframes=settings.MAX_KEYFRAMES,
             shot_threshold=settings.SHOT_THRESHOLD,
+            decode_threads=settings.FRAME_DECODE_THREADS,
         ),
         progress=progress,
         face_detection=settings.FACE_DETECTION,
