@@ -148,3 +148,24 @@ def test_frame_decoding_threads_default_to_each_workers_share_of_the_cores(
     assert crowded == ["1"]  # never fewer than one
     assert chosen == ["3"]
     assert "FRAME_DECODE_THREADS must be at least 1" in _refusal(tmp_path, FRAME_DECODE_THREADS="0")
+
+
+def test_postgresql_connections_turn_the_query_compiler_off_unless_asked(tmp_path: Path) -> None:
+    code = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])"
+    url = "postgres://someone@db.example.org:5432/tagging"
+    default = " ".join(_printed(code, DATABASE_URL=url, VAR_DIR=str(tmp_path)))
+    asked = " ".join(_printed(code, DATABASE_URL=url, DATABASE_JIT="1", VAR_DIR=str(tmp_path)))
+
+    assert "-c jit=off" in default
+    assert "jit" not in asked
+
+
+@pytest.mark.django_db
+def test_the_test_database_connection_runs_without_the_query_compiler() -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
