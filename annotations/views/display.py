@@ -1,12 +1,12 @@
-"""Stored values said in the reader's language: processing steps, their messages, job
-stages, metadata.
+"""Stored values said in the reader's language: processing steps, their messages,
+metadata.
 
 The ingest steps store their outcome as an English sentence (the worker has no
 reader's language); here each known sentence is recognised and said again through a
 translatable template. A message no pattern knows (a library's error text) is shown
 as it was written. Metadata keys the app writes get a label; the columns a manifest
-brought keep their own names. What a job says when it ends (``Job.message``) is said
-again the same way, by ``annotations.views.job_messages``.
+brought keep their own names. What a job says (``Job.message``, and ``Job.stage`` while it
+runs) is said again the same way, by ``annotations.views.job_messages``.
 """
 
 from __future__ import annotations
@@ -221,68 +221,6 @@ def step_message(message: str) -> str:
     """``message`` in the active language when it is one the steps write, else as it is."""
     known = known_step_message(message)
     return message if known is None else known
-
-
-# What a running job says it is doing (Job.stage): fixed phrases, and phrases with counts.
-# A stage may nest ("fold 2/5: features: sentence embeddings"); each part is said apart.
-_STAGE_PHRASES = {
-    "queued": gettext_lazy("queued"),
-    "starting": gettext_lazy("starting"),
-    "fetching the file": gettext_lazy("fetching the file"),
-    "storing the video": gettext_lazy("storing the video"),
-    "predicting": gettext_lazy("predicting"),
-    "reading the labeled videos": gettext_lazy("reading the labeled videos"),
-    "reading labels": gettext_lazy("reading the labels"),
-    "saving the model": gettext_lazy("saving the model"),
-    "comparing with the promoted model": gettext_lazy("comparing with the promoted model"),
-    "reading the videos": gettext_lazy("reading the videos"),
-    "reading the file": gettext_lazy("reading the file"),
-    "learning curve": gettext_lazy("learning curve"),
-    "held-out evaluation": gettext_lazy("evaluation on held-out videos"),
-    "final model": gettext_lazy("final model"),
-    "refit on all videos": gettext_lazy("refit on all videos"),
-    "text features": gettext_lazy("text features"),
-    "sentence embeddings": gettext_lazy("sentence embeddings"),
-    "features ready": gettext_lazy("features ready"),
-    "baseline": gettext_lazy("baseline"),
-    "done": gettext_lazy("done"),
-    "features": gettext_lazy("features"),
-    "too few videos for cross-validation; thresholds left at 0.5": gettext_lazy(
-        "too few videos for cross-validation; thresholds left at 0.5"
-    ),
-}
-_STAGE_PATTERNS: list[tuple[re.Pattern[str], Say]] = [
-    (
-        re.compile(r"fold (?P<i>\d+)/(?P<n>\d+), candidate (?P<c>\d+)/(?P<m>\d+)"),
-        lambda g: _("fold %(i)s of %(n)s, candidate %(c)s of %(m)s") % g,
-    ),
-    (re.compile(r"fold (?P<i>\d+)/(?P<n>\d+)"), lambda g: _("fold %(i)s of %(n)s") % g),
-    (re.compile(r"fold (?P<i>\d+) features"), lambda g: _("features of fold %(i)s") % g),
-    (re.compile(r"best of (?P<n>\d+)"), lambda g: _("best of %(n)s") % g),
-    (re.compile(r"(?P<n>\d+) rows written"), lambda g: _("%(n)s rows written") % g),
-    (re.compile(r"(?P<n>\d+) items read"), lambda g: _("%(n)s items read") % g),
-    (
-        re.compile(r"(?P<i>\d+) of (?P<n>\d+) videos"),
-        lambda g: _("%(i)s of %(n)s videos") % g,
-    ),
-]
-
-
-def _stage_part(part: str) -> str:
-    if part in _STAGE_PHRASES:
-        return str(_STAGE_PHRASES[part])
-    if part in STEP_LABELS:
-        return step_label(part)
-    for pattern, say in _STAGE_PATTERNS:
-        found = pattern.fullmatch(part)
-        if found is not None:
-            return say(found.groupdict())
-    return part
-
-
-def job_stage(stage: str) -> str:
-    """A job's stage in the active language; parts no phrase knows stay as written."""
-    return ": ".join(_stage_part(part) for part in stage.strip().split(": "))
 
 
 METADATA_LABELS = {
