@@ -11,6 +11,7 @@ runs) is said again the same way, by ``annotations.views.job_messages``.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable
 
@@ -210,6 +211,24 @@ def said_again(known: list[tuple[re.Pattern[str], Say]], message: str) -> str | 
             groups = {key: value for key, value in found.groupdict().items() if value is not None}
             return say(groups)
     return None
+
+
+# What importing one video warns about (``video_import``): a tag, as Python quotes it.
+_IMPORT_WARNINGS: list[tuple[re.Pattern[str], Say]] = [
+    (
+        re.compile(r"unknown tag (?P<path>'.*'|\".*\") kept in metadata only"),
+        lambda g: (
+            _("unknown tag “%(path)s” kept in metadata only")
+            % {"path": ast.literal_eval(g["path"])}
+        ),
+    ),
+]
+
+
+def import_warning(message: str) -> str:
+    """A warning of a video's import in the active language when it is known, else as it is."""
+    said = said_again(_IMPORT_WARNINGS, message)
+    return message if said is None else said
 
 
 def known_step_message(message: str) -> str | None:
