@@ -231,6 +231,110 @@ def import_warning(message: str) -> str:
     return message if said is None else said
 
 
+# Why a taxonomy file was refused (``ml.taxonomy``, ``services.taxonomy``), after the line
+# it names if it names one; names are quoted as Python quotes them and stay so.
+_QUOTED = r"(?:'.*'|\".*\")"
+_TAXONOMY_ERRORS: list[tuple[re.Pattern[str], Say]] = [
+    (re.compile(r"the row names no tag"), lambda g: _("the row names no tag")),
+    (
+        re.compile(r"level (?P<level>\d+) is empty but a deeper level is filled"),
+        lambda g: _("level %(level)s is empty but a deeper level is filled") % g,
+    ),
+    (re.compile(r"level (?P<level>\d+) is empty"), lambda g: _("level %(level)s is empty") % g),
+    (
+        re.compile(rf"tag name (?P<name>{_QUOTED}) contains ':', the level separator"),
+        lambda g: _("tag name %(name)s contains “:”, the level separator") % g,
+    ),
+    (
+        re.compile(r"tag name at level (?P<level>\d+) is longer than (?P<n>\d+) characters"),
+        lambda g: (
+            ngettext(
+                "tag name at level %(level)s is longer than %(n)s character",
+                "tag name at level %(level)s is longer than %(n)s characters",
+                int(g["n"]),
+            )
+            % g
+        ),
+    ),
+    (
+        re.compile(r"the path is (?P<depth>\d+) levels deep; at most (?P<n>\d+) are allowed"),
+        lambda g: (
+            ngettext(
+                "the path is %(depth)s level deep; at most %(n)s are allowed",
+                "the path is %(depth)s levels deep; at most %(n)s are allowed",
+                int(g["depth"]),
+            )
+            % g
+        ),
+    ),
+    (
+        re.compile(r"hotkey (?P<hotkey>.+) must be one digit or lower-case letter"),
+        lambda g: _("hotkey %(hotkey)s must be one digit or lower-case letter") % g,
+    ),
+    (
+        re.compile(
+            rf"hotkey (?P<hotkey>{_QUOTED}) is given to both (?P<a>{_QUOTED}) and (?P<b>{_QUOTED})"
+        ),
+        lambda g: _("hotkey %(hotkey)s is given to both %(a)s and %(b)s") % g,
+    ),
+    (
+        re.compile(
+            rf"hotkey (?P<hotkey>{_QUOTED}) of (?P<path>{_QUOTED}) is already used by "
+            rf"(?P<holder>{_QUOTED})"
+        ),
+        lambda g: _("hotkey %(hotkey)s of %(path)s is already used by %(holder)s") % g,
+    ),
+    (
+        re.compile(r"not valid JSON: (?P<detail>.+)", re.DOTALL),
+        lambda g: _("not valid JSON: %(detail)s") % g,
+    ),
+    (
+        re.compile(r'expected a list of paths or of \{"name", "children"\} objects'),
+        lambda g: _('expected a list of paths or of {"name", "children"} objects'),
+    ),
+    (
+        re.compile(r"expected a tag object or path, found (?P<node>.+)", re.DOTALL),
+        lambda g: _("expected a tag object or path, found %(node)s") % g,
+    ),
+    (
+        re.compile(r'a tag object needs a "name" string: (?P<node>.+)', re.DOTALL),
+        lambda g: _('a tag object needs a "name" string: %(node)s') % g,
+    ),
+    (
+        re.compile(rf'"children" of (?P<name>{_QUOTED}) must be a list'),
+        lambda g: _("“children” of %(name)s must be a list") % g,
+    ),
+    (
+        re.compile(rf"unknown taxonomy format (?P<fmt>{_QUOTED}); use csv, lines or json"),
+        lambda g: _("unknown taxonomy format %(fmt)s; use csv, lines or json") % g,
+    ),
+    (
+        re.compile(r"(?P<file>.+) is not UTF-8 text \((?P<reason>.+)\)"),
+        lambda g: _("%(file)s is not UTF-8 text (%(reason)s)") % g,
+    ),
+    (
+        re.compile(rf"the parent of (?P<path>{_QUOTED}) is missing"),
+        lambda g: _("the parent of %(path)s is missing") % g,
+    ),
+    (re.compile(r"the file holds no tags"), lambda g: _("the file holds no tags")),
+]
+_ON_LINE = re.compile(r"line (?P<line>\d+): (?P<detail>.+)", re.DOTALL)
+
+
+def taxonomy_error(message: str) -> str:
+    """Why a taxonomy file was refused, in the active language where the reason is known."""
+    on_line = _ON_LINE.fullmatch(message.strip())
+    detail = on_line["detail"] if on_line else message
+    said = said_again(_TAXONOMY_ERRORS, detail)
+    if said is None:
+        return message
+    return (
+        _("line %(line)s: %(detail)s") % {"line": on_line["line"], "detail": said}
+        if on_line
+        else said
+    )
+
+
 def known_step_message(message: str) -> str | None:
     """``message`` in the active language when it is one the steps write; None if not."""
     return said_again(_KNOWN, message)

@@ -1,13 +1,15 @@
 """What a page says when the state refuses an admin's action (a cancel, a retry, a
-rollback) and what importing a video warns about read in Russian; the API keeps the
-English sentences."""
+rollback), what importing a video warns about and why a taxonomy file was refused read
+in Russian; the API keeps the English sentences."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import pytest
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils.translation import override
 
@@ -15,9 +17,11 @@ from annotations.models import Job, ModelVersion, Project, VideoStatus
 from annotations.services.jobs.control import job_run_now
 from annotations.services.learning.training import training_request
 from annotations.services.media.video_import import video_import_upload
-from annotations.views.display import import_warning
+from annotations.services.taxonomy import taxonomy_import_text
+from annotations.views.display import import_warning, taxonomy_error
 from ml.synthetic_media import write_video
-from tests.factories import client_for, make_video, video_upload
+from ml.taxonomy import TaxonomyFormatError
+from tests.factories import client_for, make_tag, make_video, video_upload
 
 
 def _russian_client(user: User) -> Client:
@@ -81,3 +85,44 @@ def test_an_unknown_tag_of_an_imported_video_is_said_in_russian(
         assert import_warning(warnings[0]) == (
             "неизвестный тег «Нет/Такого» сохранён только в метаданных"
         )
+
+
+JSON_ROOT = '{"tags": 3}'
+BAD_TAXONOMIES = [
+    ("", "lines"),  # no tags
+    ("Спорт: : Футбол", "lines"),
+    ("Спорт: " + "а" * 201, "lines"),
+    (": ".join(["Уровень"] * 11), "lines"),
+    ("level1,level2\n,Футбол", "csv"),
+    ("{", "json"),
+    (JSON_ROOT, "json"),
+    ("[3]", "json"),
+    ('[{"title": "Спорт"}]', "json"),
+    ('[{"name": "Спорт", "children": 3}]', "json"),
+    ('[{"name": "Спорт", "hotkey": "Ж"}]', "json"),
+    ('[{"name": "Спорт", "hotkey": "s"}, {"name": "Кино", "hotkey": "s"}]', "json"),
+    ('[{"name": "Спорт", "hotkey": "k"}]', "json"),  # "k" is taken by a tag of the project
+    ("Спорт", "xml"),
+]
+
+
+def test_why_a_taxonomy_file_was_refused_is_said_in_russian(
+    project: Project, admin_user: User
+) -> None:
+    make_tag(project, "Новости", hotkey="k")
+    said = []
+    for text, fmt in BAD_TAXONOMIES:
+        with pytest.raises(TaxonomyFormatError) as refused:
+            taxonomy_import_text(project=project, text=text, fmt=fmt)
+        with override("ru"):
+            said.append(taxonomy_error(str(refused.value)))
+        assert said[-1] != str(refused.value) and re.search("[а-яё]", said[-1]), refused.value
+    assert said[1] == "строка 1: уровень 2 пуст"
+    assert said[3] == "строка 1: в пути 11 уровней; допускается не больше 10"
+
+    client = _russian_client(admin_user)
+    upload = SimpleUploadedFile("tags.txt", "Спорт: : Футбол".encode())
+    page = client.post(
+        f"/projects/{project.pk}/taxonomy/import/", {"file": upload, "format": "lines"}, follow=True
+    ).content.decode()
+    assert "Ничего не импортировано: строка 1: уровень 2 пуст" in page
