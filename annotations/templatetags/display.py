@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import template
 
-from annotations.views.display import job_stage as say_job_stage
 from annotations.views.job_messages import job_message as say_job_message
+from annotations.views.job_messages import job_stage as say_job_stage
 
 register = template.Library()
 

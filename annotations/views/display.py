@@ -1,16 +1,17 @@
-"""Stored values said in the reader's language: processing steps, their messages, job
-stages, metadata.
+"""Stored values said in the reader's language: processing steps, their messages,
+metadata.
 
 The ingest steps store their outcome as an English sentence (the worker has no
 reader's language); here each known sentence is recognised and said again through a
 translatable template. A message no pattern knows (a library's error text) is shown
 as it was written. Metadata keys the app writes get a label; the columns a manifest
-brought keep their own names. What a job says when it ends (``Job.message``) is said
-again the same way, by ``annotations.views.job_messages``.
+brought keep their own names. What a job says (``Job.message``, and ``Job.stage`` while it
+runs) is said again the same way, by ``annotations.views.job_messages``.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable
 
@@ -212,6 +213,128 @@ def said_again(known: list[tuple[re.Pattern[str], Say]], message: str) -> str | 
     return None
 
 
+# What importing one video warns about (``video_import``): a tag, as Python quotes it.
+_IMPORT_WARNINGS: list[tuple[re.Pattern[str], Say]] = [
+    (
+        re.compile(r"unknown tag (?P<path>'.*'|\".*\") kept in metadata only"),
+        lambda g: (
+            _("unknown tag “%(path)s” kept in metadata only")
+            % {"path": ast.literal_eval(g["path"])}
+        ),
+    ),
+]
+
+
+def import_warning(message: str) -> str:
+    """A warning of a video's import in the active language when it is known, else as it is."""
+    said = said_again(_IMPORT_WARNINGS, message)
+    return message if said is None else said
+
+
+# Why a taxonomy file was refused (``ml.taxonomy``, ``services.taxonomy``), after the line
+# it names if it names one; names are quoted as Python quotes them and stay so.
+_QUOTED = r"(?:'.*'|\".*\")"
+_TAXONOMY_ERRORS: list[tuple[re.Pattern[str], Say]] = [
+    (re.compile(r"the row names no tag"), lambda g: _("the row names no tag")),
+    (
+        re.compile(r"level (?P<level>\d+) is empty but a deeper level is filled"),
+        lambda g: _("level %(level)s is empty but a deeper level is filled") % g,
+    ),
+    (re.compile(r"level (?P<level>\d+) is empty"), lambda g: _("level %(level)s is empty") % g),
+    (
+        re.compile(rf"tag name (?P<name>{_QUOTED}) contains ':', the level separator"),
+        lambda g: _("tag name %(name)s contains “:”, the level separator") % g,
+    ),
+    (
+        re.compile(r"tag name at level (?P<level>\d+) is longer than (?P<n>\d+) characters"),
+        lambda g: (
+            ngettext(
+                "tag name at level %(level)s is longer than %(n)s character",
+                "tag name at level %(level)s is longer than %(n)s characters",
+                int(g["n"]),
+            )
+            % g
+        ),
+    ),
+    (
+        re.compile(r"the path is (?P<depth>\d+) levels deep; at most (?P<n>\d+) are allowed"),
+        lambda g: (
+            ngettext(
+                "the path is %(depth)s level deep; at most %(n)s are allowed",
+                "the path is %(depth)s levels deep; at most %(n)s are allowed",
+                int(g["depth"]),
+            )
+            % g
+        ),
+    ),
+    (
+        re.compile(r"hotkey (?P<hotkey>.+) must be one digit or lower-case letter"),
+        lambda g: _("hotkey %(hotkey)s must be one digit or lower-case letter") % g,
+    ),
+    (
+        re.compile(
+            rf"hotkey (?P<hotkey>{_QUOTED}) is given to both (?P<a>{_QUOTED}) and (?P<b>{_QUOTED})"
+        ),
+        lambda g: _("hotkey %(hotkey)s is given to both %(a)s and %(b)s") % g,
+    ),
+    (
+        re.compile(
+            rf"hotkey (?P<hotkey>{_QUOTED}) of (?P<path>{_QUOTED}) is already used by "
+            rf"(?P<holder>{_QUOTED})"
+        ),
+        lambda g: _("hotkey %(hotkey)s of %(path)s is already used by %(holder)s") % g,
+    ),
+    (
+        re.compile(r"not valid JSON: (?P<detail>.+)", re.DOTALL),
+        lambda g: _("not valid JSON: %(detail)s") % g,
+    ),
+    (
+        re.compile(r'expected a list of paths or of \{"name", "children"\} objects'),
+        lambda g: _('expected a list of paths or of {"name", "children"} objects'),
+    ),
+    (
+        re.compile(r"expected a tag object or path, found (?P<node>.+)", re.DOTALL),
+        lambda g: _("expected a tag object or path, found %(node)s") % g,
+    ),
+    (
+        re.compile(r'a tag object needs a "name" string: (?P<node>.+)', re.DOTALL),
+        lambda g: _('a tag object needs a "name" string: %(node)s') % g,
+    ),
+    (
+        re.compile(rf'"children" of (?P<name>{_QUOTED}) must be a list'),
+        lambda g: _("“children” of %(name)s must be a list") % g,
+    ),
+    (
+        re.compile(rf"unknown taxonomy format (?P<fmt>{_QUOTED}); use csv, lines or json"),
+        lambda g: _("unknown taxonomy format %(fmt)s; use csv, lines or json") % g,
+    ),
+    (
+        re.compile(r"(?P<file>.+) is not UTF-8 text \((?P<reason>.+)\)"),
+        lambda g: _("%(file)s is not UTF-8 text (%(reason)s)") % g,
+    ),
+    (
+        re.compile(rf"the parent of (?P<path>{_QUOTED}) is missing"),
+        lambda g: _("the parent of %(path)s is missing") % g,
+    ),
+    (re.compile(r"the file holds no tags"), lambda g: _("the file holds no tags")),
+]
+_ON_LINE = re.compile(r"line (?P<line>\d+): (?P<detail>.+)", re.DOTALL)
+
+
+def taxonomy_error(message: str) -> str:
+    """Why a taxonomy file was refused, in the active language where the reason is known."""
+    on_line = _ON_LINE.fullmatch(message.strip())
+    detail = on_line["detail"] if on_line else message
+    said = said_again(_TAXONOMY_ERRORS, detail)
+    if said is None:
+        return message
+    return (
+        _("line %(line)s: %(detail)s") % {"line": on_line["line"], "detail": said}
+        if on_line
+        else said
+    )
+
+
 def known_step_message(message: str) -> str | None:
     """``message`` in the active language when it is one the steps write; None if not."""
     return said_again(_KNOWN, message)
@@ -221,68 +344,6 @@ def step_message(message: str) -> str:
     """``message`` in the active language when it is one the steps write, else as it is."""
     known = known_step_message(message)
     return message if known is None else known
-
-
-# What a running job says it is doing (Job.stage): fixed phrases, and phrases with counts.
-# A stage may nest ("fold 2/5: features: sentence embeddings"); each part is said apart.
-_STAGE_PHRASES = {
-    "queued": gettext_lazy("queued"),
-    "starting": gettext_lazy("starting"),
-    "fetching the file": gettext_lazy("fetching the file"),
-    "storing the video": gettext_lazy("storing the video"),
-    "predicting": gettext_lazy("predicting"),
-    "reading the labeled videos": gettext_lazy("reading the labeled videos"),
-    "reading labels": gettext_lazy("reading the labels"),
-    "saving the model": gettext_lazy("saving the model"),
-    "comparing with the promoted model": gettext_lazy("comparing with the promoted model"),
-    "reading the videos": gettext_lazy("reading the videos"),
-    "reading the file": gettext_lazy("reading the file"),
-    "learning curve": gettext_lazy("learning curve"),
-    "held-out evaluation": gettext_lazy("evaluation on held-out videos"),
-    "final model": gettext_lazy("final model"),
-    "refit on all videos": gettext_lazy("refit on all videos"),
-    "text features": gettext_lazy("text features"),
-    "sentence embeddings": gettext_lazy("sentence embeddings"),
-    "features ready": gettext_lazy("features ready"),
-    "baseline": gettext_lazy("baseline"),
-    "done": gettext_lazy("done"),
-    "features": gettext_lazy("features"),
-    "too few videos for cross-validation; thresholds left at 0.5": gettext_lazy(
-        "too few videos for cross-validation; thresholds left at 0.5"
-    ),
-}
-_STAGE_PATTERNS: list[tuple[re.Pattern[str], Say]] = [
-    (
-        re.compile(r"fold (?P<i>\d+)/(?P<n>\d+), candidate (?P<c>\d+)/(?P<m>\d+)"),
-        lambda g: _("fold %(i)s of %(n)s, candidate %(c)s of %(m)s") % g,
-    ),
-    (re.compile(r"fold (?P<i>\d+)/(?P<n>\d+)"), lambda g: _("fold %(i)s of %(n)s") % g),
-    (re.compile(r"fold (?P<i>\d+) features"), lambda g: _("features of fold %(i)s") % g),
-    (re.compile(r"best of (?P<n>\d+)"), lambda g: _("best of %(n)s") % g),
-    (re.compile(r"(?P<n>\d+) rows written"), lambda g: _("%(n)s rows written") % g),
-    (re.compile(r"(?P<n>\d+) items read"), lambda g: _("%(n)s items read") % g),
-    (
-        re.compile(r"(?P<i>\d+) of (?P<n>\d+) videos"),
-        lambda g: _("%(i)s of %(n)s videos") % g,
-    ),
-]
-
-
-def _stage_part(part: str) -> str:
-    if part in _STAGE_PHRASES:
-        return str(_STAGE_PHRASES[part])
-    if part in STEP_LABELS:
-        return step_label(part)
-    for pattern, say in _STAGE_PATTERNS:
-        found = pattern.fullmatch(part)
-        if found is not None:
-            return say(found.groupdict())
-    return part
-
-
-def job_stage(stage: str) -> str:
-    """A job's stage in the active language; parts no phrase knows stay as written."""
-    return ": ".join(_stage_part(part) for part in stage.strip().split(": "))
 
 
 METADATA_LABELS = {

@@ -15,6 +15,7 @@ from typing import Concatenate, ParamSpec
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 
+from annotations.services.errors import StateConflict
 from annotations.services.labeling.annotation import AnnotationConflict
 from annotations.views.requests import AuthenticatedHttpRequest
 
@@ -48,7 +49,8 @@ def refused_with(
             except ValidationError as invalid:
                 return refusal(request, " ".join(invalid.messages), INVALID, *args, **kwargs)
             except conflicts as conflict:
-                return refusal(request, str(conflict), CONFLICT, *args, **kwargs)
+                shown = conflict.shown() if isinstance(conflict, StateConflict) else str(conflict)
+                return refusal(request, shown, CONFLICT, *args, **kwargs)
 
         return wrapper
 

@@ -1,4 +1,5 @@
-"""What a background job says (``Job.message``), in the reader's language.
+"""What a background job says (``Job.message``, and ``Job.stage`` while it runs), in the
+reader's language.
 
 A job stores English sentences (its worker has no reader's language): the lifecycle
 writes why a job was taken over, queued again, cancelled or retried, and each kind's
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from annotations.models import ExportSnapshot, ModelVersion
+from annotations.services.learning.prediction_jobs import WAITING_STAGE
 from annotations.views.display import STEP_LABELS, Say, said_again, step_label, step_message
 
 
@@ -313,3 +315,75 @@ _KNOWN: list[tuple[re.Pattern[str], Say]] = [
         lambda g: _("the file is not valid JSON: %(detail)s") % g,
     ),
 ]
+
+
+# What a running job says it is doing (Job.stage): fixed phrases, and phrases with counts.
+# A stage may nest ("fold 2/5: features: sentence embeddings"); each part is said apart,
+# and a part no stage phrase knows may be a sentence the job also ends with (the import's
+# running summary), said as its message would be.
+_STAGE_PHRASES = {
+    # The lifecycle (``jobs.lifecycle``) and a job waiting for another one.
+    "queued": gettext_lazy("queued"),
+    "queued again": gettext_lazy("queued again"),
+    "starting": gettext_lazy("starting"),
+    "done": gettext_lazy("done"),
+    WAITING_STAGE: gettext_lazy("waiting for the video to be processed"),
+    # Prediction.
+    "fetching the file": gettext_lazy("fetching the file"),
+    "storing the video": gettext_lazy("storing the video"),
+    "predicting": gettext_lazy("predicting"),
+    # Training, and the steps of ``ml.train`` within it.
+    "reading the labeled videos": gettext_lazy("reading the labeled videos"),
+    "reading labels": gettext_lazy("reading the labels"),
+    "saving the model": gettext_lazy("saving the model"),
+    "comparing with the promoted model": gettext_lazy("comparing with the promoted model"),
+    "learning curve": gettext_lazy("learning curve"),
+    "held-out evaluation": gettext_lazy("evaluation on held-out videos"),
+    "final model": gettext_lazy("final model"),
+    "refit on all videos": gettext_lazy("refit on all videos"),
+    "text features": gettext_lazy("text features"),
+    "sentence embeddings": gettext_lazy("sentence embeddings"),
+    "features ready": gettext_lazy("features ready"),
+    "baseline": gettext_lazy("baseline"),
+    "features": gettext_lazy("features"),
+    "too few videos for cross-validation; thresholds left at 0.5": gettext_lazy(
+        "too few videos for cross-validation; thresholds left at 0.5"
+    ),
+    # Suggestions refresh, dataset import.
+    "reading the videos": gettext_lazy("reading the videos"),
+    "reading the file": gettext_lazy("reading the file"),
+}
+_STAGE_PATTERNS: list[tuple[re.Pattern[str], Say]] = [
+    (
+        re.compile(r"fold (?P<i>\d+)/(?P<n>\d+), candidate (?P<c>\d+)/(?P<m>\d+)"),
+        lambda g: _("fold %(i)s of %(n)s, candidate %(c)s of %(m)s") % g,
+    ),
+    (re.compile(r"fold (?P<i>\d+)/(?P<n>\d+)"), lambda g: _("fold %(i)s of %(n)s") % g),
+    (re.compile(r"fold (?P<i>\d+) features"), lambda g: _("features of fold %(i)s") % g),
+    (re.compile(r"best of (?P<n>\d+)"), lambda g: _("best of %(n)s") % g),
+    # The best candidate (``Candidate.describe``): its parameters, then its block weights.
+    (
+        re.compile(r"(?P<params>C=\S+, class_weight=\S+), weights"),
+        lambda g: _("%(params)s, weights") % g,
+    ),
+    (re.compile(r"(?P<n>\d+) rows written"), lambda g: _("%(n)s rows written") % g),
+    (re.compile(r"(?P<n>\d+) items read"), lambda g: _("%(n)s items read") % g),
+    (
+        re.compile(r"(?P<i>\d+) of (?P<n>\d+) videos"),
+        lambda g: _("%(i)s of %(n)s videos") % g,
+    ),
+]
+
+
+def _stage_part(part: str) -> str:
+    if part in _STAGE_PHRASES:
+        return str(_STAGE_PHRASES[part])
+    if part in STEP_LABELS:
+        return step_label(part)
+    said = said_again(_STAGE_PATTERNS, part)
+    return job_message(part) if said is None else said
+
+
+def job_stage(stage: str) -> str:
+    """A job's stage in the active language; parts no phrase knows stay as written."""
+    return ": ".join(_stage_part(part) for part in stage.strip().split(": "))

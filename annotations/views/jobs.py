@@ -52,7 +52,7 @@ def _job_control(
     try:
         control(job=job, user=request.user)
     except StateConflict as conflict:
-        messages.warning(request, str(conflict))
+        messages.warning(request, conflict.shown())
     else:
         messages.success(request, done % {"job": job.public_id})
     return _page_of(job)

@@ -30,7 +30,7 @@ from annotations.selectors import (
 )
 from annotations.selectors.access import may
 from annotations.services.media.video_import import VideoImportError, video_import_upload
-from annotations.views.display import metadata_rows
+from annotations.views.display import import_warning, metadata_rows
 from annotations.views.processing import media_feature_rows, processing_context
 from annotations.views.requests import (
     AuthenticatedHttpRequest,
@@ -112,7 +112,7 @@ def video_upload(request: AuthenticatedHttpRequest, project_id: int) -> HttpResp
             form.add_error("file", str(exc))
         else:
             for warning in warnings:
-                messages.warning(request, warning)
+                messages.warning(request, import_warning(warning))
             messages.success(request, _("Video imported; processing has started."))
             return redirect("video_detail", video_id=video.pk)
     return render(request, "annotations/video_upload.html", {"project": project, "form": form})

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from annotations.models import Job, ProcessingStep, Video, VideoFeatures, VideoStatus
@@ -30,16 +30,17 @@ LONG_MESSAGE = 160
 PREVIEW = 100
 
 # The media features worth showing a person, with their labels; the rest feed the model.
+# The keys are those ml.frames.visual_feature_keys and ml.audio.audio_feature_keys give.
 _SHOWN_FEATURES = [
-    ("visual", "brightness_mean", _lazy("Brightness")),
-    ("visual", "contrast_mean", _lazy("Contrast")),
-    ("visual", "edge_density_mean", _lazy("Edge density")),
-    ("visual", "motion_mean", _lazy("Motion")),
-    ("visual", "shot_rate", _lazy("Shots per minute")),
-    ("visual", "faces_mean", _lazy("Faces per frame")),
-    ("audio", "speech_ratio", _lazy("Speech share")),
-    ("audio", "loudness_mean", _lazy("Loudness (dBFS)")),
-    ("audio", "silence_ratio", _lazy("Silence share")),
+    ("visual", "brightness_mean", gettext_lazy("Brightness")),
+    ("visual", "contrast_mean", gettext_lazy("Contrast")),
+    ("visual", "edges_mean", gettext_lazy("Edge density")),
+    ("visual", "motion_mean", gettext_lazy("Motion")),
+    ("visual", "shot_rate", gettext_lazy("Shots per minute")),
+    ("visual", "faces_mean", gettext_lazy("Faces per frame")),
+    ("audio", "speech_ratio", gettext_lazy("Speech share")),
+    ("audio", "loudness_mean_db", gettext_lazy("Loudness (dBFS)")),
+    ("audio", "silence_ratio", gettext_lazy("Silence share")),
 ]
 
 

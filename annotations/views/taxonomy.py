@@ -36,6 +36,7 @@ from annotations.services.taxonomy_edit import (
     tag_rename,
     tag_restore,
 )
+from annotations.views.display import taxonomy_error
 from annotations.views.errors import refused_with
 from annotations.views.requests import (
     AuthenticatedHttpRequest,
@@ -224,7 +225,11 @@ def taxonomy_upload(request: AuthenticatedHttpRequest, project_id: int) -> HttpR
                 fmt = detect_format(form.cleaned_data["file"].name or "", text)
             result = taxonomy_import_text(project=project, text=text, fmt=fmt, by=request.user)
         except (TaxonomyFormatError, ValidationError) as exc:
-            detail = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            detail = (
+                " ".join(exc.messages)
+                if isinstance(exc, ValidationError)
+                else taxonomy_error(str(exc))
+            )
             messages.error(request, _("Nothing was imported: %(error)s") % {"error": detail})
         else:
             messages.success(

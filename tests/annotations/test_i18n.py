@@ -68,7 +68,7 @@ def test_every_message_of_the_catalog_is_translated_and_compiled() -> None:
 def test_a_running_jobs_stage_is_said_in_russian_part_by_part() -> None:
     from django.utils import translation
 
-    from annotations.views.display import job_stage
+    from annotations.views.job_messages import job_stage
 
     with translation.override("ru"):
         assert job_stage("fold 2/5, candidate 1/3") == "фолд 2 из 5, вариант 1 из 3"

@@ -28,6 +28,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from annotations.models import Job
 from annotations.services.export.build import export_job_ended, export_job_queued, export_job_run
@@ -191,7 +192,14 @@ def job_cancel(*, job: Job, user: User | None) -> Job:
         locked = lock_job(job.pk)
         if locked is None or locked.is_final:
             current = locked or job
-            raise JobConflict(f"The job {current.public_id} is already {current.state}.", current)
+            raise JobConflict(
+                f"The job {current.public_id} is already {current.state}.",
+                current,
+                shown=lambda: (
+                    _("The job %(job)s has already ended (%(state)s).")
+                    % {"job": current.public_id, "state": current.get_state_display()}
+                ),
+            )
         reason = f"cancelled by {who}"
         KINDS[locked.kind].ended(locked, Job.State.CANCELLED, reason)
         end_locked(locked, Job.State.CANCELLED, reason)
@@ -211,7 +219,13 @@ def job_retry(*, job: Job, user: User | None) -> Job:
         locked = lock_job(job.pk)
         if locked is None or locked.state == Job.State.DONE:
             current = locked or job
-            raise JobConflict(f"The job {current.public_id} is done: nothing to retry.", current)
+            raise JobConflict(
+                f"The job {current.public_id} is done: nothing to retry.",
+                current,
+                shown=lambda: (
+                    _("The job %(job)s is done: nothing to retry.") % {"job": current.public_id}
+                ),
+            )
         if locked.state == Job.State.QUEUED:
             Job.objects.filter(pk=locked.pk).update(message=f"handed to the workers again by {who}")
             hand_over(locked)

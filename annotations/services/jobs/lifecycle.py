@@ -33,7 +33,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -95,9 +95,9 @@ def job_object(job: Job, objects: QuerySet[M], name: str) -> M:
 class JobConflict(StateConflict):
     """A cancel or retry that the job's state does not allow (409)."""
 
-    def __init__(self, message: str, job: Job) -> None:
+    def __init__(self, message: str, job: Job, *, shown: Callable[[], str]) -> None:
         self.state = f"The job {job.public_id} is {job.state}."
-        super().__init__(message)
+        super().__init__(message, shown=shown)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from annotations.models import Job, ModelEvent, ModelVersion, Project
 from annotations.selectors.model_registry import promotion_stack
@@ -31,7 +32,10 @@ def _make_current(
     Project.objects.select_for_update().filter(pk=project.pk).first()
     previous = ModelVersion.objects.filter(project=project).promoted().first()
     if previous is not None and previous.pk == version.pk:
-        raise PromotionRefused(f"Version {version.number} is already the promoted one.")
+        raise PromotionRefused(
+            f"Version {version.number} is already the promoted one.",
+            shown=lambda: _("Version %(n)d is already the promoted one.") % {"n": version.number},
+        )
     ModelVersion.objects.filter(project=project).promoted().update(state=ModelVersion.State.RETIRED)
     version.state = ModelVersion.State.PROMOTED
     version.promoted_at = timezone.now()
@@ -58,7 +62,12 @@ def model_promote(
         version.state in (ModelVersion.State.TRAINING, ModelVersion.State.FAILED)
         or not version.artifact_path
     ):
-        raise PromotionRefused(f"Version {version.number} has no trained model to promote.")
+        raise PromotionRefused(
+            f"Version {version.number} has no trained model to promote.",
+            shown=lambda: (
+                _("Version %(n)d has no trained model to promote.") % {"n": version.number}
+            ),
+        )
     with transaction.atomic():
         return _make_current(
             version,
@@ -74,7 +83,10 @@ def model_rollback(*, project: Project, user: User | None = None, reason: str = 
         Project.objects.select_for_update().filter(pk=project.pk).first()
         stack = promotion_stack(project)
         if len(stack) < 2:
-            raise PromotionRefused("There is no earlier promoted version to roll back to.")
+            raise PromotionRefused(
+                "There is no earlier promoted version to roll back to.",
+                shown=lambda: _("There is no earlier promoted version to roll back to."),
+            )
         target = ModelVersion.objects.select_related("project").get(pk=stack[-2])
         return _make_current(
             target,

@@ -29,6 +29,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from annotations.models import (
     ConfirmedLabel,
@@ -155,7 +156,13 @@ def training_job_queued(job: Job) -> None:
     if version.state == ModelVersion.State.TRAINING:
         return
     if version.state != ModelVersion.State.FAILED:
-        raise StateConflict(f"Version {version.number} is {version.state}: nothing to train.")
+        raise StateConflict(
+            f"Version {version.number} is {version.state}: nothing to train.",
+            shown=lambda: (
+                _("Version %(n)d is %(state)s: nothing to train.")
+                % {"n": version.number, "state": version.get_state_display()}
+            ),
+        )
     try:
         with transaction.atomic():
             ModelVersion.objects.filter(pk=version.pk).update(

@@ -1,0 +1,128 @@
+"""What a page says when the state refuses an admin's action (a cancel, a retry, a
+rollback), what importing a video warns about and why a taxonomy file was refused read
+in Russian; the API keeps the English sentences."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils.translation import override
+
+from annotations.models import Job, ModelVersion, Project, VideoStatus
+from annotations.services.jobs.control import job_run_now
+from annotations.services.learning.training import training_request
+from annotations.services.media.video_import import video_import_upload
+from annotations.services.taxonomy import taxonomy_import_text
+from annotations.views.display import import_warning, taxonomy_error
+from ml.synthetic_media import write_video
+from ml.taxonomy import TaxonomyFormatError
+from tests.factories import client_for, make_tag, make_video, video_upload
+
+
+def _russian_client(user: User) -> Client:
+    client = client_for(user)
+    client.post("/i18n/setlang/", {"language": "ru", "next": "/"})
+    return client
+
+
+def _flash(client: Client, url: str) -> str:
+    """The message the page shows after the POST to ``url``."""
+    page = client.post(url, follow=True).content.decode()
+    found = re.search(r'<li class="message [^"]*">(.*?)</li>', page, re.DOTALL)
+    assert found is not None, "no message on the page"
+    return found.group(1)
+
+
+def test_a_refused_cancel_or_retry_of_a_job_is_said_in_russian(
+    project: Project, admin_user: User
+) -> None:
+    video = make_video(project, status=VideoStatus.READY)
+    job = Job.objects.of(Job.Kind.INGEST, video.pk).get()
+    client = _russian_client(admin_user)
+    cancel = _flash(client, f"/jobs/{job.public_id}/cancel/")
+    assert cancel == f"Задача {job.public_id} уже завершена (состояние «Готово»)."
+    retry = _flash(client, f"/jobs/{job.public_id}/retry/")
+    assert retry == f"Задача {job.public_id} уже выполнена: перезапускать нечего."
+    # The API keeps the English sentence.
+    answer = client_for(admin_user).post(f"/api/v1/jobs/{job.public_id}/cancel/")
+    assert answer.status_code == 409
+    assert f"The job {job.public_id} is already done." in answer.content.decode()
+
+
+def test_a_retried_training_whose_version_moved_on_is_refused_in_russian(
+    project: Project, admin_user: User
+) -> None:
+    version = training_request(project=project)
+    job = job_run_now(Job.objects.of(Job.Kind.TRAINING, version.pk).get())
+    assert job.state == Job.State.FAILED
+    ModelVersion.objects.filter(pk=version.pk).update(state=ModelVersion.State.CANDIDATE)
+    refused = _flash(_russian_client(admin_user), f"/jobs/{job.public_id}/retry/")
+    assert refused == "Версия 1 в состоянии «Кандидат»: обучать нечего."
+
+
+def test_a_rollback_with_nothing_to_roll_back_to_is_said_in_russian(
+    project: Project, admin_user: User
+) -> None:
+    client = _russian_client(admin_user)
+    refused = _flash(client, f"/projects/{project.pk}/models/rollback/")
+    assert refused == "Нет более ранней рабочей версии, к которой можно откатиться."
+
+
+def test_an_unknown_tag_of_an_imported_video_is_said_in_russian(
+    project: Project, import_root: Path
+) -> None:
+    clip = write_video(import_root / "clip.mp4", seconds=1.0, width=96, height=64)
+    _video, warnings = video_import_upload(
+        project=project, upload=video_upload(clip), title="Ролик", tag_paths=["Нет/Такого"]
+    )
+    assert warnings == ["unknown tag 'Нет/Такого' kept in metadata only"]
+    with override("ru"):
+        assert import_warning(warnings[0]) == (
+            "неизвестный тег «Нет/Такого» сохранён только в метаданных"
+        )
+
+
+JSON_ROOT = '{"tags": 3}'
+BAD_TAXONOMIES = [
+    ("", "lines"),  # no tags
+    ("Спорт: : Футбол", "lines"),
+    ("Спорт: " + "а" * 201, "lines"),
+    (": ".join(["Уровень"] * 11), "lines"),
+    ("level1,level2\n,Футбол", "csv"),
+    ("{", "json"),
+    (JSON_ROOT, "json"),
+    ("[3]", "json"),
+    ('[{"title": "Спорт"}]', "json"),
+    ('[{"name": "Спорт", "children": 3}]', "json"),
+    ('[{"name": "Спорт", "hotkey": "Ж"}]', "json"),
+    ('[{"name": "Спорт", "hotkey": "s"}, {"name": "Кино", "hotkey": "s"}]', "json"),
+    ('[{"name": "Спорт", "hotkey": "k"}]', "json"),  # "k" is taken by a tag of the project
+    ("Спорт", "xml"),
+]
+
+
+def test_why_a_taxonomy_file_was_refused_is_said_in_russian(
+    project: Project, admin_user: User
+) -> None:
+    make_tag(project, "Новости", hotkey="k")
+    said = []
+    for text, fmt in BAD_TAXONOMIES:
+        with pytest.raises(TaxonomyFormatError) as refused:
+            taxonomy_import_text(project=project, text=text, fmt=fmt)
+        with override("ru"):
+            said.append(taxonomy_error(str(refused.value)))
+        assert said[-1] != str(refused.value) and re.search("[а-яё]", said[-1]), refused.value
+    assert said[1] == "строка 1: уровень 2 пуст"
+    assert said[3] == "строка 1: в пути 11 уровней; допускается не больше 10"
+
+    client = _russian_client(admin_user)
+    upload = SimpleUploadedFile("tags.txt", "Спорт: : Футбол".encode())
+    page = client.post(
+        f"/projects/{project.pk}/taxonomy/import/", {"file": upload, "format": "lines"}, follow=True
+    ).content.decode()
+    assert "Ничего не импортировано: строка 1: уровень 2 пуст" in page
