@@ -418,19 +418,33 @@ METADATA_LABELS = {
     "original_tags": gettext_lazy("Tags it came with"),
     "unknown_tags": gettext_lazy("Tags not in the taxonomy"),
     "suggestions_model": gettext_lazy("Suggestions made by"),
+    # A dataset import (``services.interchange``) and a prediction request leave these.
+    "imported_from": gettext_lazy("Imported from"),
+    "model_confirmed_tags": gettext_lazy("Tags a model had confirmed"),
+    "origin": gettext_lazy("Came from"),
+    "prediction_job": gettext_lazy("Prediction request"),
     "views": gettext_lazy("Views"),
     "likes": gettext_lazy("Likes"),
     "author": gettext_lazy("Author"),
     "category": gettext_lazy("Category"),
     "language": gettext_lazy("Language"),
 }
+# The values the app itself writes under those keys.
+METADATA_VALUES = {
+    ("imported_from", "dataset"): gettext_lazy("a dataset file"),
+    ("origin", "prediction"): gettext_lazy("a prediction request"),
+}
 
 
 def metadata_rows(metadata: dict[str, object]) -> list[tuple[str, str]]:
-    """(label, value) for each metadata entry; lists are joined with commas."""
+    """(label, value) for each metadata entry; lists are joined with commas, and a value the
+    app writes itself is said in words."""
     rows = []
     for key, value in metadata.items():
         label = METADATA_LABELS.get(key)
-        shown = ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)
+        if isinstance(value, list):
+            shown = ", ".join(str(item) for item in value)
+        else:
+            shown = str(METADATA_VALUES.get((key, str(value)), value))
         rows.append((str(label) if label else key.replace("_", " ").capitalize(), shown))
     return rows
