@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
 from annotations.models import Membership, Project, ProjectRole, VideoStatus
@@ -162,14 +162,22 @@ def _assign(request: AuthenticatedHttpRequest, project: Project, form: AssignFor
     )
     messages.success(
         request,
-        _("Assigned %(n)d videos (%(given)s).") % {"n": result.created, "given": given},
+        ngettext(
+            "Assigned %(n)d video (%(given)s).",
+            "Assigned %(n)d videos (%(given)s).",
+            result.created,
+        )
+        % {"n": result.created, "given": given},
     )
     if result.full:
         messages.info(
             request,
-            _(
+            ngettext(
+                "%(n)d matching video already has as many annotators as the project asks "
+                "(%(overlap)d) and got nobody more.",
                 "%(n)d matching videos already have as many annotators as the project asks "
-                "(%(overlap)d) and got nobody more."
+                "(%(overlap)d) and got nobody more.",
+                result.full,
             )
             % {"n": result.full, "overlap": project.annotators_per_video},
         )

@@ -1,5 +1,5 @@
 """Stored values said in the reader's language: processing steps, their messages,
-metadata.
+metadata, and why a file was refused (a video's import, a taxonomy's).
 
 The ingest steps store their outcome as an English sentence (the worker has no
 reader's language); here each known sentence is recognised and said again through a
@@ -60,7 +60,50 @@ def _audited(g: dict[str, str]) -> str:
     )
 
 
+# Why ``ml.media`` refused a file (MediaError): a failed probe step stores the sentence, and
+# an upload refused for it says it. The library's own words inside (FFmpeg's) stay as written.
+_MEDIA_ERRORS: list[tuple[re.Pattern[str], Say]] = [
+    (re.compile(r"the file is empty \(0 bytes\)"), lambda g: _("the file is empty (0 bytes)")),
+    (
+        re.compile(r"not a video or audio file \(its contents are not a known media format\)"),
+        lambda g: _("not a video or audio file (its contents are not a known media format)"),
+    ),
+    (
+        re.compile(r"the file could not be opened as media: (?P<reason>.+)", re.DOTALL),
+        lambda g: _("the file could not be opened as media: %(reason)s") % g,
+    ),
+    (
+        re.compile(r"the file has no video or audio stream"),
+        lambda g: _("the file has no video or audio stream"),
+    ),
+    (re.compile(r"the file has zero duration"), lambda g: _("the file has zero duration")),
+    (
+        re.compile(
+            r"the file is damaged: its first frame cannot be decoded \((?P<reason>.+)\)", re.DOTALL
+        ),
+        lambda g: _("the file is damaged: its first frame cannot be decoded (%(reason)s)") % g,
+    ),
+    (
+        re.compile(r"the file is damaged: it holds no decodable frame"),
+        lambda g: _("the file is damaged: it holds no decodable frame"),
+    ),
+    (
+        re.compile(
+            r"the file is truncated: it claims (?P<seconds>[\d.]+) s but nothing near its end "
+            r"can be decoded"
+        ),
+        lambda g: (
+            _(
+                "the file is truncated: it claims %(seconds)s s but nothing near its end "
+                "can be decoded"
+            )
+            % g
+        ),
+    ),
+]
+
 _KNOWN: list[tuple[re.Pattern[str], Say]] = [
+    *_MEDIA_ERRORS,
     (
         re.compile(r"no media file: this video is labeled from its text alone"),
         lambda g: _("no media file: this video is labeled from its text alone"),
@@ -231,6 +274,27 @@ def import_warning(message: str) -> str:
     return message if said is None else said
 
 
+# Why a video's import was refused (``VideoImportError``): the project has it already, or
+# its file is not usable media (as ``ml.media`` says it).
+_IMPORT_REFUSALS: list[tuple[re.Pattern[str], Say]] = [
+    (
+        re.compile(r"already imported as video #(?P<id>\d+) \((?P<title>.*)\)", re.DOTALL),
+        lambda g: _("already imported as video #%(id)s (%(title)s)") % g,
+    ),
+    (
+        re.compile(r"already imported \(by a concurrent import\)"),
+        lambda g: _("already imported (by another import at the same time)"),
+    ),
+    *_MEDIA_ERRORS,
+]
+
+
+def import_refusal(message: str) -> str:
+    """Why a video's import was refused, in the active language when the reason is known."""
+    said = said_again(_IMPORT_REFUSALS, message)
+    return message if said is None else said
+
+
 # Why a taxonomy file was refused (``ml.taxonomy``, ``services.taxonomy``), after the line
 # it names if it names one; names are quoted as Python quotes them and stay so.
 _QUOTED = r"(?:'.*'|\".*\")"
@@ -354,19 +418,33 @@ METADATA_LABELS = {
     "original_tags": gettext_lazy("Tags it came with"),
     "unknown_tags": gettext_lazy("Tags not in the taxonomy"),
     "suggestions_model": gettext_lazy("Suggestions made by"),
+    # A dataset import (``services.interchange``) and a prediction request leave these.
+    "imported_from": gettext_lazy("Imported from"),
+    "model_confirmed_tags": gettext_lazy("Tags a model had confirmed"),
+    "origin": gettext_lazy("Came from"),
+    "prediction_job": gettext_lazy("Prediction request"),
     "views": gettext_lazy("Views"),
     "likes": gettext_lazy("Likes"),
     "author": gettext_lazy("Author"),
     "category": gettext_lazy("Category"),
     "language": gettext_lazy("Language"),
 }
+# The values the app itself writes under those keys.
+METADATA_VALUES = {
+    ("imported_from", "dataset"): gettext_lazy("a dataset file"),
+    ("origin", "prediction"): gettext_lazy("a prediction request"),
+}
 
 
 def metadata_rows(metadata: dict[str, object]) -> list[tuple[str, str]]:
-    """(label, value) for each metadata entry; lists are joined with commas."""
+    """(label, value) for each metadata entry; lists are joined with commas, and a value the
+    app writes itself is said in words."""
     rows = []
     for key, value in metadata.items():
         label = METADATA_LABELS.get(key)
-        shown = ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)
+        if isinstance(value, list):
+            shown = ", ".join(str(item) for item in value)
+        else:
+            shown = str(METADATA_VALUES.get((key, str(value)), value))
         rows.append((str(label) if label else key.replace("_", " ").capitalize(), shown))
     return rows

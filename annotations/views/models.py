@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from annotations.models import Job, ModelVersion, Project
@@ -94,14 +95,16 @@ def model_retrain(request: AuthenticatedHttpRequest, project_id: int) -> HttpRes
     try:
         version = retraining_request(project=project, user=request.user)
     except RetrainingLimited as limited:
-        messages.error(
-            request,
-            _(
-                "Training was started %(limit)d times within the last hour; "
-                "try again in about %(minutes)d minutes."
-            )
-            % {"limit": limited.limit, "minutes": max(1, round(limited.retry_after / 60))},
-        )
+        minutes = max(1, round(limited.retry_after / 60))
+        started = ngettext(
+            "Training was started %(n)d time within the last hour.",
+            "Training was started %(n)d times within the last hour.",
+            limited.limit,
+        ) % {"n": limited.limit}
+        again = ngettext(
+            "Try again in about %(n)d minute.", "Try again in about %(n)d minutes.", minutes
+        ) % {"n": minutes}
+        messages.error(request, f"{started} {again}")
         response = render(
             request, "annotations/models.html", _models_context(request, project), status=429
         )

@@ -30,7 +30,7 @@ from annotations.selectors import (
 )
 from annotations.selectors.access import may
 from annotations.services.media.video_import import VideoImportError, video_import_upload
-from annotations.views.display import import_warning, metadata_rows
+from annotations.views.display import import_refusal, import_warning, metadata_rows
 from annotations.views.processing import media_feature_rows, processing_context
 from annotations.views.requests import (
     AuthenticatedHttpRequest,
@@ -109,7 +109,7 @@ def video_upload(request: AuthenticatedHttpRequest, project_id: int) -> HttpResp
                 user=request.user,
             )
         except VideoImportError as exc:
-            form.add_error("file", str(exc))
+            form.add_error("file", import_refusal(str(exc)))
         else:
             for warning in warnings:
                 messages.warning(request, import_warning(warning))

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotations.models import Membership, Project, ProjectRole
@@ -222,9 +222,12 @@ def member_remove(request: AuthenticatedHttpRequest, project_id: int, user_id: i
     membership_remove(project=project, user=leaving)
     messages.success(
         request,
-        _(
+        ngettext(
+            "%(user)s left the project: %(moved)d unfinished video reassigned, %(returned)d "
+            "back in the queue; what they submitted stays.",
             "%(user)s left the project: %(moved)d unfinished videos reassigned, %(returned)d "
-            "back in the queue; what they submitted stays."
+            "back in the queue; what they submitted stays.",
+            moved,
         )
         % {"user": leaving.get_username(), "moved": moved, "returned": returned},
     )
@@ -246,7 +249,11 @@ def member_reassign(
     moved, returned = work_reassign(project=project, from_user=membership.user, to_users=to_users)
     messages.success(
         request,
-        _("%(moved)d unfinished videos reassigned, %(returned)d back in the queue.")
+        ngettext(
+            "%(moved)d unfinished video reassigned, %(returned)d back in the queue.",
+            "%(moved)d unfinished videos reassigned, %(returned)d back in the queue.",
+            moved,
+        )
         % {"moved": moved, "returned": returned},
     )
     return redirect("person_queue", project_id=project.pk, user_id=membership.user_id)

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from annotations.models import Project, ProjectQuality
@@ -111,7 +112,11 @@ def annotator_to_review(
     sent = annotator_work_to_review(project=project, annotator=annotator, by=request.user)
     messages.success(
         request,
-        _("%(n)d videos of %(user)s sent to review.")
+        ngettext(
+            "%(n)d video of %(user)s sent to review.",
+            "%(n)d videos of %(user)s sent to review.",
+            sent,
+        )
         % {"n": sent, "user": annotator.get_username()},
     )
     return redirect("team", project_id=project.pk)

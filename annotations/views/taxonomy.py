@@ -17,7 +17,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from annotations.forms import TaxonomyUploadForm
@@ -188,24 +188,29 @@ def tag_edit(
         if target is None:
             raise ValidationError(_("Choose the tag to merge into."))
         result = tag_merge(source=tag, target=target, by=user)
-        done = _(
-            "Merged “%(source)s” into “%(target)s”: %(labels)d confirmed labels and "
-            "%(decisions)d decisions moved."
-        ) % {
+        labels = result.labels_moved + result.labels_already_there
+        # Translators: %(labels)s and %(decisions)s are counts with their nouns ("3 decisions").
+        done = _("Merged “%(source)s” into “%(target)s”: %(labels)s and %(decisions)s moved.") % {
             "source": tag.path,
             "target": target.path,
-            "labels": result.labels_moved + result.labels_already_there,
-            "decisions": result.decisions_moved,
+            "labels": ngettext("%(n)d confirmed label", "%(n)d confirmed labels", labels)
+            % {"n": labels},
+            "decisions": ngettext("%(n)d decision", "%(n)d decisions", result.decisions_moved)
+            % {"n": result.decisions_moved},
         }
         tag = target
     elif action == "deprecate":
         count = tag_deprecate(tag=tag, by=user)
-        done = _("Deprecated %(n)d tags: they stay on old labels but are no longer offered.") % {
-            "n": count
-        }
+        done = ngettext(
+            "Deprecated %(n)d tag: it stays on old labels but is no longer offered.",
+            "Deprecated %(n)d tags: they stay on old labels but are no longer offered.",
+            count,
+        ) % {"n": count}
     elif action == "restore":
         count = tag_restore(tag=tag, by=user)
-        done = _("%(n)d tags are offered again.") % {"n": count}
+        done = ngettext("%(n)d tag is offered again.", "%(n)d tags are offered again.", count) % {
+            "n": count
+        }
     else:
         raise ValidationError(_("Unknown change."))
     messages.success(request, done)
@@ -234,7 +239,11 @@ def taxonomy_upload(request: AuthenticatedHttpRequest, project_id: int) -> HttpR
         else:
             messages.success(
                 request,
-                _("Taxonomy imported: %(created)d new tags, %(unchanged)d already present.")
+                ngettext(
+                    "Taxonomy imported: %(created)d new tag, %(unchanged)d already present.",
+                    "Taxonomy imported: %(created)d new tags, %(unchanged)d already present.",
+                    result.created,
+                )
                 % {"created": result.created, "unchanged": result.unchanged},
             )
     else:

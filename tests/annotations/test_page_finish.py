@@ -4,6 +4,10 @@ hand-added suggested tag reported, styled error pages, and stored values in word
 
 from __future__ import annotations
 
+import io
+import json
+import re
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import RequestFactory
@@ -11,6 +15,7 @@ from django.utils import translation
 from django.views.defaults import server_error
 
 from annotations.models import Annotation, ProcessingStep, Project, Video, VideoStatus
+from annotations.services.interchange import dataset_import
 from annotations.views.display import known_step_message, metadata_rows, step_message
 from tests.annotations.labeling_fixtures import ready_video, suggest
 from tests.factories import assign, client_for, make_tag
@@ -105,6 +110,34 @@ def test_metadata_keys_are_words_and_manifest_columns_keep_their_names() -> None
     with translation.override("en"):
         rows = metadata_rows({"channel": "Футбол ТВ", "original_tags": ["А", "Б"], "my_col": 3})
     assert rows == [("Channel", "Футбол ТВ"), ("Tags it came with", "А, Б"), ("My col", "3")]
+
+
+def test_what_a_dataset_import_leaves_on_a_video_reads_in_russian_on_its_page(
+    project: Project, admin_user: User
+) -> None:
+    line = {
+        "title": "Матч",
+        "tags": ["Спорт: Футбол"],
+        "labels": [{"tag": "Спорт: Футбол", "source": "model"}],
+    }
+    dataset_import(
+        project=project,
+        stream=io.BytesIO(json.dumps(line).encode()),
+        fmt="jsonl",
+        create_missing_tags=True,
+    )
+    video = Video.objects.get(title="Матч")
+    client = client_for(admin_user)
+    client.post("/i18n/setlang/", {"language": "ru", "next": "/"})
+    page = client.get(f"/videos/{video.pk}/").content.decode()
+    rows = dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", page))
+    assert rows["Откуда импортировано"] == "файл набора данных"
+    assert rows["Теги, подтверждённые моделью"] == "Спорт: Футбол"
+    with translation.override("ru"):
+        assert metadata_rows({"origin": "prediction", "prediction_job": 7}) == [
+            ("Откуда взято", "запрос на предсказание"),
+            ("Запрос на предсказание", "7"),
+        ]
 
 
 def test_suggestions_come_by_score_with_the_candidates_below_the_threshold_set_apart(

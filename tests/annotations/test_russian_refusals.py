@@ -1,6 +1,6 @@
 """What a page says when the state refuses an admin's action (a cancel, a retry, a
-rollback), what importing a video warns about and why a taxonomy file was refused read
-in Russian; the API keeps the English sentences."""
+rollback), what importing a video warns about, why an uploaded video and why a taxonomy
+file were refused read in Russian; the API keeps the English sentences."""
 
 from __future__ import annotations
 
@@ -13,13 +13,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils.translation import override
 
-from annotations.models import Job, ModelVersion, Project, VideoStatus
+from annotations.models import Job, ModelVersion, Project, Video, VideoStatus
 from annotations.services.jobs.control import job_run_now
 from annotations.services.learning.training import training_request
 from annotations.services.media.video_import import video_import_upload
 from annotations.services.taxonomy import taxonomy_import_text
-from annotations.views.display import import_warning, taxonomy_error
-from ml.synthetic_media import write_video
+from annotations.views.display import import_refusal, import_warning, taxonomy_error
+from annotations.views.job_messages import job_message
+from ml.media import MediaError, probe_media
+from ml.synthetic_media import write_corrupt_copy, write_not_media, write_srt, write_video
 from ml.taxonomy import TaxonomyFormatError
 from tests.factories import client_for, make_tag, make_video, video_upload
 
@@ -126,3 +128,65 @@ def test_why_a_taxonomy_file_was_refused_is_said_in_russian(
         f"/projects/{project.pk}/taxonomy/import/", {"file": upload, "format": "lines"}, follow=True
     ).content.decode()
     assert "Ничего не импортировано: строка 1: уровень 2 пуст" in page
+
+
+def test_why_an_uploaded_video_was_refused_is_said_in_russian(
+    project: Project, admin_user: User, import_root: Path
+) -> None:
+    clip = write_video(import_root / "clip.mp4", seconds=1.0, width=96, height=64)
+    not_media = write_not_media(import_root / "notes.mp4")
+    client = _russian_client(admin_user)
+    page = f"/projects/{project.pk}/videos/new/"
+
+    refused = client.post(page, {"file": video_upload(not_media)})
+    assert refused.context["form"].errors["file"] == [
+        "это не видео- и не аудиофайл (его содержимое не похоже ни на один известный медиаформат)"
+    ]
+    client.post(page, {"file": video_upload(clip, "Матч.mp4")})
+    video = Video.objects.get()
+    again = client.post(page, {"file": video_upload(clip, "Снова.mp4")})
+    assert again.context["form"].errors["file"] == [
+        f"уже импортировано как видео #{video.pk} (Матч)"
+    ]
+    # The API keeps the English sentence, whatever the reader's language.
+    answer = client.post(f"/api/v1/projects/{project.pk}/videos/", {"file": video_upload(clip)})
+    assert answer.status_code == 400
+    assert f"already imported as video #{video.pk} (Матч)" in answer.content.decode()
+
+
+def test_why_ml_media_refuses_a_file_is_said_in_russian(import_root: Path) -> None:
+    """Every refusal of ``probe_media`` that real files give, as an upload or a failed probe
+    step says it; the library's own words inside stay as written."""
+    clip = write_video(import_root / "clip.mp4", seconds=1.0, width=96, height=64, audio=False)
+    empty = import_root / "empty.mp4"
+    empty.write_bytes(b"")
+    bad_files = [
+        empty,
+        write_not_media(import_root / "notes.mp4"),
+        write_srt(import_root / "subtitles.srt", [(0.0, 1.0, "Привет")]),
+        # Cut off after its first frames: truncated, or damaged (how much the encoder put first).
+        write_corrupt_copy(clip, import_root / "cut.mp4", keep_fraction=0.6),
+    ]
+    refusals = []
+    for path in bad_files:
+        with pytest.raises(MediaError) as refused:
+            probe_media(path)
+        refusals.append(str(refused.value))
+    # The sentences no small file gives reliably, as ``ml.media`` words them.
+    refusals += [
+        "the file could not be opened as media: [Errno 13] Permission denied",
+        "the file has zero duration",
+        "the file is damaged: its first frame cannot be decoded ([Errno 1094995529] Invalid data)",
+        "the file is damaged: it holds no decodable frame",
+    ]
+    with override("ru"):
+        said = [import_refusal(refusal) for refusal in refusals]
+        assert job_message(f"probe: {refusals[1]}") == f"Чтение файла: {said[1]}"
+    for english, russian in zip(refusals, said, strict=True):
+        assert russian != english and re.search("[а-яё]", russian), english
+    assert said[:3] == [
+        "файл пуст (0 байт)",
+        "это не видео- и не аудиофайл (его содержимое не похоже ни на один известный медиаформат)",
+        "в файле нет ни видео, ни звука",
+    ]
+    assert said[4] == "файл не удалось открыть как видео или звук: [Errno 13] Permission denied"
