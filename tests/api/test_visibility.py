@@ -67,6 +67,11 @@ def _keep_imported_tags(video: Video, other: User) -> None:
     video.save()
 
 
+def _keep_tags_a_model_confirmed(video: Video, other: User) -> None:
+    video.metadata = {"model_confirmed_tags": [HIDDEN_TAG]}
+    video.save()
+
+
 def _let_another_annotator_choose(video: Video, other: User) -> None:
     assign(video, other)
     theirs = Annotation.objects.create(video=video, annotator=other, state="submitted")
@@ -88,6 +93,7 @@ HIDDEN: dict[str, tuple[Callable[[Video, User], None], list[str]]] = {
         ],
     ),
     "the tags it was imported with": (_keep_imported_tags, ["/api/v1/videos/{v}/"]),
+    "the tags a model had confirmed": (_keep_tags_a_model_confirmed, ["/api/v1/videos/{v}/"]),
     "another annotator's decisions": (
         _let_another_annotator_choose,
         [
