@@ -43,3 +43,18 @@ def jobs(job_ids: Sequence[int], kind: str) -> None:
             task_name=f"{len(ids)} {kind} jobs from {min(ids)}",
         )
     )
+
+
+def search_documents() -> None:
+    """Have a worker write the search documents of the videos listed for it.
+
+    Not a job: the listed videos are the work, so a lost or repeated task changes
+    nothing, and the schedule every minute writes whatever a lost one left.
+    """
+    transaction.on_commit(
+        lambda: async_task(
+            "annotations.tasks.write_search_documents",
+            group="search",
+            task_name="write search documents",
+        )
+    )

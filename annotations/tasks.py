@@ -11,6 +11,7 @@ from collections import Counter
 from annotations.services.jobs.control import job_run, jobs_sweep
 from annotations.services.jobs.lifecycle import stop_requested
 from annotations.services.learning.training import scheduled_retraining
+from annotations.services.search import search_documents_write
 
 
 def run_job(job_id: int) -> str:
@@ -37,6 +38,14 @@ def run_jobs(job_ids: list[int]) -> str:
     return f"{len(job_ids)} jobs: " + "; ".join(
         f"{count} {outcome}" for outcome, count in sorted(outcomes.items())
     )
+
+
+def write_search_documents() -> str:
+    """After an import, and every minute: the video list's search documents still to write.
+
+    A worker that is stopping leaves the rest listed for the next run.
+    """
+    return search_documents_write(keep_going=lambda: not stop_requested()).describe()
 
 
 def retrain_if_needed() -> str:

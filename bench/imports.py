@@ -17,9 +17,12 @@ default); the rates of its second and last tenth of rows show whether it slows a
 project grows (PostgreSQL's CPU by tenths is printed as it goes), and its peak resident
 memory (VmHWM) is its own. The CPU time of the importer and of its PostgreSQL backend
 (read from /proc, on this machine) tells the cost apart from the load of the machine.
-After the largest size, a further 10,000 rows go into that grown project: the cost of a
-batch must not grow with the project. The label store audit runs on every imported
-project, and the bench's projects are deleted at the end (--keep leaves them).
+After each import the same process writes the search documents of its videos, as a
+worker would next, and that rate is printed apart (the import leaves them to a worker:
+annotations/models/search.py). After the largest size, a further 10,000 rows go into
+that grown project: the cost of a batch must not grow with the project. The label store
+audit runs on every imported project, and the bench's projects are deleted at the end
+(--keep leaves them).
 
 Use a database of its own: it fills the tables, deletes its projects afterwards, and runs
 ANALYZE and VACUUM on the video and label tables as autovacuum would (the development
@@ -202,6 +205,7 @@ def child(manifest: Path, project_name: str, rows: int) -> None:
     from django.db import connection
 
     from annotations.models import Project
+    from annotations.services.search import search_documents_write
     from annotations.services.taxonomy import taxonomy_import_text
 
     project, _ = Project.objects.get_or_create(name=project_name)
@@ -221,6 +225,10 @@ def child(manifest: Path, project_name: str, rows: int) -> None:
     seconds = time.perf_counter() - started
     own_cpu = time.process_time() - own_cpu
     server_after = _process_cpu_seconds(backend)
+    # What a worker does next (none runs here): the search documents of the new videos.
+    search_started = time.perf_counter()
+    written = search_documents_write()
+    search_seconds = time.perf_counter() - search_started
     marks = [0.0, *out.marks]
     server_marks = [server_cpu, *out.server_marks]
     server_tenths = [
@@ -231,6 +239,7 @@ def child(manifest: Path, project_name: str, rows: int) -> None:
         json.dumps(
             {
                 "seconds": seconds,
+                "search_seconds": search_seconds if written.written else None,
                 "summary": out.last,
                 "rss_before_mb": rss_before,
                 "peak_mb": _peak_rss_mb(),
@@ -269,6 +278,7 @@ class Result:
     tenths: list[float] = field(default_factory=list)
     client_cpu: list[float] = field(default_factory=list)
     server_cpu: list[float] = field(default_factory=list)
+    search_seconds: list[float] = field(default_factory=list)
     summary: str = ""
 
     def per_second(self) -> list[float]:
@@ -309,6 +319,8 @@ def _measure(result: Result, manifest: Path, project_name: str) -> None:
     result.client_cpu.append(float(data["client_cpu"]))
     if data["server_cpu"] is not None:
         result.server_cpu.append(float(data["server_cpu"]))
+    if data["search_seconds"] is not None:
+        result.search_seconds.append(float(data["search_seconds"]))
     result.summary = str(data["summary"])
     print(
         f"  {result.label}: {result.seconds[-1]:.1f} s, "
@@ -319,7 +331,13 @@ def _measure(result: Result, manifest: Path, project_name: str) -> None:
     )
 
 
-TABLES = ("annotations_video", "annotations_confirmedlabel", "annotations_labelchange")
+TABLES = (
+    "annotations_video",
+    "annotations_confirmedlabel",
+    "annotations_labelchange",
+    "annotations_searchdocument",
+    "annotations_pendingsearchdocument",
+)
 
 
 def _maintain(*, vacuum: bool = False) -> None:
@@ -365,7 +383,12 @@ def _delete_projects(names: list[str]) -> None:
         return
     with transaction.atomic(), connection.cursor() as cursor:
         videos = "SELECT id FROM annotations_video WHERE project_id = ANY(%s)"
-        for table in ("annotations_labelchange", "annotations_confirmedlabel"):
+        for table in (
+            "annotations_labelchange",
+            "annotations_confirmedlabel",
+            "annotations_searchdocument",
+            "annotations_pendingsearchdocument",
+        ):
             cursor.execute(f"DELETE FROM {table} WHERE video_id IN ({videos})", [ids])  # noqa: S608
         cursor.execute("DELETE FROM annotations_video WHERE project_id = ANY(%s)", [ids])
         cursor.execute(
@@ -373,6 +396,12 @@ def _delete_projects(names: list[str]) -> None:
         )
         cursor.execute("DELETE FROM annotations_tag WHERE project_id = ANY(%s)", [ids])
         Project.objects.filter(id__in=ids).delete()
+
+
+def _search_rate(result: Result) -> str:
+    if not result.search_seconds:
+        return "-"
+    return f"{result.rows / statistics.median(result.search_seconds):,.0f}"
 
 
 def _tenths(result: Result) -> str:
@@ -393,8 +422,8 @@ def _table(results: list[Result], label_studio: list[LabelStudioRuns]) -> str:
     lines = [
         "| import | rows | runs | median s | median videos/s | min-max videos/s "
         "| x Label Studio | videos/s, 2nd and last tenth | CPU µs/video: importer + PostgreSQL "
-        "| peak RSS MB | RSS before import MB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| peak RSS MB | RSS before import MB | then search documents, videos/s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
         rates = result.per_second()
@@ -410,12 +439,13 @@ def _table(results: list[Result], label_studio: list[LabelStudioRuns]) -> str:
             f"{statistics.median(result.seconds):.1f} | {rate:,.0f} | "
             f"{min(rates):,.0f}-{max(rates):,.0f} | {rate / reference:.1f}x | "
             f"{_tenths(result)} | {client:.0f} + {server} | "
-            f"{max(result.peak_mb):.0f} | {statistics.median(result.base_mb):.0f} |"
+            f"{max(result.peak_mb):.0f} | {statistics.median(result.base_mb):.0f} | "
+            f"{_search_rate(result)} |"
         )
     if not label_studio:
         lines.append(
             f"| Label Studio 1.23.2, API, a prediction each (measured on another machine) "
-            f"| 10,000 | - | - | {LABEL_STUDIO_PER_SECOND:,.0f} | - | 1.0x | - | - | - | - |"
+            f"| 10,000 | - | - | {LABEL_STUDIO_PER_SECOND:,.0f} | - | 1.0x | - | - | - | - | - |"
         )
     for runs in label_studio:
         rates = runs.per_second()
@@ -424,7 +454,7 @@ def _table(results: list[Result], label_studio: list[LabelStudioRuns]) -> str:
         lines.append(
             f"| Label Studio {runs.version}, API, {kind}, this machine | {runs.rows:,} | "
             f"{len(rates)} | {statistics.median(runs.seconds):.1f} | {rate:,.0f} | "
-            f"{min(rates):,.0f}-{max(rates):,.0f} | {rate / reference:.1f}x | - | - | - | - |"
+            f"{min(rates):,.0f}-{max(rates):,.0f} | {rate / reference:.1f}x | - | - | - | - | - |"
         )
     return "\n".join(lines)
 

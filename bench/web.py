@@ -29,7 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import django_setup, markdown_table, percentile, samples, scratch_database
-from bench.web_seed import ANNOTATORS, WORDS, seed_project, seed_users
+from bench.web_seed import ANNOTATORS, WORDS, seed_members, seed_project, seed_users
 
 
 def _local_host_only() -> None:
@@ -278,6 +278,7 @@ def main() -> None:
     annotators = users[:ANNOTATORS]
     sizes = [options.baseline, options.videos]
     projects = [seed_project(f"bench {n} videos", n, annotators, rng) for n in sizes]
+    seed_members(projects, users)
     _measure(projects[0], users[ANNOTATORS], 2)  # warm up: templates compiled, caches filled
     measured = [_measure(project, users[ANNOTATORS], options.repeat) for project in projects]
     crowd = users[ANNOTATORS + 1 : ANNOTATORS + 1 + options.concurrency]

@@ -199,10 +199,24 @@ def seed_project(name: str, videos: int, users: list[Any], rng: random.Random) -
         _say(f"  {name}: {offset + count:,} of {videos:,} videos")
     from django.db import connection
 
+    from annotations.services.search import search_documents_write
+
+    # What a worker does after an import: the search documents the list's search reads.
+    search_documents_write()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # fresh planner statistics, as autovacuum would give later
     _say(f"  seeded {name} in {time.perf_counter() - started:.0f} s")
     return project
+
+
+def seed_members(projects: list[Any], users: list[Any]) -> None:
+    """Every bench user an expert of every bench project: only members label in one."""
+    from annotations.models import ProjectRole
+    from annotations.services.projects import membership_set
+
+    for project in projects:
+        for user in users:
+            membership_set(project=project, user=user, role=ProjectRole.EXPERT)
 
 
 def seed_users() -> list[Any]:

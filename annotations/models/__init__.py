@@ -5,7 +5,7 @@ pipeline derives from it. labels: assignments, annotations, per-tag decisions,
 confirmed labels and their history. learning: model versions, suggestions and
 export snapshots. jobs: the background jobs of every kind, and prediction requests.
 limits: the shared request counts of the rate limits. quality: auto-confirmation trust,
-gold videos and review requests.
+gold videos and review requests. search: the documents of the video list's text search.
 """
 
 from annotations.models.jobs import Job, PredictionJob
@@ -39,6 +39,7 @@ from annotations.models.projects import (
     TaxonomyChange,
 )
 from annotations.models.quality import GoldVideo, ProjectQuality, ReviewRequest, TagTrust
+from annotations.models.search import PendingSearchDocument, SearchDocument
 from annotations.models.videos import (
     Keyframe,
     ProcessingStep,
@@ -68,6 +69,7 @@ __all__ = [
     "Membership",
     "ModelEvent",
     "ModelVersion",
+    "PendingSearchDocument",
     "PredictionJob",
     "ProcessingStep",
     "Project",
@@ -76,6 +78,7 @@ __all__ = [
     "QueueOrder",
     "RateCount",
     "ReviewRequest",
+    "SearchDocument",
     "Suggestion",
     "Tag",
     "TagDecision",

@@ -9,7 +9,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.functional import cached_property
@@ -17,14 +17,15 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from annotations.models import Keyframe, Project, VideoStatus
+from annotations.models import Project, Video, VideoStatus
 from annotations.roles import P_VIEW_ALL_ANNOTATIONS, P_VIEW_SUGGESTIONS
 from annotations.selectors import (
     AnyUser,
     VideoFilters,
     get_project_for_user,
+    search_documents_pending,
+    videos_as_listed,
     videos_filtered,
-    with_shown_labels,
 )
 from annotations.selectors.access import may
 from annotations.selectors.progress import LabelingState, videos_with_state
@@ -143,21 +144,21 @@ def filter_controls(form: VideoFilterForm) -> SafeString:
     return mark_safe("".join(parts))  # noqa: S308 - every part is built with format_html
 
 
-def _first_keyframe() -> Subquery:
-    first = Keyframe.objects.filter(video=OuterRef("pk")).order_by("timestamp_seconds", "id")
-    return Subquery(first.values("pk")[:1])
-
-
 @login_required
 def video_list(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     project = get_project_for_user(request.user, project_id)
     form = VideoFilterForm(request.GET or None, project=project, user=request.user)
-    videos = videos_filtered(request.user, project, form.filters())
+    filters = form.filters()
+    videos = videos_filtered(request.user, project, filters)
     state = str(form.cleaned_data.get("state") or "") if form.is_bound else ""
-    videos = videos_with_state(request.user, project, videos, state)
-    videos = with_shown_labels(request.user, videos.annotate(thumbnail=_first_keyframe()))
+    if state in LabelingState.values:
+        videos = videos_with_state(request.user, project, videos, state)
     videos = videos.order_by("created_at", "id")
     page = CappedPaginator(videos, VIDEOS_PER_PAGE).get_page(request.GET.get("page"))
+    on_page = cast("QuerySet[Video]", page.object_list)
+    page.object_list = videos_as_listed(
+        request.user, project, list(on_page.values_list("pk", flat=True))
+    )
     query_string = request.GET.copy()
     query_string.pop("page", None)
     context = {
@@ -166,6 +167,8 @@ def video_list(request: AuthenticatedHttpRequest, project_id: int) -> HttpRespon
         "page": page,
         "query_string": query_string.urlencode(),
         "states": LabelingState.choices,
+        # Videos imported moments ago, whose stemmed search documents a worker is writing.
+        "search_pending": search_documents_pending(project) if filters.query else 0,
     }
     if wants_partial(request):
         return render(request, "annotations/partials/video_list_table.html", context)

@@ -186,11 +186,11 @@ def test_each_batch_hands_its_videos_jobs_to_the_broker_in_one_task(
 ) -> None:
     rows = _rows(*({"video_id": f"t{n}", "title": f"Текст {n}"} for n in range(5)))
 
-    with django_capture_on_commit_callbacks(execute=True) as queued:
+    with django_capture_on_commit_callbacks(execute=True):
         videos_import_rows(project=project, rows=rows, base_dir=None, batch_size=2)
 
-    assert len(queued) == 3
     tasks = Task.objects.filter(func="annotations.tasks.run_jobs").order_by("started")
+    assert len(tasks) == 3
     ids = sorted(Video.objects.values_list("pk", flat=True))
     jobs = Job.objects.filter(kind=Job.Kind.INGEST)
     job_of = dict(jobs.values_list("pk", "object_id"))
@@ -216,7 +216,7 @@ def test_rows_with_a_file_go_through_the_media_checks_between_text_only_rows(
         {"video_id": "t2", "title": "Ещё текст"},
     )
 
-    with django_capture_on_commit_callbacks(execute=True) as queued:
+    with django_capture_on_commit_callbacks(execute=True):
         report = videos_import_rows(project=project, rows=rows, base_dir=import_root)
 
     assert [(o.line, o.status) for o in report.outcomes] == [
@@ -225,8 +225,8 @@ def test_rows_with_a_file_go_through_the_media_checks_between_text_only_rows(
         (4, "failed"),
         (5, "imported"),
     ]
-    # The two text-only rows in one job; the file in a job of its own.
-    assert len(queued) == 2
+    # The two text-only rows in one task; the file in a task of its own.
+    assert Task.objects.filter(group=Job.Kind.INGEST).count() == 2
     clip = Video.objects.get(external_id="f1")
     assert clip.sha256 and clip.source_file and clip.duration_seconds == pytest.approx(1.0, abs=0.2)
 
@@ -292,7 +292,7 @@ def test_api_bulk_import_queues_one_job_for_its_rows(
     rows = [{"video_id": f"api-{n}", "title": f"Видео {n}", "tags": "Спорт"} for n in range(4)]
     rows.append({"video_id": "api-0", "title": "Повтор"})
 
-    with django_capture_on_commit_callbacks(execute=True) as queued:
+    with django_capture_on_commit_callbacks(execute=True):
         response = client_for(expert).post(
             f"/api/v1/projects/{project.pk}/videos/bulk/",
             {"rows": rows},
@@ -303,7 +303,7 @@ def test_api_bulk_import_queues_one_job_for_its_rows(
     body = response.json()
     assert body["summary"] == "4 imported, 0 skipped, 1 failed"
     assert body["rows"][-1]["message"] == "video_id 'api-0' repeats line 1"
-    assert len(queued) == 1
+    assert Task.objects.filter(group=Job.Kind.INGEST).count() == 1
     assert ConfirmedLabel.objects.filter(source=LabelSource.IMPORT).count() == 4
 
 

@@ -21,8 +21,9 @@ the main process:
 3. kills whatever is still running then, and queues again the jobs those processes held.
 
 So it exits within JOB_STOP_SECONDS and a few seconds, every job done or queued. At each
-start it makes sure the sweeper's schedule exists, and sweeps once: jobs of workers that
-died while none ran are queued again now rather than at the next minute.
+start it makes sure the schedules of the sweeper and of the search documents exist, and
+sweeps once: jobs of workers that died while none ran are queued again now rather than at
+the next minute.
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ from django_q.worker import worker
 
 from annotations.services.jobs.control import jobs_release_workers, jobs_sweep
 from annotations.services.jobs.lifecycle import stop_flag_share, stop_request, worker_name
-from annotations.services.jobs.schedules import sweeper_schedule_ensure
+from annotations.services.jobs.schedules import (
+    search_documents_schedule_ensure,
+    sweeper_schedule_ensure,
+)
 
 logger = logging.getLogger("annotations.worker")
 
@@ -148,6 +152,7 @@ class Command(DjangoQCommand):
             os.environ["Q_CLUSTER_NAME"] = options["cluster_name"]
         stop_flag_share()
         sweeper_schedule_ensure()
+        search_documents_schedule_ensure()
         # Logged by the sweep itself when it did something.
         jobs_sweep()
         # No connection may be shared with the processes about to be forked.

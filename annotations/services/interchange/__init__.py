@@ -52,6 +52,7 @@ from annotations.services.interchange.reading import (
 )
 from annotations.services.jobs.lifecycle import JobFailed, JobRun, job_request
 from annotations.services.learning.suggestions import uncertainty_refresh
+from annotations.services.search import search_documents_requested
 from annotations.services.stored_files import local_copy
 from annotations.services.taxonomy import taxonomy_import
 from ml.taxonomy import TaxonomyEntry, ancestors
@@ -246,6 +247,8 @@ def dataset_import(
         if checkpoint is not None:
             with transaction.atomic():
                 checkpoint(index, report)
+    if report.created:
+        search_documents_requested()
     return report
 
 

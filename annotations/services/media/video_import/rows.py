@@ -50,6 +50,7 @@ from annotations.services.media.video_import.single import (
     video_create,
     without_nul,
 )
+from annotations.services.search import search_documents_requested
 from ml.media import MediaError
 
 ProgressCallback = Callable[[int, int, RowOutcome], None]
@@ -287,6 +288,7 @@ def _store(run: _Run, videos: list[NewVideo]) -> list[int] | None:
             jobs_request_new(
                 kind=Job.Kind.INGEST, project=run.project, object_ids=ids, user=run.user
             )
+            search_documents_requested()
     except IntegrityError:
         return None
     run.remember(ids)

@@ -37,6 +37,7 @@ from annotations.services.media.sources import (
     download_url,
     resolve_import_path,
 )
+from annotations.services.search import search_documents_requested
 from ml.media import MediaError, MediaInfo, probe_media, sha256_of
 from ml.subtitles import find_sidecar
 from ml.taxonomy import normalize_path
@@ -260,6 +261,7 @@ def video_create(
             ConfirmedLabel.objects.bulk_create(labels)
             LabelChange.objects.bulk_create(label.added_change() for label in labels)
             job_request(kind=Job.Kind.INGEST, project=project, object_id=video.pk, user=user)
+            search_documents_requested()
     except IntegrityError:
         # Another import stored the same video between our check and our insert.
         _delete_stored(stored)
