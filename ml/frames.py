@@ -1,9 +1,11 @@
 """Keyframes and visual features of a video, from every Nth frame, decoded once in order.
 
-Every frame is grabbed (an H.264 decoder has to decode them all anyway) but only every
-Nth is converted to an image; seeking would cost more than it saves. A shot change is
-a jump in the colour histogram between consecutive samples. Each shot keeps one
-representative frame (near its middle), and the longest shots give the keyframe strip.
+Every frame is decoded (an H.264 decoder has to decode them all anyway) but only every
+Nth is converted to an image, shrunk plane by plane before its colours are converted;
+seeking would cost more than it saves. Decoding runs on a thread of its own, a few
+samples ahead of the analysis. A shot change is a jump in the colour histogram between
+consecutive samples. Each shot keeps one representative frame (near its middle), and the
+longest shots give the keyframe strip.
 Faces are counted once per shot, on its representative frame, and weighted by the shot's
 length: within one continuous take the people in the picture stay, and the Haar cascade
 costs several times the decoding of a frame (counted on one sample a second, it took a
@@ -16,16 +18,19 @@ from __future__ import annotations
 import functools
 import heapq
 import os
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import av
+import av.error
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from ml.media import MediaError, open_container
+from ml.media import MediaError, open_container, stream_seconds
 
 __all__ = [
     "FrameAnalysis",
@@ -143,8 +148,7 @@ def _video_facts(path: PathLike) -> _VideoFacts:
         rate = stream.average_rate or stream.guessed_rate
         fps = float(rate) if rate else 0.0
         duration = (container.duration or 0) / av.time_base
-        if stream.duration is not None and stream.time_base is not None:
-            duration = max(duration, float(stream.duration * stream.time_base))
+        duration = max(duration, stream_seconds(stream.duration, stream.time_base))
         frames = int(stream.frames or 0) or (round(duration * fps) if fps else 0)
         width, height = stream.codec_context.width, stream.codec_context.height
     return _VideoFacts(width, height, fps, frames, duration)
@@ -154,18 +158,25 @@ def _video_facts(path: PathLike) -> _VideoFacts:
 
 
 def _shrink(image: Image, width: int) -> Image:
-    """`image` scaled down to `width` (aspect kept); a narrower image is returned as it is.
+    """`image` scaled down to `width` (aspect kept); a narrower image is returned as it is."""
+    height, current = image.shape[:2]
+    if current <= width:
+        return image
+    return _resized(image, (width, max(1, round(height * width / current))))
+
+
+def _resized(image: Image, size: tuple[int, int]) -> Image:
+    """`image` scaled down to `size` (width, height).
 
     Halving with bilinear interpolation averages 2x2 blocks, so a chain of halvings
     filters like INTER_AREA at a fraction of its cost for large factors.
     """
-    height, current = image.shape[:2]
-    while current >= 2 * width:
-        current, height = current // 2, max(1, height // 2)
-        image = cv2.resize(image, (current, height), interpolation=cv2.INTER_LINEAR)
-    if current > width:
-        size = (width, max(1, round(height * width / current)))
-        image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+    width, height = size
+    while image.shape[1] >= 2 * width and image.shape[0] >= 2 * height:
+        half = (image.shape[1] // 2, max(1, image.shape[0] // 2))
+        image = cv2.resize(image, half, interpolation=cv2.INTER_LINEAR)
+    if image.shape[1] != width or image.shape[0] != height:
+        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
     return image
 
 
@@ -226,9 +237,9 @@ class _Shot:
     # (sample number within the shot, timestamp, thumbnail), evenly spaced by `stride`.
     kept: list[tuple[int, float, Image]] = field(default_factory=list)
 
-    def add(self, timestamp: float, thumbnail: Callable[[], Image]) -> None:
+    def add(self, timestamp: float, image: Image) -> None:
         if self.samples % self.stride == 0:
-            self.kept.append((self.samples, timestamp, thumbnail()))
+            self.kept.append((self.samples, timestamp, image))
             if len(self.kept) > _SHOT_BUFFER:
                 self.stride *= 2
                 self.kept = [entry for entry in self.kept if entry[0] % self.stride == 0]
@@ -284,21 +295,129 @@ def _shot_ended(shot: _Shot, longest: _LongestShots, faces: _Measures, cascade: 
     longest.offer(shot)
 
 
-def _thumbnail(frame: Image, base: Image, width: int) -> Image:
-    return base if base.shape[1] == min(width, frame.shape[1]) else _shrink(frame, width)
-
-
 # --- the pass over the video --------------------------------------------------------------
 
 
-def _open_capture(path: PathLike, threads: int) -> cv2.VideoCapture:
-    # Decoding threads cost CPU of their own (a one-minute 720p H.264 file: 1.8 s of CPU
-    # with one, 2.1 s with two, for 1.6 s and 1.3 s of wall-clock time): worth it only
-    # where the cores would otherwise idle, which the caller knows.
-    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, threads])
-    if not capture.isOpened():
-        raise MediaError("the video stream cannot be decoded")
-    return capture
+@dataclass(frozen=True)
+class _Sample:
+    index: int  # the frame's number in the stream
+    timestamp: float
+    image: Image  # BGR, upright, at most the width asked for
+
+
+def _even(value: float) -> int:
+    return max(2, 2 * round(value / 2))
+
+
+def _small_bgr(frame: av.VideoFrame, width: int) -> Image:
+    """The frame as an upright BGR image at most `width` wide as shown (aspect kept).
+
+    A 4:2:0 frame is shrunk plane by plane before its colours are converted, so the
+    conversion reads a few thousand pixels instead of the whole picture (on 720p, 0.3 ms
+    instead of 1.3 ms through a full-size colour picture); the conversion is BT.601's,
+    as FFmpeg's scaler does by default. Other pixel formats go through the scaler.
+    """
+    # Phones store a portrait picture sideways, with the rotation to show it by.
+    turns = round((frame.rotation or 0) / 90) % 4
+    stored_width, stored_height = frame.width, frame.height
+    shown_width = stored_height if turns % 2 else stored_width
+    scale = min(1.0, width / shown_width)
+    if frame.format.name == "yuv420p" and stored_width % 2 == 0 and stored_height % 2 == 0:
+        planes = frame.to_ndarray()  # I420: the luma rows, then the two chroma planes
+        size = (_even(stored_width * scale), _even(stored_height * scale))
+        luma = _resized(planes[:stored_height], size)
+        chroma = planes[stored_height:].reshape(2, stored_height // 2, stored_width // 2)
+        blue, red = (_resized(plane, (size[0] // 2, size[1] // 2)) for plane in chroma)
+        i420 = np.concatenate([luma.ravel(), blue.ravel(), red.ravel()])
+        image = cv2.cvtColor(i420.reshape(-1, size[0]), cv2.COLOR_YUV2BGR_I420)
+    else:
+        size = (max(1, round(stored_width * scale)), max(1, round(stored_height * scale)))
+        image = _resized(frame.to_ndarray(format="bgr24"), size)
+    return np.ascontiguousarray(np.rot90(image, turns)) if turns else image
+
+
+class _SampledFrames:
+    """Every Nth frame of the video stream, decoded on a thread of its own.
+
+    The decoder runs ahead of the analysis by a few samples, so the two overlap instead
+    of taking turns: FFmpeg and OpenCV release the interpreter while they work. The
+    decoder waits only when the analysis falls `_AHEAD` samples behind, which also
+    bounds the frames held. Packets that cannot be decoded are skipped; a read error
+    ends the frames there, and the caller notices that the file is short of the frames
+    its index promised. `frames` counts the frames decoded so far.
+    """
+
+    _AHEAD = 4
+    _END = object()
+
+    def __init__(self, path: PathLike, settings: FrameSettings, width: int, fps: float) -> None:
+        self.path, self.settings, self.width, self.fps = path, settings, width, fps
+        self.frames = 0
+        self._handoff: queue.Queue[object] = queue.Queue(maxsize=self._AHEAD)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._decode, name="frame-decoder", daemon=True)
+
+    def __enter__(self) -> _SampledFrames:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        # However the analysis ended (finished, failed, cancelled), the decoder stops.
+        self._stop.set()
+        self._thread.join()
+
+    def __iter__(self) -> Iterator[_Sample]:
+        while (item := self._handoff.get()) is not self._END:
+            if isinstance(item, BaseException):
+                raise item
+            yield cast(_Sample, item)
+
+    def _decode(self) -> None:
+        try:
+            with open_container(self.path) as container:
+                stream = container.streams.video[0]
+                # Decoding threads cost CPU of their own (a one-minute 720p H.264 file:
+                # half as much again with two as with one, for a tenth less wall-clock
+                # time): worth it only where the cores would otherwise idle, which the
+                # caller knows. Frame threads help every H.264 stream, slice threads
+                # those encoded in slices.
+                stream.codec_context.thread_count = self.settings.decode_threads
+                stream.thread_type = "AUTO"
+                # Times count from the stream's start, as a player's do (an MPEG-TS file
+                # starts a second or more in).
+                start = stream_seconds(stream.start_time, stream.time_base)
+                for frame in self._frames(container, stream):
+                    index = self.frames
+                    self.frames += 1
+                    if index % self.settings.every_nth:
+                        continue
+                    time = frame.time
+                    timestamp = index / self.fps if time is None else max(0.0, time - start)
+                    self._hand_over(_Sample(index, timestamp, _small_bgr(frame, self.width)))
+        except BaseException as exc:  # raised where the samples are read
+            self._hand_over(exc)
+        finally:
+            self._hand_over(self._END)
+
+    def _frames(self, container: Any, stream: Any) -> Iterator[av.VideoFrame]:
+        try:
+            for packet in container.demux(stream):
+                if self._stop.is_set():
+                    return
+                try:
+                    yield from packet.decode()
+                except (av.error.InvalidDataError, av.error.UndefinedError):
+                    continue
+        except av.error.FFmpegError:
+            return
+
+    def _hand_over(self, item: object) -> None:
+        while not self._stop.is_set():
+            try:
+                self._handoff.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
 
 
 def analyse_frames(
@@ -341,9 +460,7 @@ def analyse_frames(
     # A shot's frames are kept wide enough to count faces on and to cut the thumbnail from.
     kept_width = max(settings.thumbnail_width, _FACE_WIDTH)
 
-    capture = _open_capture(path, settings.decode_threads)
-    fps = facts.fps or capture.get(cv2.CAP_PROP_FPS) or 25.0
-    frame_index = 0
+    fps = facts.fps or 25.0
     sampled = 0
     shot: _Shot | None = None
     shots = 0
@@ -351,21 +468,12 @@ def analyse_frames(
     previous_grey: Image | None = None
     last_timestamp = 0.0
     reported = 0.0
-    try:
-        while capture.grab():
-            index = frame_index
-            frame_index += 1
-            if index % settings.every_nth:
-                continue
-            ok, frame = capture.retrieve()
-            if not ok or frame is None:
-                continue
-            position = capture.get(cv2.CAP_PROP_POS_MSEC)
-            timestamp = position / 1000 if position > 0 else index / fps
+    with _SampledFrames(path, settings, kept_width, fps) as samples:
+        for sample in samples:
+            base, timestamp = sample.image, sample.timestamp
             last_timestamp = timestamp
             sampled += 1
 
-            base = _shrink(frame, _FACE_WIDTH)
             values, histogram, grey = _colour_and_light(_shrink(base, _ANALYSIS_WIDTH))
             measures.add(values)
 
@@ -384,15 +492,14 @@ def analyse_frames(
                     _shot_ended(shot, longest, faces, cascade)
                 shot = _Shot(index=shots, start=timestamp)
                 shots += 1
-            shot.add(timestamp, functools.partial(_thumbnail, frame, base, kept_width))
+            shot.add(timestamp, base)
 
             if progress is not None and facts.frames:
-                done = min(1.0, frame_index / facts.frames)
+                done = min(1.0, (sample.index + 1) / facts.frames)
                 if done - reported >= 0.01:
                     reported = done
                     progress(done)
-    finally:
-        capture.release()
+    frame_index = samples.frames
 
     if sampled == 0:
         raise MediaError("no video frame could be decoded")

@@ -72,7 +72,8 @@ class MediaInfo:
         return asdict(self)
 
 
-def _seconds(value: int | None, time_base: Fraction | None) -> float:
+def stream_seconds(value: int | None, time_base: Fraction | None) -> float:
+    """A stream's time (a duration, a start) in seconds; 0 where the container gives none."""
     if value is None or time_base is None:
         return 0.0
     return float(value * time_base)
@@ -83,7 +84,7 @@ def _container_duration(container: av.container.InputContainer) -> float:
         return container.duration / av.time_base
     longest = 0.0
     for stream in container.streams:
-        longest = max(longest, _seconds(stream.duration, stream.time_base))
+        longest = max(longest, stream_seconds(stream.duration, stream.time_base))
     return longest
 
 

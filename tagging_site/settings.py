@@ -299,11 +299,12 @@ if TASK_BROKER == "redis" and not REDIS_URL:
     raise ImproperlyConfigured("TASK_BROKER=redis needs REDIS_URL, e.g. redis://127.0.0.1:6379/0.")
 _task_timeout = env_int("TASK_TIMEOUT_SECONDS", 3 * 3600, minimum=10)
 _task_workers = env_int("TASK_WORKERS", 2, minimum=1)
-# Threads a worker process decodes a video's frames with. By default its share of the
-# cores, which TASK_WORKERS processes share: a lone worker uses them all, and a full
-# house of workers does not pay for threads no core is free to run.
+# Threads a worker process decodes a video's frames with, beside the thread that analyses
+# them. By default its share of the cores, which TASK_WORKERS processes share, less the
+# one the analysis runs on: a full house of workers does not pay for threads no core is
+# free to run.
 FRAME_DECODE_THREADS = env_int(
-    "FRAME_DECODE_THREADS", max(1, (os.cpu_count() or 1) // _task_workers), minimum=1
+    "FRAME_DECODE_THREADS", max(1, (os.cpu_count() or 1) // _task_workers - 1), minimum=1
 )
 Q_CLUSTER: dict[str, object] = {
     # The queue's name (the Redis list key, and the salt task payloads are signed with):

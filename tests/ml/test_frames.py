@@ -6,6 +6,9 @@ import bisect
 import dataclasses
 import itertools
 import math
+import shutil
+import subprocess
+import threading
 from pathlib import Path
 
 import av
@@ -91,13 +94,21 @@ def test_visual_features_are_pooled_under_stable_keys(media: MediaSet) -> None:
     assert visual["shot_rate"] == pytest.approx(analysis.shots / (analysis.duration / 60))
 
 
-def _solid_colour_video(path: Path, colours: list[tuple[int, int, int]], seconds: float) -> Path:
+def _solid_colour_video(
+    path: Path,
+    colours: list[tuple[int, int, int]],
+    seconds: float,
+    *,
+    size: tuple[int, int] = (64, 48),
+    pixel_format: str = "yuv420p",
+) -> Path:
     """An H.264 video showing each BGR colour in turn for ``seconds``, at 10 frames a second."""
+    width, height = size
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=10, options={"preset": "ultrafast"})
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.width, stream.height, stream.pix_fmt = width, height, pixel_format
         for colour in colours:
-            image = np.full((48, 64, 3), colour, dtype=np.uint8)
+            image = np.full((height, width, 3), colour, dtype=np.uint8)
             for _ in range(round(seconds * 10)):
                 frame = av.VideoFrame.from_ndarray(image, format="bgr24")
                 container.mux(stream.encode(frame))
@@ -105,9 +116,19 @@ def _solid_colour_video(path: Path, colours: list[tuple[int, int, int]], seconds
     return path
 
 
-def test_colour_histograms_say_the_colours_shown_and_for_how_long(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("size", "pixel_format"),
+    [((64, 48), "yuv420p"), ((63, 47), "yuv444p")],
+    ids=["4:2:0, planes shrunk first", "4:4:4 at an odd size, through the scaler"],
+)
+def test_colour_histograms_say_the_colours_shown_and_for_how_long(
+    tmp_path: Path, size: tuple[int, int], pixel_format: str
+) -> None:
     # Three seconds of red (hue 0), one of blue (hue 120 of OpenCV's 180): hue bins 0 and 5.
-    video = _solid_colour_video(tmp_path / "colours.mp4", [(0, 0, 255)] * 3 + [(255, 0, 0)], 1.0)
+    colours = [(0, 0, 255)] * 3 + [(255, 0, 0)]
+    video = _solid_colour_video(
+        tmp_path / "colours.mp4", colours, 1.0, size=size, pixel_format=pixel_format
+    )
     analysis = analyse_frames(video, FrameSettings(every_nth=2, thumbnail_width=32))
     visual = analysis.visual
     assert analysis.shots == 2
@@ -144,6 +165,52 @@ def test_face_counts_when_opencv_has_a_cascade(media: MediaSet) -> None:
     else:
         assert analysis.face_detector is None
         assert any("Haar cascade" in note for note in analysis.notes)
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg writes the rotation")
+def test_keyframes_of_a_video_stored_sideways_are_upright(media: MediaSet, tmp_path: Path) -> None:
+    # As a phone stores a portrait video: landscape pictures and a rotation to show them by.
+    sideways = tmp_path / "portrait.mp4"
+    subprocess.run(
+        [
+            *("ffmpeg", "-v", "error", "-y", "-i", str(media.talk), "-c", "copy"),
+            *("-metadata:s:v:0", "rotate=90", str(sideways)),
+        ],
+        check=True,
+        timeout=60,
+    )
+    upright = analyse_frames(sideways, SETTINGS)
+    stored = analyse_frames(media.talk, SETTINGS)
+    capture = cv2.VideoCapture(str(media.talk))  # another decoder, for what the file holds
+    for turned, frame in zip(upright.keyframes, stored.keyframes, strict=True):
+        image = cv2.imdecode(np.frombuffer(turned.jpeg, np.uint8), cv2.IMREAD_COLOR)
+        original = cv2.imdecode(np.frombuffer(frame.jpeg, np.uint8), cv2.IMREAD_COLOR)
+        capture.set(cv2.CAP_PROP_POS_FRAMES, round(frame.timestamp * 25))
+        read, decoded = capture.read()
+        assert read and image is not None and original is not None
+        held = cv2.resize(decoded, (64, 48), interpolation=cv2.INTER_AREA)
+        assert np.abs(original.astype(int) - held).mean() < 12
+        # Stored 160x120, shown 120x160: the thumbnail is 64 wide as shown, and a quarter
+        # turn counter-clockwise of the stored picture, as players show it.
+        assert image.shape == (85, 64, 3)
+        expected = cv2.resize(np.rot90(held), (64, 85), interpolation=cv2.INTER_LINEAR)
+        assert np.abs(image.astype(int) - expected).mean() < 12
+        assert np.abs(image.astype(int) - expected[::-1, ::-1]).mean() > 12
+    capture.release()
+
+
+def test_a_failing_progress_report_stops_the_decoder(media: MediaSet) -> None:
+    # A job that is cancelled stops in its progress report: no decoding goes on after it.
+    class Cancelled(Exception):
+        pass
+
+    def cancel(fraction: float) -> None:
+        if fraction > 0.3:
+            raise Cancelled
+
+    with pytest.raises(Cancelled):
+        analyse_frames(media.talk, FrameSettings(every_nth=1), progress=cancel)
+    assert not [thread for thread in threading.enumerate() if thread.name == "frame-decoder"]
 
 
 def test_progress_rises_to_the_end(media: MediaSet) -> None:
