@@ -54,6 +54,9 @@ class VideoQuerySet(models.QuerySet["Video"]):
         return self.filter(self._has_confirmed_label())
 
     def unlabeled(self) -> VideoQuerySet:
+        """Videos without a confirmed label, whatever confirmed it (import, review,
+        agreement, the model): the only ones the labeling queue and bulk assignment give
+        to people."""
         return self.exclude(self._has_confirmed_label())
 
     def _has_confirmed_label(self) -> models.Exists:

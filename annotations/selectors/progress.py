@@ -11,7 +11,9 @@ A video's labeling state, first match wins:
 - ``new``: nobody has worked on it.
 
 The remaining work is counted in answers: every video not failed needs
-``annotators_per_video`` submitted answers, less those it has (at most that many).
+``annotators_per_video`` submitted answers, less those it has (at most that many). A
+video whose tags are confirmed is done: it needs no answer beyond those it has, since
+the queue no longer hands it out.
 """
 
 from __future__ import annotations
@@ -183,26 +185,33 @@ def project_progress(project: Project, *, today: dt.date | None = None) -> Progr
     """
     today = today or timezone.localdate()
     overlap = project.annotators_per_video
-    videos = project.videos.exclude(status=VideoStatus.FAILED).count()
-    needed = videos * overlap
+    not_failed = project.videos.exclude(status=VideoStatus.FAILED)
+    videos = not_failed.count()
+    confirmed_videos = not_failed.labeled().count()
     answers = (
         Annotation.objects.submitted()
         .in_project(project)
         .filter(submitted_at__isnull=False)
         .exclude(video__status=VideoStatus.FAILED)
+        .annotate(confirmed=Exists(ConfirmedLabel.objects.filter(video=OuterRef("video"))))
         .order_by("video_id", "submitted_at")
-        .values_list("video_id", "annotator_id", "submitted_at")
+        .values_list("video_id", "annotator_id", "submitted_at", "confirmed")
     )
     counted_days: list[dt.date] = []
+    counted_on_confirmed = 0
     per_video: Counter[int] = Counter()
     per_user_days: dict[int, list[dt.date]] = defaultdict(list)
-    for video_id, annotator_id, submitted_at in answers:
+    for video_id, annotator_id, submitted_at, confirmed in answers:
         day = timezone.localtime(submitted_at).date()
         per_user_days[annotator_id].append(day)
         if per_video[video_id] < overlap:
             per_video[video_id] += 1
             counted_days.append(day)
+            counted_on_confirmed += confirmed
     done = len(counted_days)
+    # A confirmed video needs the answers it has and no more: with most of a project
+    # imported with its tags, the rest would never be "done" otherwise.
+    needed = (videos - confirmed_videos) * overlap + counted_on_confirmed
     since = today - dt.timedelta(days=PACE_DAYS - 1)
     last_days = sum(1 for day in counted_days if day >= since)
     per_day = last_days / PACE_DAYS

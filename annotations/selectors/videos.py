@@ -248,3 +248,12 @@ def video_annotations_for_user(user: AnyUser, video: Video) -> QuerySet[Annotati
 def own_annotation(user: AnyUser, video: Video) -> Annotation | None:
     """The annotation ``user`` made of ``video``, with its decisions, if any."""
     return _with_decisions(video.annotations.filter(annotator=user.pk)).first()
+
+
+def labeling_closed(video: Video) -> bool:
+    """Whether the queue no longer hands ``video`` to anyone: its tags are confirmed.
+
+    Gold videos are left out: they are confirmed too, but handed out on purpose, and
+    nothing on the labeling page may tell them apart from other videos.
+    """
+    return Video.objects.filter(pk=video.pk, gold__isnull=True).labeled().exists()

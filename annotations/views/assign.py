@@ -181,4 +181,16 @@ def _assign(request: AuthenticatedHttpRequest, project: Project, form: AssignFor
             )
             % {"n": result.full, "overlap": project.annotators_per_video},
         )
+    if result.confirmed:
+        messages.info(
+            request,
+            ngettext(
+                "%(n)d matching video was skipped: its tags are already confirmed, so nobody "
+                "needs to label it.",
+                "%(n)d matching videos were skipped: their tags are already confirmed, so "
+                "nobody needs to label them.",
+                result.confirmed,
+            )
+            % {"n": result.confirmed},
+        )
     return redirect("people", project_id=project.pk)

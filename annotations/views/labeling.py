@@ -25,6 +25,7 @@ from annotations.selectors import (
     get_project_for_user,
     get_video_for_user,
     label_tag_matches,
+    labeling_closed,
     shown_metadata,
 )
 from annotations.services.labeling.annotation import (
@@ -191,6 +192,9 @@ def _main_context(
         "hotkey_tags": project.tags.active().exclude(hotkey="").order_by("hotkey"),
         "guidelines": guidelines_html(project),
         "notice": notice,
+        # Opened from a link or a draft left before the tags were confirmed: the queue
+        # would not have served it, and the page should not pretend it still needs work.
+        "labeling_closed": not annotation.is_locked and labeling_closed(video),
     }
 
 

@@ -31,6 +31,15 @@ def _gold(project: Project, tag: Tag, admin: User) -> Video:
     return video
 
 
+def _answer_all(user: User, project: Project, tags: list[Tag]) -> list[Video]:
+    """Every video the queue hands ``user``, in that order, each answered with ``tags``."""
+    handed = []
+    while (video := next_video_for(user, project)) is not None:
+        handed.append(video)
+        submitted(video, user, tags)
+    return handed
+
+
 def test_a_crowd_workers_queue_holds_its_share_of_gold_and_answers_never_change_it(
     project: Project, football: Tag, cooking: Tag, crowd: User, admin_user: User
 ) -> None:
@@ -39,11 +48,8 @@ def test_a_crowd_workers_queue_holds_its_share_of_gold_and_answers_never_change_
     for _ in range(9):
         assign(ready_video(project), crowd)
 
-    handed = []
-    while (video := next_video_for(crowd, project)) is not None:
-        handed.append(video)
-        # The worker gets gold wrong: cooking instead of football.
-        submitted(video, crowd, [cooking])
+    # The worker gets gold wrong: cooking instead of football.
+    handed = _answer_all(crowd, project, [cooking])
 
     gold_ids = {video.pk for video in golds}
     given = [video for video in handed if video.pk in gold_ids]
@@ -59,6 +65,28 @@ def test_a_crowd_workers_queue_holds_its_share_of_gold_and_answers_never_change_
     # Nothing on the crowd's labeling page tells gold apart.
     page = client_for(crowd).get(f"/videos/{given[0].pk}/").content.decode()
     assert "gold" not in page.lower()
+
+
+def test_gold_keeps_its_share_of_the_queue_while_other_confirmed_videos_leave_it(
+    project: Project, football: Tag, crowd: User, admin_user: User
+) -> None:
+    ProjectQuality.objects.create(project=project, gold_share=0.25)
+    golds = {_gold(project, football, admin_user) for _ in range(3)}
+    imported = set()
+    for _ in range(4):
+        confirmed = ready_video(project)
+        imported_label(confirmed, football)
+        assign(confirmed, crowd)
+        imported.add(confirmed)
+    for _ in range(9):
+        assign(ready_video(project), crowd)
+
+    handed = _answer_all(crowd, project, [football])
+
+    given = golds & set(handed)
+    assert not imported & set(handed)
+    assert len(handed) == 9 + len(given)
+    assert 1 <= len(given) <= 0.25 * len(handed)
 
 
 def test_annotators_below_the_gold_threshold_are_flagged_and_their_work_sent_to_review(

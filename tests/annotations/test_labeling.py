@@ -28,7 +28,8 @@ from annotations.services.labeling.annotation import (
     annotation_submit,
     decision_set,
 )
-from tests.annotations.labeling_fixtures import ready_video, suggest
+from annotations.services.labeling.gold import gold_mark
+from tests.annotations.labeling_fixtures import imported_label, ready_video, suggest
 from tests.factories import HTMX, assign, client_for, make_project, make_tag
 
 pytestmark = pytest.mark.label_audit
@@ -242,6 +243,23 @@ def test_label_page_shows_suggestions_transcript_and_guidelines(
     assert 'data-seek="0.0"' in html and "Гол!" in html
     assert "<strong>precise</strong>" in html
     assert "<script>alert" not in html
+
+
+def test_the_labeling_page_says_when_a_video_opened_directly_is_already_confirmed(
+    project: Project, video: Video, expert: User, crowd: User, admin_user: User, football: Tag
+) -> None:
+    expert_client = client_for(expert)
+    assert b'id="labeling-closed"' not in expert_client.get(f"/videos/{video.pk}/label/").content
+    imported_label(video, football)
+    html = expert_client.get(f"/videos/{video.pk}/label/").content.decode()
+    assert 'id="labeling-closed"' in html and "already confirmed" in html
+    assert Annotation.objects.get(video=video, annotator=expert).state == Annotation.State.DRAFT
+    # Gold is confirmed too, but the page never tells it apart from work still to do.
+    gold = ready_video(project)
+    imported_label(gold, football)
+    gold_mark(video=gold, user=admin_user)
+    assign(gold, crowd)
+    assert b'id="labeling-closed"' not in client_for(crowd).get(f"/videos/{gold.pk}/label/").content
 
 
 def test_crowd_worker_cannot_open_an_unassigned_video_for_labeling(

@@ -26,7 +26,7 @@ from annotations.services.labeling.assignment import (
 )
 from annotations.services.labeling.queue import next_video_for
 from annotations.services.people import invitation_create
-from tests.annotations.labeling_fixtures import ready_video, submitted
+from tests.annotations.labeling_fixtures import imported_label, ready_video, submitted
 from tests.factories import (
     PASSWORD,
     assign,
@@ -218,6 +218,30 @@ def test_the_assign_page_assigns_the_videos_a_filter_matches(
         (match.pk, first.pk)
     }  # the project's overlap is one person per video
     assert next_video_for(first, project) == match
+
+
+def test_assigning_skips_the_videos_whose_tags_are_confirmed_and_says_how_many(
+    project: Project, admin_user: User
+) -> None:
+    football = make_tag(project, "Спорт: Футбол")
+    imported = [ready_video(project) for _ in range(2)]
+    for video in imported:
+        imported_label(video, football)
+    still_open = ready_video(project)
+    (worker,) = _crowd(project, "b1")
+    page = client_for(admin_user).post(
+        f"/projects/{project.pk}/assign/",
+        {"annotators": [worker.pk], "confirmed": "", "mode": "all"},
+        follow=True,
+    )
+    assert list(Assignment.objects.values_list("video_id", flat=True)) == [still_open.pk]
+    html = page.content.decode()
+    assert "Assigned 1 video (b1 1)." in html
+    assert "2 matching videos were skipped: their tags are already confirmed" in html
+    again = assignments_distribute(
+        project=project, annotators=[worker], videos=project.videos.all(), mode="all"
+    )
+    assert (again.created, again.full, again.confirmed) == (0, 1, 2)
 
 
 def test_assigning_to_nobody_or_to_a_non_member_is_refused(

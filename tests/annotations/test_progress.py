@@ -91,6 +91,22 @@ def test_the_pace_of_the_last_week_gives_the_finish_and_the_burn_down(
     assert (progress.annotators[0].last_days, progress.annotators[1].last_days) == (7, 0)
 
 
+def test_a_video_with_confirmed_tags_counts_as_done_with_the_answers_it_has(
+    project: Project, two_annotators: list[User]
+) -> None:
+    first, _second = two_annotators
+    football = make_tag(project, "Спорт: Футбол")
+    imported_label(ready_video(project), football)  # imported with its tag, no answer
+    answered = ready_video(project)
+    submitted(answered, first, [football])
+    imported_label(answered, football)  # confirmed after one of its two answers
+    ready_video(project)  # still needs both answers
+    progress = project_progress(project)
+    assert (progress.needed, progress.done, progress.remaining) == (3, 1, 2)
+    submitted(project.videos.unlabeled().get(), first, [])
+    assert project_progress(project).remaining == 1
+
+
 def test_without_recent_answers_there_is_no_finish_date(
     project: Project, two_annotators: list[User]
 ) -> None:
@@ -110,7 +126,8 @@ def test_the_dashboard_shows_states_pace_and_chart_data(
         html.split('id="chart-burndown" type="application/json">')[1].split("<")[0]
     )
     actual = [value for value in burndown["datasets"][0]["data"] if value is not None]
-    assert burndown["type"] == "line" and actual[-1] == 9  # 6 videos x 2 answers - 3 given
+    # 5 videos x 2 answers - 3 given; the confirmed one needs none.
+    assert burndown["type"] == "line" and actual[-1] == 7
     assert 'data-chart="chart-states"' in html and "vendor/chartjs/chart.umd.min.js" in html
     assert "<script>" not in html  # data travels through json_script only
     assert client_for(crowd).get(f"/projects/{project.pk}/dashboard/").status_code == 403

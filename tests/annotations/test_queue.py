@@ -12,12 +12,27 @@ from django.contrib.auth.models import User
 from django.db import OperationalError, connection
 from django.utils import timezone
 
-from annotations.models import Annotation, Assignment, Project, QueueOrder, VideoStatus
+from annotations.models import (
+    Annotation,
+    Assignment,
+    LabelSource,
+    Project,
+    QueueOrder,
+    Tag,
+    Video,
+    VideoStatus,
+)
 from annotations.roles import Role
 from annotations.services.labeling.annotation import annotation_skip, annotation_start
-from annotations.services.labeling.queue import MARK_REFRESH, lease_duration, next_video_for
-from tests.annotations.labeling_fixtures import ready_video, submitted, suggest
-from tests.factories import assign, make_member, make_tag, make_user, make_video
+from annotations.services.labeling.queue import (
+    MARK_REFRESH,
+    lease_duration,
+    next_video_for,
+    queue_mark,
+    queue_remaining,
+)
+from tests.annotations.labeling_fixtures import imported_label, ready_video, submitted, suggest
+from tests.factories import assign, confirm_label, make_member, make_tag, make_user, make_video
 
 
 @pytest.fixture
@@ -131,6 +146,72 @@ def test_experts_fill_the_slots_crowd_assignments_leave_open(
         assign(both, user)
     assign(one, crowd)
     assert next_video_for(expert, project) == one
+
+
+@pytest.mark.parametrize("source", LabelSource.values)
+def test_a_pool_annotator_is_not_served_a_video_whose_tags_are_confirmed(
+    project: Project, expert: User, football: Tag, source: str
+) -> None:
+    confirmed, still_open = ready_video(project), ready_video(project)
+    confirm_label(confirmed, football, source=source)
+    assert next_video_for(expert, project) == still_open
+    submitted(still_open, expert, [football])
+    assert next_video_for(expert, project) is None
+
+
+def test_the_queue_counts_exactly_the_videos_it_hands_out(
+    project: Project, expert: User, football: Tag
+) -> None:
+    videos = [ready_video(project) for _ in range(6)]
+    for imported in videos[::2]:  # imported with their tags, between the open ones
+        imported_label(imported, football)
+    assert queue_remaining(expert, project) == 3
+    handed: list[Video] = []
+    while (video := next_video_for(expert, project)) is not None:
+        assert queue_remaining(expert, project, besides=video) == 3 - len(handed) - 1
+        handed.append(video)
+        submitted(video, expert, [])
+    assert handed == videos[1::2]
+    assert queue_remaining(expert, project) == 0
+
+
+def test_the_queue_mark_skips_the_videos_imported_with_their_tags(
+    project: Project, expert: User, football: Tag
+) -> None:
+    imported = [ready_video(project) for _ in range(3)]
+    for video in imported:
+        imported_label(video, football)
+    first_open = ready_video(project)
+    mark = queue_mark(project)
+    assert mark is not None and mark.video_id == first_open.pk
+
+
+def test_a_video_confirmed_while_leased_is_not_resumed(
+    project: Project, expert: User, football: Tag
+) -> None:
+    leased, other = ready_video(project), ready_video(project)
+    assert next_video_for(expert, project) == leased
+    annotation_start(video=leased, annotator=expert)
+    confirm_label(leased, football, source=LabelSource.REVIEW)
+    assert next_video_for(expert, project) == other
+    # The draft is left as it is: opened again, the page says the video is confirmed.
+    assert Annotation.objects.get(video=leased, annotator=expert).state == Annotation.State.DRAFT
+
+
+def test_a_crowd_workers_assignment_of_a_confirmed_video_is_not_served_not_even_its_draft(
+    project: Project, crowd: User, football: Tag
+) -> None:
+    imported, reviewed, still_open = (ready_video(project) for _ in range(3))
+    for video in (imported, reviewed, still_open):
+        assign(video, crowd)
+    imported_label(imported, football)
+    annotation_start(video=reviewed, annotator=crowd)  # a draft would be served first
+    confirm_label(reviewed, football, source=LabelSource.REVIEW)
+    assert queue_remaining(crowd, project) == 1
+    assert next_video_for(crowd, project) == still_open
+    submitted(still_open, crowd, [football])
+    assert next_video_for(crowd, project) is None
+    assert queue_remaining(crowd, project) == 0
 
 
 def test_a_user_without_a_role_gets_nothing(project: Project, no_role_user: User) -> None:

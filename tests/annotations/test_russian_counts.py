@@ -13,7 +13,7 @@ from pytest_django.fixtures import Settings
 from annotations.models import ModelVersion, Project
 from annotations.roles import Role
 from annotations.services.learning.retraining import retraining_request
-from tests.annotations.labeling_fixtures import ready_video
+from tests.annotations.labeling_fixtures import imported_label, ready_video
 from tests.factories import (
     assign,
     client_for,
@@ -34,6 +34,10 @@ def _flash(html: str) -> str:
     found = re.search(r'<li class="message [^"]*">(.*?)</li>', html, re.DOTALL)
     assert found is not None, "no message on the page"
     return found.group(1)
+
+
+def _flashes(html: str) -> list[str]:
+    return re.findall(r'<li class="message [^"]*">(.*?)</li>', html, re.DOTALL)
 
 
 def _taxonomy_imported(client: Client, project: Project, tags: int) -> str:
@@ -125,3 +129,27 @@ def test_a_refused_training_counts_the_trainings_and_the_minutes_in_russian(
         r"Попробуйте снова примерно через \d+ минут[уы]?\.",
         _flash(page.content.decode()),
     )
+
+
+def test_the_videos_left_out_of_an_assignment_as_confirmed_are_counted_in_each_russian_form(
+    project: Project, admin_user: User
+) -> None:
+    worker = make_user(Role.CROWD, "worker")
+    make_member(project, worker)
+    football = make_tag(project, "Спорт: Футбол")
+    client = _client(admin_user, "ru")
+    said = []
+    for count in (1, 3, 5):
+        while project.videos.labeled().count() < count:
+            imported_label(ready_video(project), football)
+        page = client.post(
+            f"/projects/{project.pk}/assign/",
+            {"annotators": [worker.pk], "confirmed": "", "mode": "all"},
+            follow=True,
+        )
+        said += [m for m in _flashes(page.content.decode()) if "пропущен" in m]
+    assert said == [
+        "1 подходящее видео пропущено: его теги уже подтверждены, размечать его не нужно.",
+        "3 подходящих видео пропущены: их теги уже подтверждены, размечать их не нужно.",
+        "5 подходящих видео пропущено: их теги уже подтверждены, размечать их не нужно.",
+    ]

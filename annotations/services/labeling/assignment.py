@@ -4,7 +4,9 @@ Assignments made here are standing (no lease): they hold one of the video's
 ``project.annotators_per_video`` slots until the annotator skips the video. A video
 whose slots are all held is never given to one more person, so the overlap an admin
 asks for is the overlap the project gets. Videos with the fewest annotators are
-served first, so every video gets a first annotator before any gets a second.
+served first, so every video gets a first annotator before any gets a second. A video
+whose tags are confirmed is given to nobody: the queue would never serve that
+assignment (see ``labeling.queue``), and the admin is told how many were left out.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ class AssignResult:
     per_annotator: dict[int, int] = field(default_factory=dict)
     # Matching videos that could not take one more annotator.
     full: int = 0
+    # Matching videos left out because their tags are confirmed.
+    confirmed: int = 0
 
     @property
     def created(self) -> int:
@@ -97,12 +101,13 @@ def assignments_distribute(
             _("Not members of this project: %(names)s. Add them on the People page first.")
             % {"names": ", ".join(outsiders)}
         )
-    order = list(
-        videos.filter(project=project)
-        .exclude(status=VideoStatus.FAILED)
-        .order_by("id")
-        .values_list("id", flat=True)
+    # The selection is any queryset of videos (a filtered list); narrowed through its ids,
+    # it gets the videos' own methods, which hold the rule on confirmed tags.
+    matching = Video.objects.filter(pk__in=videos.filter(project=project).values("pk")).exclude(
+        status=VideoStatus.FAILED
     )
+    confirmed = matching.labeled().count()
+    order = list(matching.unlabeled().order_by("id").values_list("id", flat=True))
     quota = _quota(mode, count, share, len(order))
     if mode == "share":
         random.Random(seed).shuffle(order)  # noqa: S311 - a fair draw, not a secret
@@ -130,7 +135,7 @@ def assignments_distribute(
     ).delete()
     Assignment.objects.bulk_create(new)
     full = sum(1 for video_id in order if len(holders[video_id]) >= overlap)
-    return AssignResult(per_annotator=given, full=full)
+    return AssignResult(per_annotator=given, full=full, confirmed=confirmed)
 
 
 @transaction.atomic

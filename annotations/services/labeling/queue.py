@@ -8,6 +8,11 @@ out returns the slot.
 
 Crowd workers (label only what they are assigned) get their own assignments.
 Annotators who may label any video take a free slot from the project's pool.
+Once a video's tags are confirmed (imported with it, reviewed, agreed or by the
+model), nobody is asked to label it any more: not from the pool, not from an
+assignment, not even to finish a draft or a lease on it (the draft is kept; the
+labeling page says the video is confirmed). Gold videos are the one exception:
+they are confirmed by definition and handed out on purpose (``gold_for_queue``).
 On PostgreSQL the candidate's row is locked with ``FOR UPDATE SKIP LOCKED``, so
 annotators asking at once take different videos without waiting for each
 other; the slot count is read again under the lock, so a slot taken by a claim
@@ -39,8 +44,6 @@ from django.utils import timezone
 from annotations.models import (
     Annotation,
     Assignment,
-    ConfirmedLabel,
-    LabelSource,
     Project,
     QueueOrder,
     Video,
@@ -141,11 +144,6 @@ def _lock(videos: QuerySet[Video], *, wait: bool) -> QuerySet[Video]:
     return videos.select_for_update(skip_locked=not wait, of=("self",))
 
 
-def _confirmed_by_model() -> Exists:
-    """The outer video's tags were confirmed by the model: no annotator is needed."""
-    return Exists(ConfirmedLabel.objects.filter(video=OuterRef("pk"), source=LabelSource.MODEL))
-
-
 def _finished_by(user: User) -> Exists:
     return Exists(
         Annotation.objects.filter(video=OuterRef("pk"), annotator=user, state__in=FINISHED)
@@ -153,12 +151,14 @@ def _finished_by(user: User) -> Exists:
 
 
 def _resume(user: User, project: Project, now: dt.datetime) -> Video | None:
-    """A video the user holds a live lease on and has not finished: open it again first."""
+    """A video the user holds a live lease on and has not finished: open it again first,
+    unless its tags were confirmed meanwhile."""
     held = Assignment.objects.filter(
         annotator=user, video__project=project, lease_expires_at__gt=now
     ).values("video")
     return (
         project.videos.ready()
+        .unlabeled()
         .filter(pk__in=held)
         .exclude(_finished_by(user))
         .order_by("id")
@@ -167,14 +167,10 @@ def _resume(user: User, project: Project, now: dt.datetime) -> Video | None:
 
 
 def _assigned_open(user: User, project: Project) -> QuerySet[Video]:
-    """The ready videos assigned to ``user`` that they have not finished and no model confirmed."""
+    """The ready videos assigned to ``user`` that they have not finished and whose tags
+    nobody confirmed (a draft on a video confirmed since is not served either)."""
     mine = Assignment.objects.filter(annotator=user).values("video")
-    return (
-        project.videos.ready()
-        .filter(pk__in=mine)
-        .exclude(_finished_by(user))
-        .exclude(_confirmed_by_model())
-    )
+    return project.videos.ready().unlabeled().filter(pk__in=mine).exclude(_finished_by(user))
 
 
 def _next_assigned(user: User, project: Project) -> Video | None:
@@ -203,14 +199,16 @@ def _standing_taken() -> Coalesce:
 
 
 def queue_mark(project: Project, *, now: dt.datetime | None = None) -> QueueMark | None:
-    """The first video, in upload order, that still has a slot; None when none has.
+    """The first video, in upload order, that still has a slot and no confirmed tags;
+    None when none has.
 
-    Every video before the mark has all its slots used for good, so the queue need
-    not look at it: at 90 % done a claim reads the open tenth, not the whole
-    project. The mark only moves forward, past videos completed since it was last
-    read; it is kept per process and found from the start again every
-    ``MARK_REFRESH`` (so a video before it that regains a slot, by a skip after a
-    submit or a failed video processed again, is handed out within that time).
+    Every video before the mark has all its slots used for good or its tags confirmed,
+    so the queue need not look at it: at 90 % done, or with most videos imported with
+    their tags, a claim reads the open part, not the whole project. The mark only moves
+    forward, past videos completed or confirmed since it was last read; it is kept per
+    process and found from the start again every ``MARK_REFRESH`` (so a video before it
+    that regains a slot, by a skip after a submit or a failed video processed again, is
+    handed out within that time).
     """
     now = now or timezone.now()
     key = (
@@ -220,7 +218,7 @@ def queue_mark(project: Project, *, now: dt.datetime | None = None) -> QueueMark
     mark: QueueMark | None = cache.get(key)
     if mark is not None and now - mark.found_at > MARK_REFRESH:
         mark = None
-    videos = project.videos.exclude(status=VideoStatus.FAILED)
+    videos = project.videos.exclude(status=VideoStatus.FAILED).unlabeled()
     if mark is not None:
         videos = videos.filter(pk__gte=mark.video_id)
     first = (
@@ -242,13 +240,12 @@ def _pool(
     user: User, project: Project, now: dt.datetime, mark: QueueMark | None
 ) -> QuerySet[Video]:
     mine_held = Assignment.objects.filter(_holding(now), annotator=user).values("video")
-    videos = project.videos.ready()
+    videos = project.videos.ready().unlabeled()
     if mark is not None:
         videos = videos.filter(pk__gte=mark.video_id)
     return (
         videos.exclude(pk__in=mine_held)
         .exclude(_finished_by(user))
-        .exclude(_confirmed_by_model())
         .annotate(taken=slots_taken_by_others(user, now))
         .filter(taken__lt=project.annotators_per_video)
     )
