@@ -27,11 +27,6 @@ MODES = [
     ("share", gettext_lazy("A random share of the matching videos each")),
     ("all", gettext_lazy("Every matching video, up to the overlap")),
 ]
-CONFIRMED = [
-    ("no", gettext_lazy("Only videos without confirmed tags")),
-    ("", gettext_lazy("Any")),
-    ("yes", gettext_lazy("Only videos with confirmed tags")),
-]
 
 
 class AssignForm(forms.Form):
@@ -48,9 +43,6 @@ class AssignForm(forms.Form):
         required=False,
         coerce=int,
         empty_value=None,
-    )
-    confirmed = forms.ChoiceField(
-        label=gettext_lazy("Confirmed tags"), required=False, choices=CONFIRMED, initial="no"
     )
     q = forms.CharField(
         label=gettext_lazy("Text in the title, description or transcript"),
@@ -99,12 +91,12 @@ class AssignForm(forms.Form):
         ]
 
     def filters(self) -> VideoFilters:
+        # Videos whose tags are confirmed are never assigned (the result says how many
+        # matched): there is no filter to offer on them.
         data = self.cleaned_data
-        confirmed = data.get("confirmed") or ""
         return VideoFilters(
             status=data.get("status") or "",
             tag_id=data.get("tag"),
-            confirmed=None if not confirmed else confirmed == "yes",
             query=(data.get("q") or "").strip(),
         )
 

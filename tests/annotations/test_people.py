@@ -207,11 +207,11 @@ def test_the_assign_page_assigns_the_videos_a_filter_matches(
     ready_video(project, title="Рецепт")
     first, second = _crowd(project, "f1", "f2")
     client = client_for(admin_user)
-    preview = client.get(f"/projects/{project.pk}/assign/?q=кубка&confirmed=").content.decode()
+    preview = client.get(f"/projects/{project.pk}/assign/?q=кубка").content.decode()
     assert 'id="matching"' in preview and "1 video matches" in preview
     response = client.post(
         f"/projects/{project.pk}/assign/",
-        {"annotators": [first.pk, second.pk], "q": "кубка", "confirmed": "", "mode": "all"},
+        {"annotators": [first.pk, second.pk], "q": "кубка", "mode": "all"},
     )
     assert response.status_code == 302
     assert set(Assignment.objects.values_list("video_id", "annotator_id")) == {
@@ -231,7 +231,7 @@ def test_assigning_skips_the_videos_whose_tags_are_confirmed_and_says_how_many(
     (worker,) = _crowd(project, "b1")
     page = client_for(admin_user).post(
         f"/projects/{project.pk}/assign/",
-        {"annotators": [worker.pk], "confirmed": "", "mode": "all"},
+        {"annotators": [worker.pk], "mode": "all"},
         follow=True,
     )
     assert list(Assignment.objects.values_list("video_id", flat=True)) == [still_open.pk]
@@ -249,7 +249,7 @@ def test_assigning_to_nobody_or_to_a_non_member_is_refused(
 ) -> None:
     ready_video(project)
     client = client_for(admin_user)
-    nobody = client.post(f"/projects/{project.pk}/assign/", {"mode": "all", "confirmed": ""})
+    nobody = client.post(f"/projects/{project.pk}/assign/", {"mode": "all"})
     assert nobody.status_code == 422
     outsider = make_user(Role.CROWD, "outsider")
     with pytest.raises(ValidationError, match="Not members"):

@@ -144,7 +144,7 @@ def test_the_videos_left_out_of_an_assignment_as_confirmed_are_counted_in_each_r
             imported_label(ready_video(project), football)
         page = client.post(
             f"/projects/{project.pk}/assign/",
-            {"annotators": [worker.pk], "confirmed": "", "mode": "all"},
+            {"annotators": [worker.pk], "mode": "all"},
             follow=True,
         )
         said += [m for m in _flashes(page.content.decode()) if "пропущен" in m]
