@@ -6,9 +6,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
-from annotations.models import Annotation, Assignment, Invitation, Membership, Project
+from annotations.models import (
+    Annotation,
+    Assignment,
+    GoldVideo,
+    Invitation,
+    Membership,
+    Project,
+)
 from annotations.roles import Role, role_of
 
 
@@ -91,7 +98,10 @@ def addable_users(project: Project) -> QuerySet[User]:
 @dataclass(frozen=True)
 class QueueItem:
     assignment: Assignment
-    state: str  # "todo", or the annotation's state: draft, submitted, skipped
+    # "todo", the annotation's state (draft, submitted, skipped), or "confirmed": the
+    # video's tags were confirmed before this person finished it, so it is no longer asked
+    # of them (gold excepted: it is asked on purpose).
+    state: str
 
     @property
     def video(self) -> object:
@@ -108,8 +118,19 @@ def person_queue(project: Project, user: User) -> list[QueueItem]:
     assignments = Assignment.objects.filter(video__project=project, annotator=user).select_related(
         "video"
     )
-    order = {"draft": 0, "todo": 1, "skipped": 2, "submitted": 3}
-    items = [QueueItem(a, states.get(a.video_id, "todo")) for a in assignments]
+    closed = set(
+        project.videos.labeled()
+        .exclude(Exists(GoldVideo.objects.filter(video=OuterRef("pk"))))
+        .filter(pk__in=assignments.values("video"))
+        .values_list("pk", flat=True)
+    )
+    order = {"draft": 0, "todo": 1, "confirmed": 2, "skipped": 3, "submitted": 4}
+    items = []
+    for assignment in assignments:
+        state = states.get(assignment.video_id, "todo")
+        if state in ("todo", "draft") and assignment.video_id in closed:
+            state = "confirmed"
+        items.append(QueueItem(assignment, state))
     return sorted(items, key=lambda item: (order[item.state], item.assignment.video_id))
 
 

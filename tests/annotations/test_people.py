@@ -285,6 +285,19 @@ def test_the_open_work_of_someone_who_left_goes_to_the_others(
     assert not Membership.objects.filter(user=leaver).exists()
 
 
+def test_the_work_of_someone_who_left_leaves_behind_videos_whose_tags_were_confirmed(
+    roles: None, project: Project
+) -> None:
+    football = make_tag(project, "Спорт: Футбол")
+    leaver, stayer = _crowd(project, "leaver", "stayer")
+    known, untouched = ready_video(project), ready_video(project)
+    for video in (known, untouched):
+        assign(video, leaver)
+    imported_label(known, football)
+    assert work_reassign(project=project, from_user=leaver, to_users=[stayer]) == (1, 0)
+    assert list(Assignment.objects.values_list("video", "annotator")) == [(untouched.pk, stayer.pk)]
+
+
 def test_reassigning_refuses_to_give_the_work_to_its_owner(roles: None, project: Project) -> None:
     (worker,) = _crowd(project, "w")
     with pytest.raises(ValidationError, match="other people"):
@@ -304,5 +317,9 @@ def test_a_person_queue_page_shows_how_far_each_video_is(
     html = page.content.decode()
     assert html.index("Ждёт") < html.index("Сделано")  # unfinished first
     assert 'data-state="submitted"' in html and 'data-state="todo"' in html
+    imported_label(todo, football)  # confirmed before they got to it: no longer asked
+    later = client_for(admin_user).get(f"/projects/{project.pk}/people/{worker.pk}/")
+    assert 'data-state="todo"' not in later.content.decode()
+    assert "Tags confirmed: not needed" in later.content.decode()
     people = client_for(admin_user).get(f"/projects/{project.pk}/people/").content.decode()
     assert 'data-user="q"' in people

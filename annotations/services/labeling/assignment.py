@@ -145,12 +145,15 @@ def work_reassign(
     """Move ``from_user``'s unfinished videos to ``to_users`` in turn; (moved, returned).
 
     What they submitted stays theirs. A video none of ``to_users`` can take (they hold
-    it already) goes back to the project's queue.
+    it already) goes back to the project's queue. A video whose tags were confirmed
+    meanwhile is let go without moving: nobody is asked to label it any more.
     """
     if any(user.pk == from_user.pk for user in to_users):
         raise ValidationError(_("Choose other people than the one whose work moves."))
     open_work = list(open_assignments_of(from_user, project).values_list("video_id", flat=True))
     Assignment.objects.filter(annotator=from_user, video_id__in=open_work).delete()
+    needed = set(project.videos.unlabeled().filter(pk__in=open_work).values_list("pk", flat=True))
+    open_work = [video_id for video_id in open_work if video_id in needed]
     holders = _slot_holders(project, open_work)
     new = []
     turn = 0
