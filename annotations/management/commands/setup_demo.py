@@ -114,8 +114,9 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _assign(self, project: Project) -> None:
-        """Crowd workers each get two thirds of the videos, overlapping in the middle third."""
-        videos = list(project.videos.order_by("id"))
+        """Crowd workers each get two thirds of the videos left to label, overlapping in the
+        middle third (those imported with their tags need nobody)."""
+        videos = list(project.videos.unlabeled().order_by("id"))
         third = len(videos) // 3
         plan = {"crowd1": videos[: 2 * third], "crowd2": videos[third:]}
         membership_set(project=project, user=User.objects.get(username="expert"), role="expert")
