@@ -175,6 +175,25 @@ def test_n_each_never_puts_more_people_on_a_video_than_the_overlap(
     assert (again.created, again.full) == (0, 4)
 
 
+def test_assigning_again_keeps_what_the_others_chosen_alongside_already_hold(
+    roles: None, project: Project
+) -> None:
+    # The demo's case: a1 holds the first video, a2 the second; both are chosen for a
+    # second round, which fills each video's other slot with the other person.
+    project.annotators_per_video = 2
+    project.save()
+    first, second = ready_video(project), ready_video(project)
+    a1, a2 = _crowd(project, "a1", "a2")
+    assign(first, a1)
+    assign(second, a2)
+    result = assignments_distribute(
+        project=project, annotators=[a1, a2], videos=project.videos.all(), mode="all"
+    )
+    assert result.per_annotator == {a1.pk: 1, a2.pk: 1}
+    held = set(Assignment.objects.values_list("video", "annotator"))
+    assert held == {(first.pk, a1.pk), (first.pk, a2.pk), (second.pk, a1.pk), (second.pk, a2.pk)}
+
+
 def test_a_share_is_drawn_at_random_and_the_draw_can_be_repeated(
     roles: None, project: Project
 ) -> None:
@@ -283,6 +302,19 @@ def test_the_open_work_of_someone_who_left_goes_to_the_others(
     assert Annotation.objects.get(video=done, annotator=leaver).state == "submitted"
     assert next_video_for(stayer, project) in {started, untouched}
     assert not Membership.objects.filter(user=leaver).exists()
+
+
+def test_moving_open_work_keeps_what_the_people_it_goes_to_already_hold(
+    roles: None, project: Project
+) -> None:
+    project.annotators_per_video = 2
+    project.save()
+    leaver, first, second = _crowd(project, "leaver", "first", "second")
+    video = ready_video(project)
+    assign(video, leaver)
+    assign(video, second)
+    assert work_reassign(project=project, from_user=leaver, to_users=[first, second]) == (1, 0)
+    assert set(Assignment.objects.values_list("annotator", flat=True)) == {first.pk, second.pk}
 
 
 def test_the_work_of_someone_who_left_leaves_behind_videos_whose_tags_were_confirmed(

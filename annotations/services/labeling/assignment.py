@@ -60,6 +60,18 @@ def _slot_holders(project: Project, video_ids: Sequence[int]) -> dict[int, set[i
     return holders
 
 
+def _store(new: Sequence[Assignment]) -> None:
+    """Create ``new``. The only row one of them can meet is the same person's on the same
+    video that holds no slot (a lapsed lease, or theirs after a skip): it gives way. Anyone
+    else's assignment of that video stays, whoever else was chosen alongside."""
+    videos_of: dict[int, list[int]] = defaultdict(list)
+    for assignment in new:
+        videos_of[assignment.annotator_id].append(assignment.video_id)
+    for annotator_id, video_ids in videos_of.items():
+        Assignment.objects.filter(annotator_id=annotator_id, video_id__in=video_ids).delete()
+    Assignment.objects.bulk_create(new)
+
+
 def _quota(mode: str, count: int | None, share: float | None, matching: int) -> int:
     if mode == "all":
         return matching
@@ -129,11 +141,7 @@ def assignments_distribute(
                     new.append(Assignment(video_id=video_id, annotator=user))
                     turn = (turn + step + 1) % len(annotators)
                     break
-    # A lapsed lease of the same person becomes the standing assignment.
-    Assignment.objects.filter(
-        annotator__in=annotators, video_id__in=[a.video_id for a in new]
-    ).delete()
-    Assignment.objects.bulk_create(new)
+    _store(new)
     full = sum(1 for video_id in order if len(holders[video_id]) >= overlap)
     return AssignResult(per_annotator=given, full=full, confirmed=confirmed)
 
@@ -166,8 +174,5 @@ def work_reassign(
                 new.append(Assignment(video_id=video_id, annotator=user))
                 turn = (turn + step + 1) % len(to_users)
                 break
-    Assignment.objects.filter(
-        annotator__in=to_users, video_id__in=[a.video_id for a in new]
-    ).delete()
-    Assignment.objects.bulk_create(new)
+    _store(new)
     return len(new), len(open_work) - len(new)
