@@ -167,6 +167,7 @@ def test_n_each_never_puts_more_people_on_a_video_than_the_overlap(
     per_video = Counter(Assignment.objects.values_list("video_id", flat=True))
     per_person = Counter(Assignment.objects.values_list("annotator_id", flat=True))
     assert result.created == 8 == sum(per_video.values())
+    assert result.full == 0  # the videos this assignment filled were open before it
     assert set(per_video.values()) == {2} and set(per_video) == {v.pk for v in videos}
     assert max(per_person.values()) == 3
     again = assignments_distribute(

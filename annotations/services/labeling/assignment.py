@@ -32,7 +32,7 @@ MODES = ("each", "share", "all")
 @dataclass
 class AssignResult:
     per_annotator: dict[int, int] = field(default_factory=dict)
-    # Matching videos that could not take one more annotator.
+    # Matching videos that already had the project's overlap before this assignment.
     full: int = 0
     # Matching videos left out because their tags are confirmed.
     confirmed: int = 0
@@ -125,6 +125,7 @@ def assignments_distribute(
         random.Random(seed).shuffle(order)  # noqa: S311 - a fair draw, not a secret
     holders = _slot_holders(project, order)
     overlap = project.annotators_per_video
+    full = sum(1 for video_id in order if len(holders[video_id]) >= overlap)
     given: dict[int, int] = dict.fromkeys((user.pk for user in annotators), 0)
     new: list[Assignment] = []
     turn = 0
@@ -142,7 +143,6 @@ def assignments_distribute(
                     turn = (turn + step + 1) % len(annotators)
                     break
     _store(new)
-    full = sum(1 for video_id in order if len(holders[video_id]) >= overlap)
     return AssignResult(per_annotator=given, full=full, confirmed=confirmed)
 
 
