@@ -192,7 +192,10 @@ def with_shown_labels(user: AnyUser, videos: QuerySet[Video]) -> QuerySet[Video]
 def video_in_full(user: AnyUser, video: Video) -> Video:
     """``video`` read again with all it has that ``user`` may see: its transcript,
     keyframes and steps, and ``shown_labels`` and ``shown_suggestions``."""
-    suggestions = visible_suggestions(user).select_related("tag", "model_version")
+    # A deprecated tag is no longer offered: its stored suggestions are not shown either.
+    suggestions = (
+        visible_suggestions(user).filter(tag__active=True).select_related("tag", "model_version")
+    )
     return (
         with_shown_labels(user, Video.objects.filter(pk=video.pk))
         .select_related("project")

@@ -29,6 +29,7 @@ from annotations.models import (
     TagDecision,
     TaxonomyChange,
 )
+from annotations.services.learning.model_store import versions_pin_taxonomy
 from ml.taxonomy import MAX_DEPTH, MAX_NAME_LENGTH, PATH_SEPARATOR, clean_name
 
 # As the Tag model's validator: one digit or lower-case Latin letter.
@@ -142,6 +143,7 @@ def tag_add(
 
 def _repath(tag: Tag, *, parent: Tag | None, name: str) -> tuple[str, str]:
     """Give ``tag`` a new parent and name, carrying every tag under it along."""
+    versions_pin_taxonomy(tag.project)  # the model versions still find their tags after
     old_path = tag.path
     new_path = _path_under(parent, name)
     under = list(descendants(tag).select_for_update())

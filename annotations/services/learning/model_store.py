@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from annotations.models import ModelVersion, Project
+from annotations.models import ModelVersion, Project, Tag
 
 if TYPE_CHECKING:
     from ml.train import TagModel
@@ -37,3 +38,47 @@ def model_for(version: ModelVersion) -> TagModel:
 
 def promoted_version(project: Project) -> ModelVersion | None:
     return ModelVersion.objects.filter(project=project).promoted().first()
+
+
+def taxonomy_ids(project: Project) -> dict[str, int]:
+    """Every tag path of the project with its tag's id: what a version records of the
+    taxonomy it was trained on, so its tags are still found after a rename, move or merge."""
+    return dict(Tag.objects.filter(project=project).values_list("path", "pk"))
+
+
+def versions_pin_taxonomy(project: Project) -> None:
+    """Record the taxonomy's ids on the project's versions that were trained before
+    versions recorded them; called before a tag's path changes, while they still match."""
+    ids: dict[str, int] | None = None
+    for version in ModelVersion.objects.filter(project=project).exclude(
+        state=ModelVersion.State.FAILED
+    ):
+        if "tag_ids" in version.training_data:
+            continue
+        ids = taxonomy_ids(project) if ids is None else ids
+        version.training_data = {**version.training_data, "tag_ids": ids}
+        version.save(update_fields=["training_data"])
+
+
+def current_paths(
+    project: Project, version: ModelVersion | None, model_paths: Sequence[str]
+) -> dict[str, str]:
+    """Each of a model's tag paths → the path of the active tag it stands for now.
+
+    A tag renamed or moved since training is found by its id, a merged one through the
+    tag it was merged into; a deprecated one (or one deleted) has no entry: the model's
+    scores for it are not shown.
+    """
+    tags = {tag.pk: tag for tag in Tag.objects.filter(project=project)}
+    by_path = {tag.path: tag for tag in tags.values()}
+    recorded: dict[str, int] = (version.training_data.get("tag_ids") or {}) if version else {}
+    paths: dict[str, str] = {}
+    for path in model_paths:
+        tag = tags.get(recorded[path]) if path in recorded else by_path.get(path)
+        followed: set[int] = set()
+        while tag is not None and tag.merged_into_id is not None and tag.pk not in followed:
+            followed.add(tag.pk)
+            tag = tags.get(tag.merged_into_id)
+        if tag is not None and tag.active:
+            paths[path] = tag.path
+    return paths

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from annotations.models import ModelVersion, Project, Video
 from annotations.services.learning.examples import examples_for_videos
-from annotations.services.learning.suggestions import ranked_tags, scorer_for
+from annotations.services.learning.suggestions import scorer_for
 from ml.dataset import Example
 
 
@@ -20,10 +20,11 @@ class Prediction:
 
 def _predict(project: Project, example: Example) -> Prediction:
     # A caller asking for tags gets the best guess even when zero-shot is unsure of it.
-    scorer, version = scorer_for(project, min_tags=1)
-    if not scorer.tags:
+    scorer = scorer_for(project, min_tags=1)
+    version = scorer.version
+    if not scorer.paths:
         return Prediction([], version, zero_shot=version is None)
-    ranking = ranked_tags(scorer, [example], single=project.is_single_label, extra=0)[0]
+    ranking = scorer.ranked([example], single=project.is_single_label, extra=0)[0]
     return Prediction(
         [(s.tag, round(s.score, 4)) for s in ranking if s.above_threshold and s.score > 0],
         version,

@@ -9,7 +9,7 @@ one key away. Suggestions are replaced whole for a video.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -20,7 +20,11 @@ from annotations.models.videos import UNCERTAINTY_UNKNOWN
 from annotations.services.jobs.lifecycle import JobRun, job_object
 from annotations.services.learning.auto_confirm import videos_auto_confirm
 from annotations.services.learning.examples import examples_for_videos
-from annotations.services.learning.model_store import model_for, promoted_version
+from annotations.services.learning.model_store import (
+    current_paths,
+    model_for,
+    promoted_version,
+)
 from ml.dataset import Example
 
 if TYPE_CHECKING:
@@ -41,10 +45,12 @@ class SuggestionRun:
     auto_confirmed: int = 0
     audited: int = 0
 
-    def describe(self) -> str:
+    def describe(self, *, confirmations: bool = True) -> str:
+        """In words; ``confirmations=False`` leaves out what the model confirmed (for a
+        video's own processing steps, which people who may not see labels read too)."""
         source = f"model v{self.model_version.number}" if self.model_version else "zero-shot"
         text = f"{self.suggestions} suggestions ({source})"
-        if self.auto_confirmed:
+        if self.auto_confirmed and confirmations:
             text += f"; {self.auto_confirmed} videos confirmed by the model, {self.audited} audited"
         return text
 
@@ -75,24 +81,45 @@ def zero_shot_model(
     )
 
 
-def scorer_for(
-    project: Project, *, min_tags: int = 0
-) -> tuple[TagModel | ZeroShotModel, ModelVersion | None]:
+@dataclass(frozen=True)
+class Scorer:
+    """What suggests a project's tags now: the promoted model (with its version) or the
+    zero-shot scorer (version None), and where each of its tag paths is today."""
+
+    model: TagModel | ZeroShotModel
+    version: ModelVersion | None
+    paths: dict[str, str]
+
+    def ranked(
+        self, examples: Sequence[Example], *, single: bool, extra: int
+    ) -> list[list[ScoredTag]]:
+        """Each video's suggestions as annotators see them, named by today's taxonomy: a
+        parent of a chosen tag is left out (choosing the child says it), a tag deprecated
+        since training too, and a merged one counts as the tag it went into."""
+        limit = 1 if single else settings.SUGGESTIONS_SHOWN
+        rankings = self.model.suggest(list(examples), limit=limit, extra=extra, parents=False)
+        return [self._renamed(ranking) for ranking in rankings]
+
+    def _renamed(self, ranking: list[ScoredTag]) -> list[ScoredTag]:
+        kept: list[ScoredTag] = []
+        named: set[str] = set()
+        for scored in ranking:  # best first: of two merged tags, the better score stays
+            path = self.paths.get(scored.tag)
+            if path is not None and path not in named:
+                named.add(path)
+                kept.append(replace(scored, tag=path))
+        return kept
+
+
+def scorer_for(project: Project, *, min_tags: int = 0) -> Scorer:
     """The promoted model with its version, or the zero-shot scorer (choosing at least
     ``min_tags`` tags with any evidence) and None."""
     version = promoted_version(project)
     if version is not None:
-        return model_for(version), version
-    return zero_shot_model(project, min_tags=min_tags), None
-
-
-def ranked_tags(
-    scorer: TagModel | ZeroShotModel, examples: Sequence[Example], *, single: bool, extra: int
-) -> list[list[ScoredTag]]:
-    """Each video's suggestions as annotators see them; a parent of a chosen tag is left
-    out (choosing the child says it)."""
-    limit = 1 if single else settings.SUGGESTIONS_SHOWN
-    return scorer.suggest(list(examples), limit=limit, extra=extra, parents=False)
+        model: TagModel | ZeroShotModel = model_for(version)
+    else:
+        model = zero_shot_model(project, min_tags=min_tags)
+    return Scorer(model, version, current_paths(project, version, model.tags))
 
 
 # Called after each batch with the share of videos done and what is done, in words.
@@ -111,14 +138,14 @@ def suggestions_refresh_many(
     video_list = list(videos)
     if not tags or not video_list:
         return SuggestionRun(len(video_list), 0, promoted_version(project))
-    scorer, version = scorer_for(project)
+    scorer = scorer_for(project)
+    version = scorer.version
     total = confirmed = audited = 0
     for start in range(0, len(video_list), BATCH):
         if progress is not None:
             progress(start / len(video_list), f"{start} of {len(video_list)} videos")
         batch = video_list[start : start + BATCH]
-        rankings = ranked_tags(
-            scorer,
+        rankings = scorer.ranked(
             examples_for_videos(batch, with_tags=False),
             single=project.is_single_label,
             extra=settings.SUGGESTIONS_EXTRA,
@@ -206,8 +233,11 @@ def suggestions_refresh(*, video: Video) -> SuggestionRun:
 def suggestions_refresh_project(
     *, project: Project, progress: BatchProgress | None = None
 ) -> SuggestionRun:
-    """After a promotion: every video of the project that has no confirmed labels yet."""
-    videos = Video.objects.filter(project=project).ready().unlabeled().select_related("project")
+    """After a promotion: every video of the project that has no confirmed labels yet,
+    and the gold videos, which crowd workers label as if they had none: suggestions from
+    an older model would tell them apart."""
+    ready = Video.objects.filter(project=project).ready()
+    videos = (ready.unlabeled() | ready.filter(gold__isnull=False)).select_related("project")
     return suggestions_refresh_many(
         project=project, videos=list(videos.order_by("id")), progress=progress
     )

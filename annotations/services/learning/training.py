@@ -47,6 +47,7 @@ from annotations.services.learning.model_store import (
     artifact_directory,
     model_for,
     promoted_version,
+    taxonomy_ids,
 )
 from annotations.services.learning.registry import version_promote_by_gate
 from annotations.services.learning.suggestions import zero_shot_model
@@ -204,7 +205,9 @@ def _train(version: ModelVersion, run: JobRun) -> str:
             "text_mode": settings.TEXT_MODE,
         }
     )
-    taxonomy = list(project.tags.values_list("path", flat=True))
+    # Read with the labels: the version keeps the tags' ids, which a rename leaves alone.
+    tag_ids = taxonomy_ids(project)
+    taxonomy = list(tag_ids)
 
     def progress(stage: str, fraction: float) -> None:
         run.progress(fraction, stage=stage)
@@ -218,6 +221,7 @@ def _train(version: ModelVersion, run: JobRun) -> str:
         save_model(
             result.model, directory, metadata={"project": project.name, "version": version.number}
         )
+        version.training_data = {"tag_ids": tag_ids}
         return _evaluate_and_keep(version, run, result, videos, examples, Path(directory))
     except BaseException:
         # Failed, stopped or cancelled: a version that is not kept leaves no files.
@@ -242,6 +246,7 @@ def _evaluate_and_keep(
     version.metrics = result.metrics
     version.parameters = result.params
     version.training_data = {
+        **version.training_data,
         "videos": [video.pk for video in videos],
         "split": result.split,
         "known_negatives": negatives,

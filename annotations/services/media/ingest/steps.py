@@ -298,4 +298,4 @@ def suggest(video: Video, files: LocalCopies, progress: Progress) -> str:
     from annotations.services.learning.suggestions import suggestions_refresh
 
     made = suggestions_refresh(video=video)
-    return made.describe()
+    return made.describe(confirmations=False)
