@@ -78,6 +78,8 @@ def cross_validation(version: ModelVersion) -> tuple[int, list[NamedFigure]]:
 class Skipped:
     what: str
     why: str
+    # The technical reason as the library gave it (a path, a setting), shown as such.
+    detail: str = ""
 
 
 def skipped(version: ModelVersion) -> list[Skipped]:
@@ -86,7 +88,13 @@ def skipped(version: ModelVersion) -> list[Skipped]:
     found = []
     reason = metrics.get("embedding_skipped_reason")
     if reason:
-        found.append(Skipped(_("Sentence embeddings"), str(reason)))
+        found.append(
+            Skipped(
+                _("Sentence embeddings"),
+                _("The sentence embedding model could not be loaded; training went on without it."),
+                str(reason),
+            )
+        )
     sizes = (metrics.get("features") or {}).get("block_sizes") or {}
     if sizes and not sizes.get("media"):
         found.append(Skipped(_("Media features"), _("No video had visual or audio features.")))
@@ -102,15 +110,64 @@ def skipped(version: ModelVersion) -> list[Skipped]:
     return found
 
 
+FEATURE_BLOCK_NAMES = {
+    "word": gettext_lazy("words (TF-IDF)"),
+    "char": gettext_lazy("character n-grams"),
+    "embedding": gettext_lazy("sentence embeddings"),
+    "media": gettext_lazy("media features"),
+}
+
+
 def features_used(version: ModelVersion) -> list[str]:
-    names = {
-        "word": _("words (TF-IDF)"),
-        "char": _("character n-grams"),
-        "embedding": _("sentence embeddings"),
-        "media": _("media features"),
-    }
     sizes = ((version.metrics or {}).get("features") or {}).get("block_sizes") or {}
-    return [str(names.get(block, block)) for block, size in sizes.items() if size]
+    return [str(FEATURE_BLOCK_NAMES.get(block, block)) for block, size in sizes.items() if size]
+
+
+# The classifier's settings (ml.train.params.ClassifierParams, and the block weights the
+# search chose) by the names people read; a key of another version shows as it is stored.
+PARAMETER_NAMES = {
+    "classifier": gettext_lazy("Classifier"),
+    "C": gettext_lazy("Regularisation (C: larger fits the training videos more closely)"),
+    "class_weight": gettext_lazy("Class weights"),
+    "solver": gettext_lazy("Solver"),
+    "max_iter": gettext_lazy("Iterations at most"),
+    "seed": gettext_lazy("Random seed"),
+    "weights": gettext_lazy("Weights of the feature blocks"),
+}
+PARAMETER_VALUES = {
+    "logreg": gettext_lazy("logistic regression"),
+    "linear_svm": gettext_lazy("linear SVM, calibrated"),
+    "balanced": gettext_lazy("balanced (rare tags weigh more)"),
+}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    value: str
+    # A value that is a library's own name (a solver), shown as code.
+    literal: bool = False
+
+
+def parameters_shown(version: ModelVersion) -> list[Parameter]:
+    """The version's training settings as the page lists them."""
+    shown = []
+    for key, value in (version.parameters or {}).items():
+        name = str(PARAMETER_NAMES.get(key, key))
+        if key == "weights" and isinstance(value, dict):
+            text = ", ".join(
+                f"{FEATURE_BLOCK_NAMES.get(block, block)} {weight:g}"
+                for block, weight in value.items()
+                if isinstance(weight, int | float)
+            )
+            shown.append(Parameter(name, text))
+        elif key == "class_weight" and value is None:
+            shown.append(Parameter(name, _("equal")))
+        elif isinstance(value, str) and value in PARAMETER_VALUES:
+            shown.append(Parameter(name, str(PARAMETER_VALUES[value])))
+        else:
+            shown.append(Parameter(name, str(value), literal=isinstance(value, str)))
+    return shown
 
 
 def _chart(

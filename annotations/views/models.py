@@ -190,6 +190,7 @@ def model_detail(request: AuthenticatedHttpRequest, version_id: int) -> HttpResp
         "calibration": model_report.calibration(version),
         "skipped": model_report.skipped(version),
         "features_used": model_report.features_used(version),
+        "parameters": model_report.parameters_shown(version),
         "monitoring": monitoring,
         "per_tag_chart": model_report.per_tag_chart(version),
         "reliability_chart": model_report.reliability_chart(version),

@@ -32,6 +32,7 @@ from annotations.models import (
 from annotations.roles import Role
 from annotations.services.people import invitation_create
 from annotations.services.taxonomy_edit import tag_add
+from ml.train.params import ClassifierParams
 from tests.annotations.labeling_fixtures import imported_label, ready_video, submitted, suggest
 from tests.factories import make_member, make_project, make_tag, make_user
 
@@ -39,7 +40,7 @@ from tests.factories import make_member, make_project, make_tag, make_user
 ALLOWED = {
     "IoU", "JSONL", "CSV", "JSON", "SHA", "Label", "Studio", "IAB", "API", "URL", "EN", "RU",
     "Markdown", "MAX_VIDEO_SECONDS", "IMAGE_EMBEDDING_MODEL", "Krippendorff", "Swagger",
-    "Rutube", "Enter", "Esc", "Ctrl", "Mac",
+    "Rutube", "Enter", "Esc", "Ctrl", "Mac", "TF", "IDF", "SVM",
 }  # fmt: skip
 # Elements whose text is data or keys, not the interface's words.
 SKIPPED_TAGS = {"head", "script", "style", "kbd", "code", "pre", "title"}
@@ -134,7 +135,18 @@ def russian_project(roles: None) -> Scene:
         ProcessingStep.objects.create(
             video=video, name=name, state=state, message=message, details={"seconds": 0.4}
         )
-    model = ModelVersion.objects.create(project=project, number=1, state="promoted")
+    model = ModelVersion.objects.create(
+        project=project,
+        number=1,
+        state="promoted",
+        # As training stores them: the classifier's settings, what it left out and why.
+        parameters={**ClassifierParams().as_dict(), "weights": {"word": 1.0, "char": 0.5}},
+        metrics={
+            "embedding_skipped_reason": "the sentence embedding model folder /m does not exist",
+            "features": {"block_sizes": {"word": 120, "char": 80, "embedding": 0, "media": 0}},
+        },
+        library_versions={"scikit-learn": "1.7.2", "numpy": "2.3.1"},
+    )
     suggest(video, football, 0.9, model=model)
     suggest(video, hockey, 0.3, rank=2, above=False, model=model)
     disputed = ready_video(project, title="Спор")
