@@ -44,6 +44,9 @@ class ReviewRowOutput(serializers.Serializer):
     )
     confirmed = serializers.BooleanField()
     proposed = serializers.BooleanField(help_text="Chosen by at least half of the annotators.")
+    deprecated = serializers.BooleanField(
+        help_text="The tag is deprecated: it stays where it is confirmed but cannot be added."
+    )
 
 
 class ReviewSheetOutput(serializers.Serializer):

@@ -1,9 +1,13 @@
 """Reads of the review: which videos wait for an expert, and one video's answers side by side.
 
 The final set the review screen starts from keeps what is known: every tag already
-confirmed, plus every tag that at least ``project.review_majority_share`` of the
+confirmed, plus every tag in use that at least ``project.review_majority_share`` of the
 video's annotators chose. Tags chosen by fewer start unchecked, with their count, so
 an expert adds them on purpose; a confirmed tag leaves only by an explicit uncheck.
+
+A deprecated tag is no longer offered: an annotator's choice of it (made before it was
+deprecated) never starts checked, is marked on the sheet, and does not count towards an
+agreement. A confirmed label of a deprecated tag stays until an expert unchecks it.
 """
 
 from __future__ import annotations
@@ -60,10 +64,16 @@ def _count(
 def with_agreement(videos: QuerySet[Video]) -> QuerySet[Video]:
     """Annotate ``submitted``, ``positive_pairs``, ``positive_tags``, ``agreed`` and ``resolved``.
 
-    The annotators agree when every tag chosen by one was chosen by all, that
-    is when (annotation, tag) pairs = annotations x distinct tags.
+    The annotators agree when every tag in use chosen by one was chosen by all, that
+    is when (annotation, tag) pairs = annotations x distinct tags, and they chose at
+    least one such tag. Choices of deprecated tags are left out, as the agreement
+    rule (``video_auto_confirm``) leaves them out.
     """
-    positives = TagDecision.objects.submitted().positive().filter(annotation__video=OuterRef("pk"))
+    positives = (
+        TagDecision.objects.submitted()
+        .positive()
+        .filter(annotation__video=OuterRef("pk"), tag__active=True)
+    )
     last_submit = (
         Annotation.objects.submitted()
         .filter(video=OuterRef("video"))
@@ -95,7 +105,11 @@ def with_agreement(videos: QuerySet[Video]) -> QuerySet[Video]:
     )
     return annotated.annotate(
         agreed=ExpressionWrapper(
-            Q(positive_pairs=F("submitted") * F("positive_tags"), leaves_out_confirmed=False),
+            Q(
+                positive_pairs=F("submitted") * F("positive_tags"),
+                positive_tags__gt=0,
+                leaves_out_confirmed=False,
+            ),
             output_field=BooleanField(),
         )
     )
@@ -195,6 +209,11 @@ class ReviewRow:
     confirmed: bool
     proposed: bool
 
+    @property
+    def deprecated(self) -> bool:
+        """The tag is no longer offered: it stays where confirmed but is not added anew."""
+        return not self.tag.active
+
 
 @dataclass
 class ReviewSheet:
@@ -229,10 +248,10 @@ def _majority(votes: int, against: int, annotators: int, share: float) -> bool:
 def review_sheet(video: Video) -> ReviewSheet:
     """Each submitted annotation's choices side by side, one row per tag anyone touched.
 
-    A row is proposed (starts checked) when its tag is confirmed already, or when at
-    least the project's share of annotators chose it and fewer rejected it (two
-    annotators who contradict each other propose nothing). In a single-label project
-    one row is proposed: the confirmed tag, else the most chosen.
+    A row is proposed (starts checked) when its tag is confirmed already, or when it is
+    in use and at least the project's share of annotators chose it and fewer rejected it
+    (two annotators who contradict each other propose nothing). In a single-label project
+    one row is proposed: the confirmed tag, else the most chosen tag in use.
     """
     project = video.project
     annotations = list(
@@ -260,11 +279,15 @@ def review_sheet(video: Video) -> ReviewSheet:
                 cells=cells,
                 confirmed=is_confirmed,
                 proposed=is_confirmed
-                or _majority(votes, against, len(columns), project.review_majority_share),
+                or (
+                    tag.active
+                    and _majority(votes, against, len(columns), project.review_majority_share)
+                ),
             )
         )
-    if project.is_single_label and rows:
-        best = max(rows, key=lambda row: (row.confirmed, row.votes))
+    candidates = [row for row in rows if row.confirmed or not row.deprecated]
+    if project.is_single_label and candidates:
+        best = max(candidates, key=lambda row: (row.confirmed, row.votes))
         for row in rows:
             row.proposed = row is best and (row.confirmed or row.votes > 0)
     return ReviewSheet(video=video, columns=columns, rows=rows)

@@ -10,6 +10,7 @@ from ml.taxonomy import (
     PATH_SEPARATOR,
     TaxonomyEntry,
     TaxonomyFormatError,
+    ancestors,
     parse_taxonomy,
     write_taxonomy,
 )
@@ -26,6 +27,24 @@ class TaxonomyImportResult:
         return self.created + self.unchanged
 
 
+def _refuse_under_deprecated(entries: list[TaxonomyEntry], existing: dict[str, Tag]) -> None:
+    """Refuse new paths that would go under a deprecated tag, naming each of them."""
+    deprecated = {path for path, tag in existing.items() if not tag.active}
+    if not deprecated:
+        return
+    refused = [
+        entry.path
+        for entry in entries
+        if entry.path not in existing and deprecated.intersection(ancestors(entry.path))
+    ]
+    if refused:
+        raise TaxonomyFormatError(
+            None,
+            "new tags under a deprecated tag (restore it first, or leave them out): "
+            + ", ".join(map(repr, refused)),
+        )
+
+
 @transaction.atomic
 def taxonomy_import(
     *, project: Project, entries: list[TaxonomyEntry], by: User | None = None
@@ -33,10 +52,14 @@ def taxonomy_import(
     """Add the entries' tags to the project; tags already there are left as they are.
 
     Runs in one transaction: an error anywhere leaves the taxonomy untouched.
-    Entries must list parents before children (``parse_taxonomy`` does). An import
-    that changed something is kept in the taxonomy's history.
+    Entries must list parents before children (``parse_taxonomy`` does). A new tag
+    under a deprecated tag is refused, naming every such path: the file cannot restore
+    a deprecated tag nor offer tags under one (restoring is the editor's ``tag_restore``).
+    A deprecated tag gets no hotkey from a file. An import that changed something is
+    kept in the taxonomy's history.
     """
     existing = {tag.path: tag for tag in Tag.objects.select_for_update().filter(project=project)}
+    _refuse_under_deprecated(entries, existing)
     used_hotkeys = {tag.hotkey: tag.path for tag in existing.values() if tag.hotkey}
     created = unchanged = hotkeys_set = 0
     for entry in entries:
@@ -54,7 +77,7 @@ def taxonomy_import(
             created += 1
         else:
             unchanged += 1
-        if entry.hotkey and not tag.hotkey:
+        if entry.hotkey and not tag.hotkey and tag.active:
             holder = used_hotkeys.get(entry.hotkey)
             if holder is not None and holder != entry.path:
                 raise TaxonomyFormatError(

@@ -265,6 +265,13 @@ _IMPORT_WARNINGS: list[tuple[re.Pattern[str], Say]] = [
             % {"path": ast.literal_eval(g["path"])}
         ),
     ),
+    (
+        re.compile(r"tag (?P<path>'.*'|\".*\") is deprecated; not applied"),
+        lambda g: (
+            _("tag “%(path)s” is deprecated and was not applied")
+            % {"path": ast.literal_eval(g["path"])}
+        ),
+    ),
 ]
 
 
@@ -381,6 +388,17 @@ _TAXONOMY_ERRORS: list[tuple[re.Pattern[str], Say]] = [
         lambda g: _("the parent of %(path)s is missing") % g,
     ),
     (re.compile(r"the file holds no tags"), lambda g: _("the file holds no tags")),
+    (
+        re.compile(
+            r"new tags under a deprecated tag \(restore it first, or leave them out\): "
+            r"(?P<paths>.+)",
+            re.DOTALL,
+        ),
+        lambda g: (
+            _("new tags under a deprecated tag (restore it first, or leave them out): %(paths)s")
+            % g
+        ),
+    ),
 ]
 _ON_LINE = re.compile(r"line (?P<line>\d+): (?P<detail>.+)", re.DOTALL)
 

@@ -31,6 +31,7 @@ from annotations.models import (
 )
 from annotations.services.media.video_import import RowOutcome, videos_import_rows
 from annotations.services.media.video_import.bulk import video_statistics_refresh
+from annotations.services.taxonomy_edit import tag_deprecate, tag_merge
 from ml.synthetic_media import write_video
 from tests.factories import client_for, make_tag, make_video
 
@@ -143,6 +144,39 @@ def test_bad_rows_fail_with_their_line_and_the_rows_around_them_import(
     ]
     assert sorted(Video.objects.values_list("external_id", flat=True)) == ["v1", "v5", "v7", "v8"]
     assert Video.objects.get(external_id="v8").title == "Последнее"
+
+
+@pytest.mark.label_audit
+def test_a_merged_tag_lands_on_the_tag_it_went_into_and_a_deprecated_one_is_reported_by_line(
+    project: Project, admin_user: User, import_root: Path
+) -> None:
+    football = make_tag(project, "Спорт: Футбол")
+    soccer, older = make_tag(project, "Спорт: Соккер"), make_tag(project, "Спорт: Ножной мяч")
+    tag_merge(source=older, target=soccer, by=admin_user)
+    tag_merge(source=soccer, target=football, by=admin_user)  # older -> soccer -> football
+    tag_deprecate(tag=make_tag(project, "Спорт: Керлинг"), by=admin_user)
+    manifest = import_root / "m.csv"
+    manifest.write_text(
+        "video_id,title,tags\n"
+        "m1,Матч,спорт: ножной мяч\n"
+        'm2,Лёд,"Спорт: Керлинг, Спорт: Соккер"\n'
+        "m3,Только керлинг,Спорт: Керлинг\n",
+        encoding="utf-8",
+    )
+
+    lines = _import_command(project, manifest, "--batch-size", "2", "--quiet-rows")
+
+    assert lines == [
+        "[2/3] line 3 (m2): imported: tag 'Спорт: Керлинг' is deprecated; not applied",
+        "[3/3] line 4 (m3): imported: tag 'Спорт: Керлинг' is deprecated; not applied",
+        "3 imported, 0 skipped, 0 failed (2 with warnings)",
+    ]
+    labels = ConfirmedLabel.objects.order_by("video__external_id")
+    assert [(label.video.external_id, label.tag) for label in labels] == [
+        ("m1", football),
+        ("m2", football),
+    ]
+    assert Video.objects.get(external_id="m3").metadata["original_tags"] == ["Спорт: Керлинг"]
 
 
 @pytest.mark.label_audit

@@ -18,6 +18,7 @@ from annotations.services.jobs.control import job_run_now
 from annotations.services.learning.training import training_request
 from annotations.services.media.video_import import video_import_upload
 from annotations.services.taxonomy import taxonomy_import_text
+from annotations.services.taxonomy_edit import tag_deprecate
 from annotations.views.display import import_refusal, import_warning, taxonomy_error
 from annotations.views.job_messages import job_message
 from ml.media import MediaError, probe_media
@@ -89,6 +90,20 @@ def test_an_unknown_tag_of_an_imported_video_is_said_in_russian(
         )
 
 
+def test_a_deprecated_tag_of_an_imported_video_is_said_in_russian(
+    project: Project, import_root: Path
+) -> None:
+    tag_deprecate(tag=make_tag(project, "Танцы"), by=None)
+    clip = write_video(import_root / "clip.mp4", seconds=1.0, width=96, height=64)
+    video, warnings = video_import_upload(
+        project=project, upload=video_upload(clip), title="Ролик", tag_paths=["Танцы"]
+    )
+    assert warnings == ["tag 'Танцы' is deprecated; not applied"]
+    assert not video.confirmed_labels.exists()
+    with override("ru"):
+        assert import_warning(warnings[0]) == "тег «Танцы» устарел и не был применён"
+
+
 JSON_ROOT = '{"tags": 3}'
 BAD_TAXONOMIES = [
     ("", "lines"),  # no tags
@@ -105,6 +120,7 @@ BAD_TAXONOMIES = [
     ('[{"name": "Спорт", "hotkey": "s"}, {"name": "Кино", "hotkey": "s"}]', "json"),
     ('[{"name": "Спорт", "hotkey": "k"}]', "json"),  # "k" is taken by a tag of the project
     ("Спорт", "xml"),
+    ("Архив: Старое", "lines"),  # "Архив" is deprecated
 ]
 
 
@@ -112,6 +128,7 @@ def test_why_a_taxonomy_file_was_refused_is_said_in_russian(
     project: Project, admin_user: User
 ) -> None:
     make_tag(project, "Новости", hotkey="k")
+    tag_deprecate(tag=make_tag(project, "Архив"), by=None)
     said = []
     for text, fmt in BAD_TAXONOMIES:
         with pytest.raises(TaxonomyFormatError) as refused:
@@ -121,6 +138,10 @@ def test_why_a_taxonomy_file_was_refused_is_said_in_russian(
         assert said[-1] != str(refused.value) and re.search("[а-яё]", said[-1]), refused.value
     assert said[1] == "строка 1: уровень 2 пуст"
     assert said[3] == "строка 1: в пути 11 уровней; допускается не больше 10"
+    assert said[-1] == (
+        "новые теги под устаревшим тегом (сначала восстановите его или уберите их из файла): "
+        "'Архив: Старое'"
+    )
 
     client = _russian_client(admin_user)
     upload = SimpleUploadedFile("tags.txt", "Спорт: : Футбол".encode())

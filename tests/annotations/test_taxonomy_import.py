@@ -16,6 +16,7 @@ from django.test import Client
 
 from annotations.models import Project, Tag
 from annotations.services.taxonomy import taxonomy_import_text
+from annotations.services.taxonomy_edit import tag_deprecate
 from ml.taxonomy import TaxonomyFormatError
 from tests.factories import client_for, make_project, make_tag
 from tests.taxonomy_samples import IAB_CSV, IAB_PATHS
@@ -131,6 +132,39 @@ def test_error_found_while_writing_rolls_back_tags_already_created(project: Proj
         taxonomy_import_text(project=project, text=text, fmt="json")
 
     assert _snapshot(project) == before
+
+
+def test_new_tags_under_a_deprecated_tag_are_refused_naming_each_and_nothing_is_imported(
+    project: Project,
+) -> None:
+    make_tag(project, "Спорт: Футбол")
+    tag_deprecate(tag=Tag.objects.get(project=project, path="Спорт"), by=None)
+    before = _snapshot(project)
+    text = "Кино\nСпорт\nСпорт: Футбол\nСпорт: Хоккей\nСпорт: Футбол: Премьер-лига\n"
+
+    with pytest.raises(TaxonomyFormatError) as refused:
+        taxonomy_import_text(project=project, text=text, fmt="lines")
+
+    assert str(refused.value) == (
+        "new tags under a deprecated tag (restore it first, or leave them out): "
+        "'Спорт: Хоккей', 'Спорт: Футбол: Премьер-лига'"
+    )
+    assert _snapshot(project) == before
+    # The deprecated tags themselves are already there: naming them changes nothing.
+    again = taxonomy_import_text(project=project, text="Кино\nСпорт\nСпорт: Футбол\n", fmt="lines")
+    assert (again.created, again.unchanged) == (1, 2)
+    assert not Tag.objects.filter(project=project, path__startswith="Спорт", active=True).exists()
+
+
+def test_a_deprecated_tag_gets_no_hotkey_from_a_file(project: Project) -> None:
+    tag_deprecate(tag=make_tag(project, "Спорт"), by=None)
+    text = '[{"name": "Спорт", "hotkey": "s"}, {"name": "Кино", "hotkey": "k"}]'
+
+    result = taxonomy_import_text(project=project, text=text, fmt="json")
+
+    assert result.hotkeys_set == 1
+    hotkeys = dict(Tag.objects.filter(project=project).values_list("path", "hotkey"))
+    assert hotkeys == {"Спорт": "", "Кино": "k"}
 
 
 def test_file_with_no_tags_is_refused(project: Project) -> None:

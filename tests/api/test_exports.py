@@ -26,10 +26,12 @@ from annotations.models import (
     ModelVersion,
     Project,
     Suggestion,
+    Tag,
     TagDecision,
     TranscriptSegment,
     Video,
 )
+from annotations.services.taxonomy_edit import tag_deprecate
 from tests.factories import confirm_labels, make_tag
 
 PATHS = ["Спорт", "Спорт: Футбол", "Спорт: Хоккей", "Музыка", "Еда и напитки"]
@@ -298,6 +300,26 @@ def test_a_label_studio_export_matches_its_labeling_config(
     split = next(t for t in tasks if t["data"]["title"] == "Разногласие")
     assert [a["ground_truth"] for a in split["annotations"]] == [True, False, False]
     assert split["predictions"][0]["model_version"] == "v3"
+
+
+def test_the_label_studio_config_keeps_the_deprecated_tags_exported_tasks_carry(
+    project: Project, history: dict[str, Video], exports: AdminExports, admin_user: User
+) -> None:
+    tag_deprecate(tag=Tag.objects.get(project=project, path="Спорт: Хоккей"), by=admin_user)
+    tag_deprecate(tag=make_tag(project, "Кино"), by=admin_user)  # on no label
+    tasks = json.loads(exports.download(exports.build(format="labelstudio", scope="all"))[0])
+    config_url = f"/api/v1/projects/{project.pk}/labelstudio-config/"
+    config = exports.client.get(config_url).json()["config"]
+    carried = {
+        choice
+        for task in tasks
+        for result in [*task["annotations"], *task["predictions"]]
+        for item in result["result"]
+        for choice in item["value"]["choices"]
+    }
+    assert "Спорт: Хоккей" in carried
+    assert {c for c in carried if f'<Choice value="{c}"/>' not in config} == set()
+    assert '<Choice value="Кино"/>' not in config
 
 
 def test_exports_are_throttled_per_user(

@@ -16,7 +16,9 @@ import json
 from typing import IO, Any, ClassVar
 from xml.sax.saxutils import quoteattr
 
-from annotations.models import Project
+from django.db.models import Exists, OuterRef, Q
+
+from annotations.models import ConfirmedLabel, Project, Suggestion, TagDecision
 from annotations.services.export.filters import ExportFilters
 from annotations.services.export.rows import ExportRow
 
@@ -272,9 +274,23 @@ FORMATS: dict[str, type[ExportWriter]] = {
 
 
 def labelstudio_config(project: Project) -> str:
-    """A Label Studio labeling config for the project's tasks: one choice per tag path."""
+    """A Label Studio labeling config for the project's tasks: one choice per tag path.
+
+    The tags in use, and every deprecated tag an exported task can still carry: a
+    confirmed label, a submitted annotator's choice or a suggestion of it (Label
+    Studio refuses a task naming a choice its config lacks).
+    """
     choice = "single" if project.is_single_label else "multiple"
-    paths = project.tags.filter(active=True).order_by("path").values_list("path", flat=True)
+    paths = (
+        project.tags.filter(
+            Q(active=True)
+            | Exists(ConfirmedLabel.objects.filter(tag=OuterRef("pk")))
+            | Exists(TagDecision.objects.submitted().positive().filter(tag=OuterRef("pk")))
+            | Exists(Suggestion.objects.filter(tag=OuterRef("pk")))
+        )
+        .order_by("path")
+        .values_list("path", flat=True)
+    )
     lines = [
         "<View>",
         '  <Header value="$title"/>',

@@ -7,6 +7,9 @@ labels are what training and exports use; every change to them is written to the
 LabelChange history (who, when, what and, for a removal, why). Nothing but a
 person's explicit decision removes a confirmed tag: the agreement rule only adds.
 Once a video's labels are confirmed, its submitted annotations are locked.
+
+A deprecated tag is confirmed on no video anew, neither by an expert nor by the
+agreement rule; a video that carries it already keeps it until an expert unchecks it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from annotations.models import (
     ConfirmedLabel,
@@ -92,14 +96,35 @@ def _labels_change(
     return LabelChange.objects.bulk_create(changes)
 
 
+def _refuse_deprecated(tag_ids: AbstractSet[int]) -> None:
+    """Refuse, naming them, the deprecated tags among ``tag_ids`` (tags to add)."""
+    paths = list(
+        Tag.objects.filter(pk__in=tag_ids, active=False)
+        .order_by("path")
+        .values_list("path", flat=True)
+    )
+    if paths:
+        raise ValidationError(
+            ngettext(
+                "This tag is deprecated and is no longer added to videos: %(tags)s. "
+                "Choose a tag in use.",
+                "These tags are deprecated and are no longer added to videos: %(tags)s. "
+                "Choose tags in use.",
+                len(paths),
+            )
+            % {"tags": ", ".join(paths)}
+        )
+
+
 def review_confirm(
     *, video: Video, tag_ids: Iterable[int], reviewer: User, reason: str = ""
 ) -> list[LabelChange]:
     """Make ``tag_ids`` the video's confirmed tags; returns the history entries written.
 
     Removing a tag that is confirmed needs ``reason``, kept with the removal in the
-    history. A reviewer who annotated the video may confirm it only when the project
-    allows it or no other reviewer could.
+    history. A deprecated tag may stay where it is confirmed but is never added. A
+    reviewer who annotated the video may confirm it only when the project allows it or
+    no other reviewer could.
     """
     wanted = set(tag_ids)
     project = video.project
@@ -119,6 +144,7 @@ def review_confirm(
         # One confirmation of a video at a time: the second sees the first's result.
         Video.objects.select_for_update().filter(pk=video.pk).first()
         current = set(video.confirmed_labels.values_list("tag_id", flat=True))
+        _refuse_deprecated(wanted - current)
         removed = current - wanted
         if removed and not reason:
             paths = (
@@ -170,10 +196,12 @@ def video_auto_confirm(*, video: Video) -> bool:
     """Confirm the tags all annotators agree on, when the project says so.
 
     Only when as many annotators as asked have submitted, they all chose the same
-    tags, those tags include every tag already confirmed, and no expert has confirmed
-    this video's labels (a person's review is never overwritten by the rule). The rule
-    only adds tags; a video whose annotators left out a confirmed tag goes to review.
-    Returns whether labels were confirmed.
+    tags in use, those tags include every tag already confirmed, and no expert has
+    confirmed this video's labels (a person's review is never overwritten by the rule).
+    The rule only adds tags; a video whose annotators left out a confirmed tag goes to
+    review. Choices of deprecated tags (made before they were deprecated) are left out:
+    they are neither compared nor confirmed, as ``selectors.review.with_agreement``
+    leaves them out. Returns whether labels were confirmed.
     """
     project = video.project
     if not project.auto_confirm_agreement:
@@ -184,13 +212,16 @@ def video_auto_confirm(*, video: Video) -> bool:
     with transaction.atomic():
         Video.objects.select_for_update().filter(pk=video.pk).first()
         chosen: dict[int, set[int]] = {}
-        for annotation_id, tag_id in (
+        chosen_by_anyone: set[int] = set()
+        for annotation_id, tag_id, in_use in (
             TagDecision.objects.submitted()
             .positive()
             .filter(annotation__video=video)
-            .values_list("annotation_id", "tag_id")
+            .values_list("annotation_id", "tag_id", "tag__active")
         ):
-            chosen.setdefault(annotation_id, set()).add(tag_id)
+            chosen_by_anyone.add(tag_id)
+            if in_use:
+                chosen.setdefault(annotation_id, set()).add(tag_id)
         submitted = video.annotations.submitted().count()
         if submitted < project.annotators_per_video or len(chosen) != submitted:
             return False
@@ -206,7 +237,10 @@ def video_auto_confirm(*, video: Video) -> bool:
             # confirmation by the model turned into the annotators' agreement.
             return False
         current = set(video.confirmed_labels.values_list("tag_id", flat=True))
-        if not current <= sets[0]:
+        # Annotators who left out a confirmed tag disagree with what is known (as in
+        # ``with_agreement``): one in use is then in every agreeing set; a deprecated
+        # one, no longer offered, only needs to have been chosen.
+        if not current <= chosen_by_anyone:
             return False
         _labels_change(video=video, add=sets[0] - current, source=LabelSource.AGREEMENT, user=None)
     return True

@@ -11,9 +11,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 from pytest_django.fixtures import Settings
 
 from annotations.models import ConfirmedLabel, LabelChange, LabelSource, Project, Video, VideoStatus
+from annotations.services.taxonomy_edit import tag_deprecate, tag_merge
 from tests.annotations.video_import.helpers import (
     Library,
     import_manifest,
@@ -109,6 +111,28 @@ def test_unknown_tags_are_kept_in_metadata_with_a_warning(
     video = Video.objects.get(external_id="v1")
     assert video.metadata["unknown_tags"] == ["Танцы: Балет"]
     assert list(video.confirmed_labels.values_list("tag__path", flat=True)) == ["Музыка"]
+
+
+def test_a_row_with_a_file_confirms_a_merged_tag_as_its_target_and_warns_of_a_deprecated_one(
+    project: Project, import_root: Path, library: Library, admin_user: User
+) -> None:
+    music = make_tag(project, "Музыка")
+    tag_merge(source=make_tag(project, "Песни"), target=music, by=admin_user)
+    tag_deprecate(tag=make_tag(project, "Танцы"), by=admin_user)
+    place(library, "a", import_root, "clip.mp4")
+    manifest = write_jsonl(
+        import_root / "m.jsonl",
+        [{"video_id": "v1", "title": "Клип", "tags": "Песни, Танцы", "file": "clip.mp4"}],
+    )
+
+    report = import_manifest(project, manifest)
+
+    outcome = report.outcomes[0]
+    assert (outcome.line, outcome.status) == (1, "imported")
+    assert outcome.warnings == ["tag 'Танцы' is deprecated; not applied"]
+    video = Video.objects.get(external_id="v1")
+    assert list(video.confirmed_labels.values_list("tag__path", flat=True)) == ["Музыка"]
+    assert "unknown_tags" not in video.metadata
 
 
 def test_jsonl_keeps_extra_fields_with_their_json_types(

@@ -262,20 +262,20 @@ def _already_there(run: _Run, row: ManifestRow, video_id: int) -> RowOutcome:
 
 
 def _new_video(run: _Run, row: ManifestRow) -> tuple[NewVideo, list[str]]:
-    tags, unknown = run.resolver.resolve(row.tags)
+    resolved = run.resolver.resolve(row.tags)
     metadata = dict(without_nul(row.metadata))
     if row.tags:
         metadata["original_tags"] = list(row.tags)
-    if unknown:
-        metadata["unknown_tags"] = unknown
+    if resolved.unknown:
+        metadata["unknown_tags"] = list(resolved.unknown)
     video = NewVideo(
         title=without_nul(row.title),
         description=without_nul(row.description),
         external_id=without_nul(row.external_id),
         metadata=metadata,
-        tags=tags,
+        tags=list(resolved.tags),
     )
-    return video, [f"unknown tag {path!r} kept in metadata only" for path in unknown]
+    return video, resolved.warnings
 
 
 def _store(run: _Run, videos: list[NewVideo]) -> list[int] | None:

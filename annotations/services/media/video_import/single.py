@@ -84,41 +84,77 @@ class LocalMedia:
             self.path.unlink(missing_ok=True)
 
 
+@dataclass(frozen=True)
+class ResolvedTags:
+    """What a row's tag paths name: the tags to confirm, and the paths left out."""
+
+    tags: tuple[Tag, ...] = ()
+    unknown: tuple[str, ...] = ()  # no tag of the project: kept in the video's metadata
+    deprecated: tuple[str, ...] = ()  # a deprecated tag: not applied
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f"unknown tag {path!r} kept in metadata only" for path in self.unknown] + [
+            f"tag {path!r} is deprecated; not applied" for path in self.deprecated
+        ]
+
+
 class TagResolver:
-    """Finds a project's tags by path, forgiving spacing and letter case."""
+    """Finds a project's tags by path, forgiving spacing and letter case.
+
+    A path naming a merged tag stands for the tag it was merged into (followed to the
+    end of a chain of merges); a deprecated tag is reported, never confirmed anew.
+    """
 
     # A manifest repeats a few tag lists over and over: each is worked out once (up to
     # this many different lists, so memory stays bounded on a million rows).
     MEMO_SIZE = 10_000
 
     def __init__(self, project: Project) -> None:
-        self._by_key = {self._key(tag.path): tag for tag in Tag.objects.filter(project=project)}
-        self._memo: dict[tuple[str, ...], tuple[list[Tag], list[str]]] = {}
+        tags = list(Tag.objects.filter(project=project))
+        self._by_pk = {tag.pk: tag for tag in tags}
+        self._by_key = {self._key(tag.path): tag for tag in tags}
+        self._memo: dict[tuple[str, ...], ResolvedTags] = {}
 
     @staticmethod
     def _key(path: str) -> str:
         return normalize_path(path).casefold()
 
-    def resolve(self, paths: Iterable[str]) -> tuple[list[Tag], list[str]]:
-        """The known tags (each once) and the paths that name none."""
+    def resolve(self, paths: Iterable[str]) -> ResolvedTags:
+        """The tags to confirm (each once), the paths that name none, the deprecated ones."""
         wanted = tuple(paths)
         known = self._memo.get(wanted)
         if known is None:
             known = self._resolve(wanted)
             if len(self._memo) < self.MEMO_SIZE:
                 self._memo[wanted] = known
-        return list(known[0]), list(known[1])
+        return known
 
-    def _resolve(self, paths: tuple[str, ...]) -> tuple[list[Tag], list[str]]:
+    def _merged_end(self, tag: Tag) -> Tag:
+        """The tag its labels went to: ``tag``, or the last of the merges it went through."""
+        seen = {tag.pk}
+        while tag.merged_into_id is not None and tag.merged_into_id not in seen:
+            following = self._by_pk.get(tag.merged_into_id)
+            if following is None:
+                break
+            seen.add(following.pk)
+            tag = following
+        return tag
+
+    def _resolve(self, paths: tuple[str, ...]) -> ResolvedTags:
         found: list[Tag] = []
         unknown: list[str] = []
+        deprecated: list[str] = []
         for path in paths:
-            tag = self._by_key.get(self._key(path))
+            named = self._by_key.get(self._key(path))
+            tag = self._merged_end(named) if named is not None else None
             if tag is None:
                 unknown.append(path)
+            elif not tag.active:
+                deprecated.append(path)
             elif tag not in found:
                 found.append(tag)
-        return found, unknown
+        return ResolvedTags(tuple(found), tuple(unknown), tuple(deprecated))
 
 
 def _is_url(source: str) -> bool:
@@ -235,8 +271,7 @@ def video_create(
     )
     if duplicate is not None:
         raise VideoImportError(f"already imported as video #{duplicate.pk} ({duplicate.title})")
-    tags, unknown = (resolver or TagResolver(project)).resolve(tag_paths)
-    warnings = [f"unknown tag {path!r} kept in metadata only" for path in unknown]
+    resolved = (resolver or TagResolver(project)).resolve(tag_paths)
     video = Video(
         project=project,
         title=(title or (Path(media.source_name).stem if media else ""))[:500],
@@ -246,8 +281,8 @@ def video_create(
     )
     if tag_paths:
         video.metadata["original_tags"] = list(tag_paths)
-    if unknown:
-        video.metadata["unknown_tags"] = unknown
+    if resolved.unknown:
+        video.metadata["unknown_tags"] = list(resolved.unknown)
     stored: list[str] = []
     try:
         with transaction.atomic():
@@ -256,7 +291,7 @@ def video_create(
             video.save()
             labels = [
                 ConfirmedLabel(video=video, tag=tag, source=LabelSource.IMPORT, confirmed_by=user)
-                for tag in tags
+                for tag in resolved.tags
             ]
             ConfirmedLabel.objects.bulk_create(labels)
             LabelChange.objects.bulk_create(label.added_change() for label in labels)
@@ -269,7 +304,7 @@ def video_create(
     except BaseException:
         _delete_stored(stored)
         raise
-    return video, warnings
+    return video, resolved.warnings
 
 
 def _attach_media(video: Video, media: LocalMedia, stored: list[str]) -> None:
