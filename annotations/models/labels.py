@@ -38,6 +38,10 @@ class AnnotationQuerySet(models.QuerySet["Annotation"]):
     def submitted(self) -> AnnotationQuerySet:
         return self.filter(state=Annotation.State.SUBMITTED)
 
+    def finished(self) -> AnnotationQuerySet:
+        """Submitted or skipped: the annotator is done with the video."""
+        return self.filter(state__in=(Annotation.State.SUBMITTED, Annotation.State.SKIPPED))
+
     def in_project(self, project: Project) -> AnnotationQuerySet:
         return self.filter(video__project=project)
 

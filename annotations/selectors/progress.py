@@ -2,8 +2,9 @@
 
 A video's labeling state, first match wins:
 
-- ``review``: as many annotators as the project asks have submitted, and the video
-  waits for an expert (the rule of ``selectors.review.videos_needing_review``);
+- ``review``: the video waits for an expert, as the review queue has it
+  (``selectors.review.needs_review``: its annotators disagree, or an audit or a
+  flagged annotator's work sent it there; never a gold video for its answers);
 - ``confirmed``: it has confirmed tags;
 - ``submitted``: some annotators submitted, the project waits for more;
 - ``in_progress``: someone has a draft;
@@ -48,7 +49,7 @@ from annotations.models import (
     VideoStatus,
     count_per_video,
 )
-from annotations.selectors.review import with_agreement
+from annotations.selectors.review import needs_review, with_agreement
 from annotations.selectors.visibility import sees_labels
 
 PACE_DAYS = 7
@@ -85,12 +86,9 @@ def with_labeling_state(videos: QuerySet[Video], project: Project) -> QuerySet[V
         skips=_count_of(Annotation.State.SKIPPED),
         has_confirmed=Exists(ConfirmedLabel.objects.filter(video=OuterRef("pk"))),
     )
-    waiting = Q(submitted__gte=project.annotators_per_video, resolved=False)
-    if project.auto_confirm_agreement:
-        waiting &= Q(agreed=False)
     return annotated.annotate(
         labeling_state=Case(
-            When(waiting, then=Value(LabelingState.REVIEW)),
+            When(needs_review(project), then=Value(LabelingState.REVIEW)),
             When(has_confirmed=True, then=Value(LabelingState.CONFIRMED)),
             When(submitted__gte=1, then=Value(LabelingState.SUBMITTED)),
             When(drafts__gte=1, then=Value(LabelingState.IN_PROGRESS)),

@@ -170,19 +170,34 @@ def _own_work_of(reviewer: User | AnonymousUser) -> Q:
     return Q(Exists(annotated_by_reviewer)) & Q(Exists(someone_else))
 
 
-def videos_needing_review(
-    project: Project, reviewer: User | AnonymousUser | None = None
-) -> QuerySet[Video]:
-    """Videos waiting for an expert, the oldest first; for ``reviewer``, those they may review."""
+def needs_review(project: Project) -> Q:
+    """The one rule of a video waiting for an expert, on videos annotated by
+    ``with_agreement``: the review queue, the progress counts and the video list's
+    labeling state all read it.
+
+    A video needs review when as many annotators as the project asks have submitted
+    since its labels were last confirmed by a person (or the agreement rule), and they
+    disagree (or the project confirms nothing by agreement); a gold video never does,
+    its answers being checks of the annotators. Whatever its answers, a video also
+    needs review while a request for one is open: an audit of the model's
+    confirmation, or the work of an annotator flagged on gold.
+    """
     waiting = Q(submitted__gte=project.annotators_per_video, resolved=False)
     if project.auto_confirm_agreement:
         waiting &= Q(agreed=False)
-    # A gold video's answers are checks of the annotators, not a reason to review it.
     waiting &= ~Q(Exists(GoldVideo.objects.filter(video=OuterRef("pk"))))
     requested = Q(
         Exists(ReviewRequest.objects.filter(video=OuterRef("pk"), resolved_at__isnull=True))
     )
-    videos = with_agreement(project.videos.all()).filter(waiting | requested)
+    return waiting | requested
+
+
+def videos_needing_review(
+    project: Project, reviewer: User | AnonymousUser | None = None
+) -> QuerySet[Video]:
+    """Videos waiting for an expert (``needs_review``), the oldest first; for ``reviewer``,
+    those they may review."""
+    videos = with_agreement(project.videos.all()).filter(needs_review(project))
     if reviewer is not None and not project.self_review:
         videos = videos.exclude(_own_work_of(reviewer))
     return videos.order_by("created_at", "id")

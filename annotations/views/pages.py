@@ -141,8 +141,10 @@ def video_detail(request: AuthenticatedHttpRequest, video_id: int) -> HttpRespon
             if may(request.user, video.project, P_VIEW_SUGGESTIONS)
             else None
         ),
-        # Gold is for admins' eyes only: annotators must not tell gold videos apart.
-        "can_mark_gold": request.user.has_perm(P_RETRAIN),
-        "is_gold": GoldVideo.objects.filter(video=video).exists(),
     }
+    # Gold is for admins' eyes only: annotators must not tell gold videos apart, not even
+    # by what the page is given.
+    can_mark_gold = request.user.has_perm(P_RETRAIN)
+    context["can_mark_gold"] = can_mark_gold
+    context["is_gold"] = can_mark_gold and GoldVideo.objects.filter(video=video).exists()
     return render(request, "annotations/video_detail.html", context)

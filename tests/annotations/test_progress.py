@@ -9,13 +9,25 @@ import re
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
 from django.utils import timezone
 
-from annotations.models import Annotation, Keyframe, Project, Video, VideoStatus
+from annotations.models import (
+    Annotation,
+    Keyframe,
+    LabelSource,
+    Project,
+    ReviewRequest,
+    Video,
+    VideoStatus,
+)
 from annotations.roles import Role
-from annotations.selectors.progress import project_progress, state_counts
+from annotations.selectors.progress import LabelingState, project_progress, state_counts
+from annotations.selectors.review import videos_needing_review
+from annotations.services.labeling.gold import annotator_work_to_review, gold_mark
+from annotations.services.labeling.review import review_confirm
 from tests.annotations.labeling_fixtures import imported_label, ready_video, submitted
-from tests.factories import assign, client_for, make_member, make_tag, make_user
+from tests.factories import assign, client_for, confirm_label, make_member, make_tag, make_user
 
 
 @pytest.fixture
@@ -157,3 +169,64 @@ def test_the_video_list_shows_thumbnails_confirmed_tags_and_states_and_filters_b
     assert f'data-video="{confirmed.pk}" data-state="new"' in own  # not started by them
     mine = client_for(first).get(f"/projects/{project.pk}/videos/?state=submitted")
     assert re.findall(r'data-video="(\d+)"', mine.content.decode()) == [str(waiting.pk)]
+
+
+def _listed(client: Client, project: Project, state: str) -> set[int]:
+    """The ids of the videos the project's list shows in ``state``, each row showing it."""
+    html = client.get(f"/projects/{project.pk}/videos/?state={state}").content.decode()
+    rows = re.findall(r'data-video="(\d+)" data-state="([a-z_]+)"', html)
+    assert {shown for _video, shown in rows} <= {state}
+    return {int(video) for video, _shown in rows}
+
+
+def test_in_review_means_waiting_on_the_review_page_on_the_dashboard_and_in_the_list_alike(
+    project: Project, two_annotators: list[User], admin_user: User, expert: User
+) -> None:
+    first, second = two_annotators
+    football, cooking = make_tag(project, "Спорт: Футбол"), make_tag(project, "Еда: Кулинария")
+    # Gold both annotators got wrong: a check of them, never a video to review.
+    gold = ready_video(project, title="золото")
+    imported_label(gold, football)
+    gold_mark(video=gold, user=admin_user)
+    submitted(gold, first, [cooking])
+    submitted(gold, second, [cooking])
+    # The model confirmed it, and it was drawn for an audit.
+    audited = ready_video(project, title="аудит")
+    confirm_label(audited, football, source=LabelSource.MODEL)
+    ReviewRequest.objects.create(video=audited, reason=ReviewRequest.Reason.AUDIT)
+    # One answer of two, by an annotator flagged on gold whose work went to review.
+    flagged = ready_video(project, title="под подозрением")
+    submitted(flagged, first, [football])
+    annotator_work_to_review(project=project, annotator=first, by=admin_user)
+    disputed = ready_video(project, title="спор")
+    submitted(disputed, first, [football])
+    submitted(disputed, second, [cooking])
+    imported_label(ready_video(project, title="подтверждено"), football)
+    ready_video(project, title="новое")
+    ready_video(project, title="битое", status=VideoStatus.FAILED)
+    in_review = {audited.pk, flagged.pk, disputed.pk}
+
+    assert {video.pk for video in videos_needing_review(project)} == in_review
+    counts = state_counts(project)
+    assert counts == {
+        **dict.fromkeys(LabelingState.values, 0),
+        LabelingState.REVIEW: 3,
+        LabelingState.CONFIRMED: 2,
+        LabelingState.NEW: 1,
+    }
+    assert sum(counts.values()) == project.videos.exclude(status=VideoStatus.FAILED).count()
+    client = client_for(admin_user)
+    dashboard = client.get(f"/projects/{project.pk}/dashboard/").content.decode()
+    assert re.search(r'data-state="review"><strong>3</strong>', dashboard)
+    assert _listed(client, project, "review") == in_review
+    assert gold.pk in _listed(client, project, "confirmed")
+    listed = sum(len(_listed(client, project, state)) for state in LabelingState.values)
+    assert listed == project.videos.count()
+    review_page = client.get(f"/projects/{project.pk}/review/").context["page"]
+    assert {video.pk for video in review_page} == in_review
+
+    # An expert's answer to the audit ends it everywhere: the video is confirmed.
+    review_confirm(video=audited, tag_ids=[football.pk], reviewer=expert)
+    assert audited.pk not in {video.pk for video in videos_needing_review(project)}
+    assert state_counts(project)["review"] == 2
+    assert audited.pk in _listed(client, project, "confirmed")

@@ -52,13 +52,12 @@ from annotations.models import (
 )
 from annotations.roles import P_LABEL, P_LABEL_ANY
 from annotations.selectors.access import may
-from annotations.services.labeling.gold import gold_for_queue
+from annotations.services.labeling.gold import gold_for_queue, gold_standing, picks_ahead
 
 # How many videos one claim looks at before it gives up (each found full by a
 # claim that committed a moment earlier).
 MAX_TRIES = 20
 
-FINISHED = (Annotation.State.SUBMITTED, Annotation.State.SKIPPED)
 MARK_REFRESH = dt.timedelta(minutes=10)
 REMAINING_CAP = 1000
 
@@ -145,9 +144,7 @@ def _lock(videos: QuerySet[Video], *, wait: bool) -> QuerySet[Video]:
 
 
 def _finished_by(user: User) -> Exists:
-    return Exists(
-        Annotation.objects.filter(video=OuterRef("pk"), annotator=user, state__in=FINISHED)
-    )
+    return Exists(Annotation.objects.finished().filter(video=OuterRef("pk"), annotator=user))
 
 
 def _resume(user: User, project: Project, now: dt.datetime) -> Video | None:
@@ -173,17 +170,22 @@ def _assigned_open(user: User, project: Project) -> QuerySet[Video]:
     return project.videos.ready().unlabeled().filter(pk__in=mine).exclude(_finished_by(user))
 
 
-def _next_assigned(user: User, project: Project) -> Video | None:
-    """For those who label only what they are given: their own assignments, drafts first."""
-    videos = (
+def _assigned_due(user: User, project: Project) -> QuerySet[Video]:
+    """What the queue hands to those who label only what they are given, gold aside: their
+    open assignments of videos that others have not answered as many times as asked."""
+    return (
         _assigned_open(user, project)
         .annotate(done_by_others=_submitted_by_others(user))
         .filter(done_by_others__lt=project.annotators_per_video)
-        .annotate(
-            started=Exists(
-                Annotation.objects.filter(
-                    video=OuterRef("pk"), annotator=user, state=Annotation.State.DRAFT
-                )
+    )
+
+
+def _next_assigned(user: User, project: Project) -> Video | None:
+    """For those who label only what they are given: their own assignments, drafts first."""
+    videos = _assigned_due(user, project).annotate(
+        started=Exists(
+            Annotation.objects.filter(
+                video=OuterRef("pk"), annotator=user, state=Annotation.State.DRAFT
             )
         )
     )
@@ -353,6 +355,8 @@ def queue_remaining(
 ) -> int:
     """How many more videos the queue could hand to ``user``, not counting ``besides``.
 
+    For a crowd worker that includes the gold still due to them, so the count falls by
+    one with every video handed out, gold or not, and tells nothing about which is gold.
     Counting stops at ``cap``: "1,000 or more" is all a person needs to know, and
     stopping there keeps the count cheap on a large project.
     """
@@ -364,10 +368,16 @@ def queue_remaining(
         if mark is None:
             return 0
         videos = _pool(user, project, now, mark)
-    elif may(user, project, P_LABEL):
-        videos = _assigned_open(user, project)
-    else:
+        if besides is not None:
+            videos = videos.exclude(pk=besides.pk)
+        return videos.order_by()[:cap].count()
+    if not may(user, project, P_LABEL):
         return 0
+    ordinary = _assigned_due(user, project).filter(gold__isnull=True)
     if besides is not None:
-        videos = videos.exclude(pk=besides.pk)
-    return videos.order_by()[:cap].count()
+        ordinary = ordinary.exclude(pk=besides.pk)
+    return picks_ahead(
+        gold_standing(user, project, besides=besides),
+        ordinary=ordinary.order_by()[:cap].count(),
+        cap=cap,
+    )
