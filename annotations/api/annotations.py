@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from annotations.api.exceptions import PreconditionRequired
 from annotations.api.pagination import page_response, page_schema
 from annotations.api.permissions import RoleApiView, acting_user
-from annotations.api.serializers import errors, optional_text
+from annotations.api.serializers import base_revision, errors, optional_text
 from annotations.models import Annotation, Decision
 from annotations.roles import P_LABEL
 from annotations.selectors import (
@@ -81,16 +81,10 @@ class MyAnnotationApi(RoleApiView):
             default="save",
             help_text="save keeps a draft; submit hands it in; skip gives the video back.",
         )
-        revision = serializers.IntegerField(
-            min_value=0,
-            required=False,
-            allow_null=True,
-            default=None,
-            help_text=(
-                "The revision of your annotation this change was based on (from GET, or 0 "
-                "when you have not started the video). Required: without it the answer is "
-                "428, and a stale one is refused with 409."
-            ),
+        revision = base_revision(
+            "The revision of your annotation this change was based on (from GET, or 0 "
+            "when you have not started the video). Required: without it the answer is "
+            "428, and a stale one is refused with 409."
         )
         skip_reason = optional_text(500)
         seconds_spent = serializers.FloatField(

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from annotations.api.exceptions import PreconditionRequired
 from annotations.api.pagination import page_response, page_schema
 from annotations.api.permissions import (
     RoleApiView,
@@ -15,7 +16,7 @@ from annotations.api.permissions import (
     acting_user_in_project,
     require_in_project,
 )
-from annotations.api.serializers import errors, optional_text
+from annotations.api.serializers import base_revision, errors, optional_text
 from annotations.models import Tag, Video
 from annotations.roles import P_REVIEW
 from annotations.selectors import (
@@ -43,7 +44,9 @@ class ReviewRowOutput(serializers.Serializer):
         child=serializers.CharField(), help_text="Each annotator's decision, in column order."
     )
     confirmed = serializers.BooleanField()
-    proposed = serializers.BooleanField(help_text="Chosen by at least half of the annotators.")
+    proposed = serializers.BooleanField(
+        help_text="Starts checked: confirmed, or chosen by the project's share of the annotators."
+    )
     deprecated = serializers.BooleanField(
         help_text="The tag is deprecated: it stays where it is confirmed but cannot be added."
     )
@@ -53,6 +56,10 @@ class ReviewSheetOutput(serializers.Serializer):
     video = serializers.IntegerField(source="video.pk")
     annotators = serializers.SerializerMethodField()
     agreed = serializers.BooleanField()
+    revision = serializers.IntegerField(
+        help_text="The revision of the video's confirmed tags this sheet shows; send it back "
+        "with the confirmation."
+    )
     rows = ReviewRowOutput(many=True)
 
     def get_annotators(self, sheet: ReviewSheet) -> list[str]:
@@ -92,6 +99,11 @@ class VideoReviewApi(RoleApiView):
         reason = optional_text(
             500, "Why confirmed tags are removed; required when the new set leaves one out."
         )
+        revision = base_revision(
+            "The revision of the confirmed tags this set was decided on (the sheet's "
+            "`revision` from GET). Required: without it the answer is 428, and when the "
+            "tags changed since, 409 and nothing changes."
+        )
 
         def validate_tags(self, paths: list[str]) -> list[Tag]:
             return list(tags_by_path(self.context["video"].project, paths).values())
@@ -111,16 +123,29 @@ class VideoReviewApi(RoleApiView):
 
     @extend_schema(
         request=ConfirmInput,
-        responses={200: ConfirmOutput, **errors(400, 404)},
+        responses={200: ConfirmOutput, **errors(400, 404, 409, 428)},
         summary="Confirm a video's tags (experts, admins); the change is kept in its history",
+        description=(
+            "`tags` is the whole set: confirmed tags not named are removed. All or nothing: "
+            "a refused confirmation changes nothing."
+        ),
     )
     def post(self, request: Request, video_id: int) -> Response:
         user, video = _video_to_review(request, video_id)
         given = self.ConfirmInput(data=request.data, context={"video": video})
         given.is_valid(raise_exception=True)
-        tag_ids = {tag.pk for tag in given.validated_data["tags"]}
+        data = given.validated_data
+        if data["revision"] is None:
+            raise PreconditionRequired(
+                "Send the revision this set was decided on: the review sheet's `revision` "
+                "from GET; the set replaces the video's confirmed tags."
+            )
         changes = review_confirm(
-            video=video, tag_ids=tag_ids, reviewer=user, reason=given.validated_data["reason"]
+            video=video,
+            tag_ids={tag.pk for tag in data["tags"]},
+            reviewer=user,
+            revision=data["revision"],
+            reason=data["reason"],
         )
         paths = tag_paths(video.project, [change.tag_id for change in changes])
         return Response(

@@ -44,6 +44,17 @@ _ERROR_TEXTS = {
 }
 
 
+def base_revision(help_text: str) -> serializers.IntegerField:
+    """The revision a change that replaces a whole set was based on.
+
+    Optional in the schema so that a request without it reaches the view, which answers
+    428 (``PreconditionRequired``) rather than a 400 about a missing field.
+    """
+    return serializers.IntegerField(
+        min_value=0, required=False, allow_null=True, default=None, help_text=help_text
+    )
+
+
 def optional_text(
     max_length: int | None = None,
     help_text: str | None = None,

@@ -210,6 +210,17 @@ def may_review(reviewer: User | AnonymousUser, video: Video) -> bool:
     return not Video.objects.filter(pk=video.pk).filter(_own_work_of(reviewer)).exists()
 
 
+def labels_revision(video: Video) -> int:
+    """The revision of the video's confirmed tags: the id of their latest history entry, 0
+    before any.
+
+    Every change to them writes the history under the video's row lock, so the number
+    grows with each change: a sheet built on a smaller one is stale.
+    """
+    latest: int | None = video.label_changes.aggregate(latest=Max("id"))["latest"]
+    return latest or 0
+
+
 @dataclass
 class AnnotatorColumn:
     annotation: Annotation
@@ -235,6 +246,8 @@ class ReviewSheet:
     video: Video
     columns: list[AnnotatorColumn]
     rows: list[ReviewRow]
+    # The revision of the confirmed tags the sheet was built on (``labels_revision``).
+    revision: int
 
     @property
     def agreed(self) -> bool:
@@ -266,9 +279,12 @@ def review_sheet(video: Video) -> ReviewSheet:
     A row is proposed (starts checked) when its tag is confirmed already, or when it is
     in use and at least the project's share of annotators chose it and fewer rejected it
     (two annotators who contradict each other propose nothing). In a single-label project
-    one row is proposed: the confirmed tag, else the most chosen tag in use.
+    at most one row is proposed: the confirmed tag, else the tag in use that reached the
+    share with more votes than any other (a tie proposes none).
     """
     project = video.project
+    # Read first: confirmed tags changed meanwhile make the sheet stale, never wrong.
+    revision = labels_revision(video)
     annotations = list(
         video.annotations.submitted()
         .select_related("annotator")
@@ -300,9 +316,19 @@ def review_sheet(video: Video) -> ReviewSheet:
                 ),
             )
         )
-    candidates = [row for row in rows if row.confirmed or not row.deprecated]
-    if project.is_single_label and candidates:
-        best = max(candidates, key=lambda row: (row.confirmed, row.votes))
-        for row in rows:
-            row.proposed = row is best and (row.confirmed or row.votes > 0)
-    return ReviewSheet(video=video, columns=columns, rows=rows)
+    if project.is_single_label:
+        _propose_one(rows)
+    return ReviewSheet(video=video, columns=columns, rows=rows, revision=revision)
+
+
+def _propose_one(rows: list[ReviewRow]) -> None:
+    """Single-label: the confirmed tag (the most chosen, were there several), else the
+    one tag the majority rule proposed, or the one with most votes of those it proposed;
+    none on a tie, so that Enter never confirms a coin toss."""
+    confirmed = [row for row in rows if row.confirmed]
+    candidates = confirmed or [row for row in rows if row.proposed]
+    top = max((row.votes for row in candidates), default=0)
+    leaders = [row for row in candidates if row.votes == top]
+    chosen = leaders[0] if leaders and (confirmed or len(leaders) == 1) else None
+    for row in rows:
+        row.proposed = row is chosen

@@ -28,6 +28,7 @@ from annotations.models import (
     Tag,
     TagDecision,
     TaxonomyChange,
+    Video,
 )
 from annotations.services.learning.model_store import versions_pin_taxonomy
 from ml.taxonomy import MAX_DEPTH, MAX_NAME_LENGTH, PATH_SEPARATOR, clean_name
@@ -204,6 +205,14 @@ def tag_move(*, tag: Tag, parent: Tag | None, by: User | None) -> Tag:
 def _move_labels(source: Tag, target: Tag, by: User | None) -> tuple[int, int]:
     """Confirmed labels of ``source`` onto ``target``, each move in the label history."""
     reason = (_("tag merged into “%(path)s”") % {"path": target.path})[:MAX_REASON]
+    # The videos first, in order, as every change of confirmed tags does: a review of one
+    # of them waits for the merge, and the revision of its tags stays exact.
+    list(
+        Video.objects.select_for_update()
+        .filter(pk__in=ConfirmedLabel.objects.filter(tag=source).values("video_id"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     on_target = set(ConfirmedLabel.objects.filter(tag=target).values_list("video_id", flat=True))
     moved = already = 0
     changes = []
@@ -230,6 +239,8 @@ def _move_labels(source: Tag, target: Tag, by: User | None) -> tuple[int, int]:
                 source=label.source,
                 changed_by=by,
                 reason=(_("moved from “%(path)s” by a merge") % {"path": source.path})[:MAX_REASON],
+                # A label the model confirmed names its version wherever it is added.
+                model_version_id=label.model_version_id,
             )
         )
         # The label keeps who confirmed it and how: only the tag's name changed.

@@ -18,8 +18,8 @@ from annotations.roles import P_REVIEW
 from annotations.selectors import get_video_for_user, tags_by_path
 from annotations.selectors.access import require_project_perm
 from annotations.selectors.review import review_sheet, videos_needing_review
-from annotations.services.labeling.review import review_confirm
-from annotations.views.errors import refused_with
+from annotations.services.labeling.review import ReviewConflict, review_confirm
+from annotations.views.errors import CONFLICT, refused_with
 from annotations.views.requests import (
     AuthenticatedHttpRequest,
     clean_text,
@@ -58,14 +58,21 @@ def _review_context(
     error: str = "",
     notice: str = "",
     remaining: int | None = None,
-    ticked: set[int] | None = None,
+    ticked: tuple[set[int], int] | None = None,
     reason: str = "",
+    since: int | None = None,
 ) -> dict[str, object]:
-    """The screen's data; ``ticked`` (from a refused confirmation) replaces the proposal."""
+    """The screen's data.
+
+    ``ticked``: the tags a refused confirmation sent and the revision they were decided
+    on, which replace the proposal (and stay the base of the next try). ``since``: the
+    revision a stale page was built on; the history marks what changed after it.
+    """
     project = video.project
     sheet = review_sheet(video)
     if ticked is not None:
-        sheet.select(ticked)
+        tag_ids, sheet.revision = ticked
+        sheet.select(tag_ids)
     history = (
         LabelChange.objects.filter(video=video)
         .select_related("tag", "changed_by")
@@ -77,6 +84,7 @@ def _review_context(
         "sheet": sheet,
         "reason": reason,
         "history": history,
+        "since": since,
         "all_tags": project.tags.active().only("path").order_by("path"),
         "error": error,
         "notice": notice,
@@ -98,16 +106,25 @@ def _render_review(
 def _review_refused(
     request: AuthenticatedHttpRequest, reason: str, status: int, video_id: int
 ) -> HttpResponse:
-    """The review screen with the reason, ticked as it was sent; nothing was confirmed."""
+    """The review screen with the reason; nothing was confirmed.
+
+    Refused as invalid, the sheet stays ticked as it was sent, on the revision it was
+    sent on. Stale, it shows the current tags, and the history marks what changed.
+    """
     reviewer = request.user
     video = _reviewed_video(request, video_id)
-    ticked = {tag_id for v in request.POST.getlist("tag") if (tag_id := parse_int(v)) is not None}
+    base = parse_int(request.POST.get("revision"))
+    ticked = None
+    if request.method == "POST" and status != CONFLICT and base is not None:
+        tag_ids = {t for v in request.POST.getlist("tag") if (t := parse_int(v)) is not None}
+        ticked = (tag_ids, base)
     context = _review_context(
         video,
         reviewer,
         error=reason,
-        ticked=ticked if request.method == "POST" else None,
+        ticked=ticked,
         reason=clean_text(request.POST.get("reason")),
+        since=base if status == CONFLICT else None,
     )
     return _render_review(request, context, status=status)
 
@@ -159,9 +176,22 @@ def _chosen_tag_ids(request: AuthenticatedHttpRequest, project: Project) -> set[
     return {added.pk} if project.is_single_label else {*tag_ids, added.pk}
 
 
+def _sheet_revision(request: AuthenticatedHttpRequest) -> int:
+    """The revision of the confirmed tags the sheet that was sent showed."""
+    revision = parse_int(request.POST.get("revision"))
+    if revision is None:
+        raise ValidationError(
+            _(
+                "The page did not say which confirmed tags it showed. It now shows the "
+                "current ones: check them and confirm again."
+            )
+        )
+    return revision
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
-@refused_with(_review_refused)
+@refused_with(_review_refused, conflicts=(ReviewConflict,))
 def review_video(request: AuthenticatedHttpRequest, video_id: int) -> HttpResponse:
     user = request.user
     video = _reviewed_video(request, video_id)
@@ -171,6 +201,7 @@ def review_video(request: AuthenticatedHttpRequest, video_id: int) -> HttpRespon
         video=video,
         tag_ids=_chosen_tag_ids(request, video.project),
         reviewer=user,
+        revision=_sheet_revision(request),
         reason=clean_text(request.POST.get("reason")),
     )
     notice = _("Confirmed the tags of “%(title)s”.") % {"title": video.title}

@@ -4,9 +4,11 @@
   if (window.reviewKeys) return;
   window.reviewKeys = true;
 
-  // A refused confirmation (422) comes back as the screen with the reason: show it.
+  // A refused confirmation (409 stale sheet, 422 invalid) comes back as the screen with
+  // the reason: show it.
   htmx.config.responseHandling = [
     { code: "204", swap: false },
+    { code: "409", swap: true, error: false },
     { code: "422", swap: true, error: false },
     { code: "[23]..", swap: true },
     { code: "[45]..", swap: false, error: true },

@@ -9,6 +9,7 @@ from annotations.models import (
     Annotation,
     ConfirmedLabel,
     Decision,
+    LabelChange,
     ModelVersion,
     Project,
     Suggestion,
@@ -17,6 +18,8 @@ from annotations.models import (
     Video,
     VideoStatus,
 )
+from annotations.selectors.review import labels_revision
+from annotations.services.labeling.review import review_confirm
 from annotations.services.learning.suggestions import uncertainty_refresh
 from tests.factories import confirm_label, make_video
 
@@ -60,3 +63,16 @@ def submitted(video: Video, user: User, tags: list[Tag], *, seconds: float = 10.
     for tag in tags:
         TagDecision.objects.create(annotation=annotation, tag=tag, decision=Decision.ADD)
     return annotation
+
+
+def confirm_now(
+    video: Video, tag_ids: list[int], reviewer: User, *, reason: str = ""
+) -> list[LabelChange]:
+    """A review confirmed on the sheet as it is now: on the current revision of the tags."""
+    return review_confirm(
+        video=video,
+        tag_ids=tag_ids,
+        reviewer=reviewer,
+        revision=labels_revision(video),
+        reason=reason,
+    )

@@ -29,7 +29,6 @@ from annotations.models import (
 )
 from annotations.selectors.review import videos_needing_review
 from annotations.services.labeling.queue import next_video_for
-from annotations.services.labeling.review import review_confirm
 from annotations.services.learning.examples import examples_for_videos
 from annotations.services.learning.suggestions import (
     suggestions_refresh_many,
@@ -38,6 +37,7 @@ from annotations.services.learning.suggestions import (
 from annotations.services.learning.training import training_request
 from annotations.services.learning.trust import tag_trust_refresh, trust_evidence
 from ml.compare import wilson_lower_bound
+from tests.annotations.labeling_fixtures import confirm_now
 from tests.factories import PLANTED_TAGS, client_for, make_planted_project
 
 FOOTBALL, COOKING, CARS = PLANTED_TAGS
@@ -78,7 +78,7 @@ def checked_project(
         assert len(videos) >= CHECKED - 2, f"the model missed too many {path} videos"
         for n, video in enumerate(videos):
             truth = CARS if path == COOKING and n < WRONG_COOKING else path
-            review_confirm(video=video, tag_ids=[_tag(project, truth).pk], reviewer=expert)
+            confirm_now(video, [_tag(project, truth).pk], expert)
     # In-sample suggestions on the training videos: right every time, and no evidence.
     suggestions_refresh_many(project=project, videos=planted.labeled)
     return project, planted.unlabeled, version
@@ -147,14 +147,9 @@ def test_trusted_tags_are_confirmed_by_the_model_audited_and_trust_stops_when_au
     # The audits find half of them wrong: the bound falls and trust stops by itself.
     for n, video in enumerate(confirmed_videos):
         if n % 2 == 0:
-            review_confirm(
-                video=video,
-                tag_ids=[_tag(project, CARS).pk],
-                reviewer=expert,
-                reason="about cars",
-            )
+            confirm_now(video, [_tag(project, CARS).pk], expert, reason="about cars")
         else:
-            review_confirm(video=video, tag_ids=[football.pk], reviewer=expert)
+            confirm_now(video, [football.pk], expert)
     trust = TagTrust.objects.get(tag=football)
     assert not trust.trusted and trust.changed_at is not None
     assert trust.lower_bound < 0.9

@@ -18,8 +18,8 @@ from annotations.models import (
     TagDecision,
 )
 from annotations.selectors.audit import label_store_audit
-from annotations.services.labeling.review import review_confirm, video_confirm_by_model
-from tests.annotations.labeling_fixtures import imported_label, ready_video, submitted
+from annotations.services.labeling.review import video_confirm_by_model
+from tests.annotations.labeling_fixtures import confirm_now, imported_label, ready_video, submitted
 from tests.factories import client_for, make_project, make_tag
 
 
@@ -33,7 +33,7 @@ def test_labels_written_by_the_services_pass_the_audit(
     video = ready_video(project)
     imported_label(video, make_tag(project, "Спорт: Теннис"))
     submitted(video, crowd, [football])
-    review_confirm(video=video, tag_ids=[football.pk], reviewer=expert, reason="not tennis")
+    confirm_now(video, [football.pk], expert, reason="not tennis")
     assert _rules() == []
     call_command("audit_labels")
 

@@ -49,7 +49,8 @@ JUNK_REQUESTS = [
     ("post", "/annotations/{annotation}/activity/", {}, ["active_seconds"]),
     ("post", "/annotations/{annotation}/submit/", {"revision": "{revision}"}, ["revision"]),
     ("post", "/annotations/{annotation}/skip/", {"revision": "{revision}"}, ["reason"]),
-    ("post", "/videos/{video}/review/", {"tag": "{tag}"}, ["tag", "add_path"]),
+    ("post", "/videos/{video}/review/", {"tag": "{tag}", "revision": "0"}, ["tag", "add_path"]),
+    ("post", "/videos/{video}/review/", {"tag": "{tag}", "revision": "0"}, ["revision"]),
 ]
 
 

@@ -25,8 +25,7 @@ from annotations.roles import Role
 from annotations.selectors.progress import LabelingState, project_progress, state_counts
 from annotations.selectors.review import videos_needing_review
 from annotations.services.labeling.gold import annotator_work_to_review, gold_mark
-from annotations.services.labeling.review import review_confirm
-from tests.annotations.labeling_fixtures import imported_label, ready_video, submitted
+from tests.annotations.labeling_fixtures import confirm_now, imported_label, ready_video, submitted
 from tests.factories import assign, client_for, confirm_label, make_member, make_tag, make_user
 
 
@@ -226,7 +225,7 @@ def test_in_review_means_waiting_on_the_review_page_on_the_dashboard_and_in_the_
     assert {video.pk for video in review_page} == in_review
 
     # An expert's answer to the audit ends it everywhere: the video is confirmed.
-    review_confirm(video=audited, tag_ids=[football.pk], reviewer=expert)
+    confirm_now(audited, [football.pk], expert)
     assert audited.pk not in {video.pk for video in videos_needing_review(project)}
     assert state_counts(project)["review"] == 2
     assert audited.pk in _listed(client, project, "confirmed")

@@ -17,6 +17,7 @@ from annotations.models import (
     Decision,
     LabelChange,
     LabelSource,
+    ModelVersion,
     Project,
     Suggestion,
     Tag,
@@ -24,8 +25,10 @@ from annotations.models import (
     TaxonomyChange,
 )
 from annotations.selectors import label_tag_matches
+from annotations.selectors.audit import label_store_audit
 from annotations.services.export import ExportFilters, export_rows
 from annotations.services.labeling.annotation import decision_set
+from annotations.services.labeling.review import video_confirm_by_model
 from annotations.services.learning.examples import examples_for_videos, labeled_videos
 from annotations.services.taxonomy_edit import (
     tag_add,
@@ -115,6 +118,24 @@ def test_a_merge_keeps_an_agreed_label_backed_by_the_moved_answers(
     ConfirmedLabel.objects.create(video=video, tag=soccer, source=LabelSource.AGREEMENT)
     tag_merge(source=soccer, target=football, by=admin_user)
     assert ConfirmedLabel.objects.get(video=video).source == LabelSource.AGREEMENT
+    out = io.StringIO()
+    call_command("audit_labels", stdout=out)
+    assert "consistent" in out.getvalue()
+
+
+def test_a_merge_keeps_a_label_the_model_confirmed_with_its_version(
+    project: Project, admin_user: User
+) -> None:
+    music, football = make_tag(project, "Музыка"), make_tag(project, "Спорт: Футбол")
+    version = ModelVersion.objects.create(project=project, number=1, state="promoted")
+    video = ready_video(project)
+    video_confirm_by_model(video=video, tag_ids=[music.pk], version=version)
+    tag_merge(source=music, target=football, by=admin_user)
+    label = ConfirmedLabel.objects.get(video=video)
+    assert (label.tag, label.source, label.model_version) == (football, "model", version)
+    added = LabelChange.objects.get(video=video, tag=football)
+    assert (added.action, added.source, added.model_version) == ("added", "model", version)
+    assert label_store_audit(project) == []
     out = io.StringIO()
     call_command("audit_labels", stdout=out)
     assert "consistent" in out.getvalue()

@@ -171,8 +171,11 @@ def test_a_disagreement_is_reviewed_and_confirmed_by_an_expert(
         "Спорт: Футбол": 1,
         "Спорт: Хоккей": 1,
     }
+    assert sheet["revision"] == 0  # nothing confirmed yet
     confirmed = clients["expert"].post(
-        f"/api/v1/videos/{video.pk}/review/", {"tags": ["Спорт: Футбол"]}, format="json"
+        f"/api/v1/videos/{video.pk}/review/",
+        {"tags": ["Спорт: Футбол"], "revision": sheet["revision"]},
+        format="json",
     )
     assert confirmed.status_code == 200, confirmed.content
     assert confirmed.json() == {
@@ -184,6 +187,58 @@ def test_a_disagreement_is_reviewed_and_confirmed_by_an_expert(
     change = LabelChange.objects.get(video=video)
     assert change.changed_by == expert and change.source == "review"
     unknown = clients["expert"].post(
-        f"/api/v1/videos/{video.pk}/review/", {"tags": ["Нет такого"]}, format="json"
+        f"/api/v1/videos/{video.pk}/review/",
+        {"tags": ["Нет такого"], "revision": change.pk},
+        format="json",
     )
     assert unknown.status_code == 400 and "Нет такого" in unknown.json()["detail"]
+
+
+def _review(
+    client: APIClient, video_id: int, tags: list[str], **body: Any
+) -> tuple[int, dict[str, Any]]:
+    response = client.post(
+        f"/api/v1/videos/{video_id}/review/", {"tags": tags, **body}, format="json"
+    )
+    return response.status_code, response.json()
+
+
+def test_a_review_sent_on_a_stale_sheet_is_refused_with_409_and_changes_nothing(
+    labeled: Labeled, clients: dict[str, APIClient], admin_user: User, expert: User
+) -> None:
+    video = labeled.confirmed
+    before = sorted(video.confirmed_labels.values_list("tag__path", flat=True))
+    # Both experts open the sheet; the first confirms a new set on it.
+    opened = clients["expert"].get(f"/api/v1/videos/{video.pk}/review/").json()
+    assert clients["admin_user"].get(f"/api/v1/videos/{video.pk}/review/").json() == opened
+    status, first = _review(
+        clients["admin_user"],
+        video.pk,
+        ["Музыка"],
+        revision=opened["revision"],
+        reason="not what the import said",
+    )
+    assert status == 200 and first["tags"] == ["Музыка"]
+    history = list(LabelChange.objects.filter(video=video).values_list("pk", flat=True))
+    status, stale = _review(
+        clients["expert"], video.pk, before, revision=opened["revision"], reason="keep them"
+    )
+    assert (status, stale["code"]) == (409, "conflict")
+    assert "changed after the review sheet was loaded" in stale["detail"]
+    current = clients["expert"].get(f"/api/v1/videos/{video.pk}/review/").json()["revision"]
+    assert f"The current revision is {current}." in stale["detail"]
+    assert sorted(video.confirmed_labels.values_list("tag__path", flat=True)) == ["Музыка"]
+    assert list(LabelChange.objects.filter(video=video).values_list("pk", flat=True)) == history
+
+
+def test_a_review_without_a_revision_is_refused_with_428_and_changes_nothing(
+    labeled: Labeled, clients: dict[str, APIClient]
+) -> None:
+    video = labeled.confirmed
+    history = list(LabelChange.objects.filter(video=video).values_list("pk", flat=True))
+    status, body = _review(
+        clients["expert"], video.pk, ["Музыка"], reason="not what the import said"
+    )
+    assert (status, body["code"]) == (428, "revision_required")
+    assert "revision" in body["detail"]
+    assert list(LabelChange.objects.filter(video=video).values_list("pk", flat=True)) == history

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from annotations.models import (
     Annotation,
+    ConfirmedLabel,
     Job,
     ModelVersion,
     Project,
@@ -25,6 +26,7 @@ from annotations.models import (
     TranscriptSegment,
     Video,
 )
+from annotations.selectors.audit import label_store_audit
 from annotations.services.jobs.control import job_run_now
 from tests.factories import confirm_label, make_project, make_tag
 
@@ -295,3 +297,92 @@ def test_the_commands_export_and_import_the_same_rows(source: Project, tmp_path:
         call_command(
             "export_dataset", "--project", target.name, "--format", "csv", "--from", "soon"
         )
+
+
+def _jsonl(*rows: dict[str, Any]) -> str:
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+def test_labels_whose_source_this_project_cannot_back_arrive_as_imported(
+    project: Project, tmp_path: Path
+) -> None:
+    make_tag(project, "Спорт")
+    dataset = tmp_path / "dataset.jsonl"
+    dataset.write_text(
+        _jsonl(
+            {
+                "title": "a",
+                "tags": ["Спорт"],
+                "labels": [{"tag": "Спорт", "source": "review", "confirmed_by": "ghost_reviewer"}],
+            },
+            # An export without the annotators' decisions: the agreement has no answers here.
+            {
+                "title": "b",
+                "tags": ["Спорт"],
+                "labels": [{"tag": "Спорт", "source": "agreement", "confirmed_by": None}],
+            },
+        )
+    )
+    out = io.StringIO()
+    call_command("import_dataset", "--project", project.name, str(dataset), stdout=out)
+    assert "2 imported, 0 skipped, 0 failed" in out.getvalue()
+    assert (
+        "item 1: tag 'Спорт': confirmed by review of 'ghost_reviewer', who is not a user here; "
+        "kept as imported" in out.getvalue()
+    )
+    assert (
+        "item 2: tag 'Спорт': confirmed by agreement, but no imported answer chose it; "
+        "kept as imported" in out.getvalue()
+    )
+    labels = ConfirmedLabel.objects.filter(video__project=project).order_by("video__title")
+    assert list(labels.values_list("video__title", "source", "confirmed_by")) == [
+        ("a", "import", None),
+        ("b", "import", None),
+    ]
+    assert label_store_audit(project) == []
+    call_command("audit_labels", "--project", project.name, stdout=out)
+
+
+def test_labels_whose_source_this_project_can_back_keep_it(
+    project: Project, tmp_path: Path, crowd: User, other_crowd: User, expert: User
+) -> None:
+    make_tag(project, "Спорт")
+    make_tag(project, "Музыка")
+    dataset = tmp_path / "dataset.jsonl"
+    dataset.write_text(
+        _jsonl(
+            {
+                "title": "a",
+                "tags": ["Спорт"],
+                "labels": [{"tag": "Спорт", "source": "review", "confirmed_by": expert.username}],
+            },
+            {
+                "title": "b",
+                "tags": ["Музыка", "Спорт"],
+                "labels": [
+                    {"tag": "Спорт", "source": "agreement", "confirmed_by": None},
+                    {"tag": "Музыка", "source": "agreement", "confirmed_by": None},
+                ],
+                "annotations": [
+                    # Only the answer of a user here counts: the other one is not imported.
+                    {
+                        "annotator": crowd.username,
+                        "decisions": [{"tag": "Спорт", "decision": "add"}],
+                    },
+                    {"annotator": "stranger", "decisions": [{"tag": "Музыка", "decision": "add"}]},
+                ],
+            },
+        )
+    )
+    out = io.StringIO()
+    call_command("import_dataset", "--project", project.name, str(dataset), stdout=out)
+    assert "2 imported, 0 skipped, 0 failed" in out.getvalue()
+    assert "tag 'Спорт'" not in out.getvalue()
+    assert "tag 'Музыка': confirmed by agreement, but no imported answer" in out.getvalue()
+    labels = ConfirmedLabel.objects.filter(video__project=project)
+    assert sorted(labels.values_list("video__title", "tag__path", "source", "confirmed_by")) == [
+        ("a", "Спорт", "review", expert.pk),
+        ("b", "Музыка", "import", None),
+        ("b", "Спорт", "agreement", None),
+    ]
+    assert label_store_audit(project) == []

@@ -12,6 +12,7 @@ from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
 from annotations.models import ExportSnapshot, Job, ModelVersion
+from annotations.selectors.review import labels_revision
 from annotations.services.export import ExportFilters, export_request
 from tests.api.conftest import Labeled
 from tests.factories import make_job, run_job_of
@@ -73,6 +74,12 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int, int, int]]] = [
         "post",
         "/api/v1/videos/{confirmed}/review/",
         {"tags": ["Музыка"], "reason": "not what the import said"},
+        (428, 428, 403, 403, 401),
+    ),
+    (
+        "post",
+        "/api/v1/videos/{confirmed}/review/",
+        {"tags": ["Музыка"], "reason": "not what the import said", "revision": "{revision}"},
         (200, 200, 403, 403, 401),
     ),
     ("get", "/api/v1/projects/{project}/models/", None, (200, 200, 403, 403, 401)),
@@ -129,6 +136,7 @@ def ids(labeled: Labeled, admin_user: User, settings: Settings, tmp_path: Path) 
         "assigned": labeled.assigned.pk,
         "unassigned": labeled.unassigned.pk,
         "confirmed": labeled.confirmed.pk,
+        "revision": labels_revision(labeled.confirmed),
         "version": version.pk,
         "export": snapshot.pk,
     }

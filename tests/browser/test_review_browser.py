@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Locator, Page, expect
 
 from annotations.models import Decision, LabelChange, Project, Tag, TagDecision
-from tests.annotations.labeling_fixtures import imported_label, ready_video, submitted
+from tests.annotations.labeling_fixtures import confirm_now, imported_label, ready_video, submitted
 from tests.browser.conftest import log_in
 from tests.factories import PASSWORD, make_tag
 
@@ -67,3 +67,28 @@ def test_review_keeps_confirmed_tags_and_shows_the_diff_before_confirming(
         expert,
         "a hockey match, the import was wrong",
     )
+
+
+def test_a_sheet_another_expert_changed_meanwhile_is_refused_and_shows_the_change(
+    page: Page, project: Project, crowd: User, expert: User, admin_user: User
+) -> None:
+    football = make_tag(project, "Спорт: Футбол")
+    hockey = make_tag(project, "Спорт: Хоккей")
+    video = ready_video(project, title="Спорный матч")
+    imported_label(video, football)
+    submitted(video, crowd, [hockey])
+
+    log_in(page, expert.username, PASSWORD)
+    page.goto(f"/videos/{video.pk}/review/")
+    expect(_box(page, football)).to_be_checked()
+    # Meanwhile another reviewer replaces «Футбол» by «Хоккей».
+    confirm_now(video, [hockey.pk], admin_user, reason="a hockey match")
+    _box(page, hockey).check()
+    page.locator("#confirm-button").click()  # the stale sheet would keep «Футбол» too
+
+    expect(page.locator("#review-error")).to_contain_text("changed after this page was loaded")
+    expect(_box(page, football)).to_have_count(0)  # no longer confirmed, and nobody chose it
+    expect(_box(page, hockey)).to_be_checked()
+    expect(page.locator(".history")).to_contain_text("changed meanwhile")
+    expect(page.locator(".history")).to_contain_text("a hockey match")
+    assert set(video.confirmed_labels.values_list("tag__name", flat=True)) == {"Хоккей"}

@@ -10,6 +10,10 @@ Imported suggestions keep the name of the model that made them in the video's
 metadata, never a link to a model version of this project, which may be another
 model with the same number.
 
+A confirmed label keeps the source the file gives it ("review", "agreement") only when
+this project holds what backs it: the reviewer as a user here, an imported answer that
+chose the tag. Otherwise it arrives as imported, and the report says so for each label.
+
 Through the API an import is a job (``Job`` of kind ``import``) reading the stored
 file: each item commits together with the job's checkpoint (how many items are done,
 and the report so far), so a run that stops is taken up after the last item it stored,
@@ -29,6 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotations.models import (
+    POSITIVE_DECISIONS,
     SUGGESTIONS_MODEL_KEY,
     Annotation,
     ConfirmedLabel,
@@ -162,6 +167,10 @@ def _store_item(
             label_source = LabelSource.IMPORT
         # The file says who confirmed (JSONL, even "nobody"); otherwise the importer did.
         confirmer = users.get(item.label_by[path] or "") if path in item.label_by else user
+        unbacked = _unbacked_source(item, path, label_source, confirmer, users)
+        if unbacked:
+            warnings.append(f"tag {path!r}: {unbacked}; kept as imported")
+            label_source = LabelSource.IMPORT
         labels.append(
             ConfirmedLabel(video=video, tag=tag, source=label_source, confirmed_by=confirmer)
         )
@@ -204,6 +213,33 @@ def _store_item(
             if (tag := tags.get(path)) is not None and decision in Decision.values
         )
     return video, warnings
+
+
+def _unbacked_source(
+    item: ImportItem, path: str, source: str, confirmer: User | None, users: dict[str, User]
+) -> str:
+    """Why the label's source cannot stand here ("" when it can).
+
+    A label says how it was confirmed only when this project holds what says so (what
+    ``audit_labels`` checks): the reviewer, a user here, for "review"; an imported
+    answer that chose the tag for "agreement" (an export without the annotators'
+    decisions has none).
+    """
+    if source == LabelSource.REVIEW and confirmer is None:
+        named = item.label_by.get(path)
+        return (
+            f"confirmed by review of {named!r}, who is not a user here"
+            if named
+            else "confirmed by review, with no reviewer named"
+        )
+    if source == LabelSource.AGREEMENT and not any(
+        tag == path and decision in POSITIVE_DECISIONS
+        for answer in item.annotations
+        if answer.annotator in users
+        for tag, decision, _score in answer.decisions
+    ):
+        return "confirmed by agreement, but no imported answer chose it"
+    return ""
 
 
 # Called with the number of items done and the report so far, in the transaction of

@@ -35,10 +35,30 @@ from annotations.models import (
     TagDecision,
     Video,
 )
-from annotations.selectors.review import may_review
+from annotations.selectors.review import labels_revision, may_review
+from annotations.services.errors import StateConflict
 from annotations.services.learning.trust import tag_trust_refresh
 
 MAX_REASON = 500
+
+
+class ReviewConflict(StateConflict):
+    """The video's confirmed tags changed since the sheet this confirmation was made on."""
+
+    def __init__(self, revision: int) -> None:
+        self.revision = revision
+        self.state = f"The current revision is {revision}."
+        super().__init__(
+            "The confirmed tags of this video changed after the review sheet was loaded "
+            "(another expert or another tab confirmed them), so nothing was changed. Load "
+            "the sheet again, see what changed in its history, and confirm again.",
+            shown=lambda: _(
+                "The confirmed tags of this video changed after this page was loaded (another "
+                "expert or another tab confirmed them), so nothing was confirmed. The sheet "
+                "now shows the current tags and the history says what changed: check them "
+                "and confirm again."
+            ),
+        )
 
 
 def _labels_change(
@@ -117,10 +137,13 @@ def _refuse_deprecated(tag_ids: AbstractSet[int]) -> None:
 
 
 def review_confirm(
-    *, video: Video, tag_ids: Iterable[int], reviewer: User, reason: str = ""
+    *, video: Video, tag_ids: Iterable[int], reviewer: User, revision: int, reason: str = ""
 ) -> list[LabelChange]:
     """Make ``tag_ids`` the video's confirmed tags; returns the history entries written.
 
+    ``revision`` is the revision of the confirmed tags the reviewer decided on (the
+    sheet's, see ``labels_revision``): when they changed since, ReviewConflict is raised
+    and nothing changes, so a stale sheet never undoes another expert's decision.
     Removing a tag that is confirmed needs ``reason``, kept with the removal in the
     history. A deprecated tag may stay where it is confirmed but is never added. A
     reviewer who annotated the video may confirm it only when the project allows it or
@@ -143,6 +166,8 @@ def review_confirm(
     with transaction.atomic():
         # One confirmation of a video at a time: the second sees the first's result.
         Video.objects.select_for_update().filter(pk=video.pk).first()
+        if (latest := labels_revision(video)) != revision:
+            raise ReviewConflict(latest)
         current = set(video.confirmed_labels.values_list("tag_id", flat=True))
         _refuse_deprecated(wanted - current)
         removed = current - wanted
