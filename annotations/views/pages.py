@@ -142,7 +142,7 @@ def video_detail(request: AuthenticatedHttpRequest, video_id: int) -> HttpRespon
             else None
         ),
         # Gold is for admins' eyes only: annotators must not tell gold videos apart.
-        "can_mark_gold": request.user.has_perm(P_RETRAIN),
+        "can_mark_gold": may(request.user, video.project, P_RETRAIN),
         "is_gold": GoldVideo.objects.filter(video=video).exists(),
     }
     return render(request, "annotations/video_detail.html", context)
