@@ -34,6 +34,17 @@ class DecisionOutput(serializers.Serializer):
 class AnnotationOutput(serializers.ModelSerializer):
     annotator = serializers.CharField(source="annotator.username")
     decisions = DecisionOutput(many=True)
+    submit_count = serializers.IntegerField(
+        read_only=True,
+        help_text="How many times it was submitted: above 1, it was changed and submitted "
+        "again after it was first handed in.",
+    )
+    locked_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the video's tags were confirmed on this answer; from then on it "
+        "cannot change. Null while it can.",
+    )
 
     class Meta:
         model = Annotation
@@ -47,6 +58,8 @@ class AnnotationOutput(serializers.ModelSerializer):
             "seconds_spent",
             "started_at",
             "submitted_at",
+            "submit_count",
+            "locked_at",
             "updated_at",
             "decisions",
         ]

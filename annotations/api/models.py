@@ -10,7 +10,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotations.api.pagination import page_response, page_schema
-from annotations.api.permissions import RoleApiView, acting_user, acting_user_in_project
+from annotations.api.permissions import (
+    RoleApiView,
+    acting_user,
+    acting_user_in_project,
+    require_in_project,
+)
 from annotations.api.serializers import (
     Decorated,
     ModelVersionDetailOutput,
@@ -87,6 +92,7 @@ class ModelPromoteApi(RoleApiView):
     def post(self, request: Request, version_id: int) -> Response:
         user = acting_user(request, P_RETRAIN)
         version = get_version_for_user(user, version_id)
+        require_in_project(user, version.project, P_RETRAIN)
         return Response(
             ModelVersionOutput(
                 model_promote(version=version, user=user, reason=_reason(request))

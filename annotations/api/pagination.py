@@ -17,11 +17,6 @@ from rest_framework.views import APIView
 
 from annotations.api.serializers import Decorated, cursor_page, errors
 
-PAGE_PARAMETERS = [
-    OpenApiParameter("cursor", str, required=False, description="From a next or previous link."),
-    OpenApiParameter("page_size", int, required=False, description="1 to 500; 50 by default."),
-]
-
 
 class IdCursorPagination(CursorPagination):
     ordering = "id"
@@ -51,6 +46,28 @@ class NewestFirstPagination(IdCursorPagination):
     ordering = "-id"
 
 
+class PathOrderPagination(IdCursorPagination):
+    """Tags in path order, so a parent comes before its children; a page holds a whole
+    taxonomy of the usual size (the IAB content taxonomy has about 610 tags)."""
+
+    ordering = "path"
+    page_size = 1000
+    max_page_size = 1000
+
+
+def page_parameters(
+    pagination: type[IdCursorPagination] = IdCursorPagination,
+) -> list[OpenApiParameter]:
+    """The paging query parameters, with the sizes ``pagination`` allows."""
+    sizes = f"1 to {pagination.max_page_size}; {pagination.page_size} by default."
+    return [
+        OpenApiParameter(
+            "cursor", str, required=False, description="From a next or previous link."
+        ),
+        OpenApiParameter("page_size", int, required=False, description=sizes),
+    ]
+
+
 def page_response(
     request: Request,
     view: APIView,
@@ -58,10 +75,14 @@ def page_response(
     output: type[serializers.Serializer],
     *,
     newest_first: bool = False,
+    pagination: type[IdCursorPagination] | None = None,
     context: dict[str, Any] | None = None,
 ) -> Response:
-    """One page of ``items`` as ``output``, with next and previous links."""
-    paginator = NewestFirstPagination() if newest_first else IdCursorPagination()
+    """One page of ``items`` as ``output``, with next and previous links; by id (the newest
+    first when asked), or in the order ``pagination`` names."""
+    if pagination is None:
+        pagination = NewestFirstPagination if newest_first else IdCursorPagination
+    paginator = pagination()
     page = paginator.paginate_queryset(items, request, view=view)
     return paginator.get_paginated_response(output(page, many=True, context=context or {}).data)
 
@@ -75,12 +96,13 @@ def page_schema(
     parameters: Sequence[OpenApiParameter | type[serializers.Serializer]] = (),
     error_codes: Sequence[int] = (404,),
     description: str | None = None,
+    pagination: type[IdCursorPagination] = IdCursorPagination,
 ) -> Callable[[Decorated], Decorated]:
     """The schema of a list answered by ``page_response``: pages of ``item`` named ``page``,
     the paging parameters after ``parameters``, and 400 for a bad cursor or filter."""
     return extend_schema(
         operation_id=operation_id,
-        parameters=[*parameters, *PAGE_PARAMETERS],
+        parameters=[*parameters, *page_parameters(pagination)],
         responses={200: cursor_page(page, item), **errors(400, *error_codes)},
         summary=summary,
         description=description,

@@ -7,23 +7,22 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotations.api.pagination import page_response, page_schema
+from annotations.api.pagination import PathOrderPagination, page_response, page_schema
 from annotations.api.permissions import (
     RoleApiView,
     acting_user,
     acting_user_in_project,
     require_perm,
 )
-from annotations.api.serializers import ProjectOutput, TagNodeOutput, TagOutput, errors
+from annotations.api.serializers import ProjectOutput, TagOutput, TaxonomyTagOutput, errors
 from annotations.models import LabelingMode, QueueOrder
 from annotations.roles import P_MANAGE_TAXONOMY
 from annotations.selectors import (
-    TagNode,
     get_project_for_user,
+    labeled_video_counts,
     project_overview,
     project_tags,
     projects_for_user,
-    tag_tree,
 )
 from annotations.services.projects import project_create, project_update
 from annotations.services.taxonomy import taxonomy_import_text
@@ -105,22 +104,6 @@ class ProjectDetailApi(RoleApiView):
         return self._detail(request, project_id)
 
 
-def _tree_data(nodes: list[TagNode]) -> list[dict[str, object]]:
-    return [
-        {
-            "id": node.tag.pk,
-            "path": node.tag.path,
-            "name": node.tag.name,
-            "depth": node.tag.depth,
-            "active": node.tag.active,
-            "hotkey": node.tag.hotkey,
-            "labeled_videos": node.labeled_videos,
-            "children": _tree_data(node.children),
-        }
-        for node in nodes
-    ]
-
-
 class TagListApi(RoleApiView):
     class TaxonomyImportInput(serializers.Serializer):
         text = serializers.CharField(
@@ -137,14 +120,28 @@ class TagListApi(RoleApiView):
         hotkeys_set = serializers.IntegerField()
         tags = TagOutput(many=True)
 
-    @extend_schema(
-        responses={200: TagNodeOutput(many=True), **errors(404)},
-        summary="The project's taxonomy as a tree",
+    @page_schema(
+        "projects_tags_list",
+        "TagPage",
+        TaxonomyTagOutput,
+        "The project's taxonomy in path order, a page at a time",
+        description=(
+            "A parent comes before its children (`parent` names it); a page holds up to "
+            "1000 tags, so a taxonomy of the usual size comes in one."
+        ),
+        pagination=PathOrderPagination,
     )
     def get(self, request: Request, project_id: int) -> Response:
         user = acting_user(request)
         project = get_project_for_user(user, project_id)
-        return Response(_tree_data(tag_tree(user, project)))
+        return page_response(
+            request,
+            self,
+            project_tags(project),
+            TaxonomyTagOutput,
+            pagination=PathOrderPagination,
+            context={"labeled": labeled_video_counts(user, project)},
+        )
 
     @extend_schema(
         request=TaxonomyImportInput,

@@ -91,18 +91,21 @@ class TagOutput(serializers.ModelSerializer):
         fields = ["id", "path", "name", "depth", "parent", "active", "hotkey"]
 
 
-class TagNodeOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    path = serializers.CharField()
-    name = serializers.CharField()
-    depth = serializers.IntegerField()
-    active = serializers.BooleanField()
-    hotkey = serializers.CharField()
-    labeled_videos = serializers.IntegerField(help_text="Videos with this tag confirmed.")
+class TaxonomyTagOutput(TagOutput):
+    """A tag of the taxonomy with its count; ``context["labeled"]`` holds the counts by tag
+    id (``selectors.labeled_video_counts``)."""
 
+    labeled_videos = serializers.SerializerMethodField(
+        help_text="Videos with this tag confirmed (for those who may not see labels: "
+        "videos they chose it on themselves)."
+    )
 
-# The tree is recursive: a node's children are nodes.
-TagNodeOutput._declared_fields["children"] = TagNodeOutput(many=True)
+    class Meta(TagOutput.Meta):
+        fields = [*TagOutput.Meta.fields, "labeled_videos"]
+
+    def get_labeled_videos(self, tag: Tag) -> int:
+        labeled: dict[int, int] = self.context["labeled"]
+        return labeled.get(tag.pk, 0)
 
 
 class ModelVersionOutput(serializers.ModelSerializer):

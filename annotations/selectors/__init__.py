@@ -1,7 +1,7 @@
 """Reads shared by the pages and the API, with the role rules applied.
 
-``access``: which projects, videos, model versions and exports a user may reach
-(``jobs``: the same for background jobs of every kind); every lookup by id goes
+``access``: which projects, videos, annotations, model versions and exports a user may
+reach (``jobs``: the same for background jobs of every kind); every lookup by id goes
 through ``get_for_user``, so an object of a project the user may not see is a 404
 like one that does not exist. ``visibility``: what a user may see of a video (labels,
 suggestions, metadata), the one rule every field, filter and count below applies.
@@ -12,6 +12,7 @@ from __future__ import annotations
 from annotations.selectors.access import (
     AnyUser,
     exports_for_user,
+    get_annotation_for_user,
     get_export_for_user,
     get_for_user,
     get_prediction_job_for_user,
@@ -38,6 +39,7 @@ from annotations.selectors.projects import ProjectOverview, project_overview
 from annotations.selectors.tags import (
     TagNode,
     label_tag_matches,
+    labeled_video_counts,
     project_tags,
     tag_paths,
     tag_subtree,
@@ -79,6 +81,7 @@ __all__ = [
     "VideoFilters",
     "annotations_for_user",
     "exports_for_user",
+    "get_annotation_for_user",
     "get_export_for_user",
     "get_for_user",
     "get_job_for_user",
@@ -94,6 +97,7 @@ __all__ = [
     "job_statuses",
     "jobs_for_user",
     "label_tag_matches",
+    "labeled_video_counts",
     "labeling_closed",
     "model_history_for_user",
     "own_annotation",

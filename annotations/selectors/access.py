@@ -22,6 +22,7 @@ from django.db.models import Exists, Model, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from annotations.models import (
+    Annotation,
     Assignment,
     ExportSnapshot,
     Job,
@@ -169,6 +170,24 @@ def get_video_for_user(user: AnyUser, video_id: int) -> Video:
     return get_for_user(user, videos, video_id, missing="No such video.")
 
 
+def get_annotation_for_user(user: AnyUser, annotation_id: int) -> Annotation:
+    """The user's own annotation, while they may still open its video.
+
+    Someone removed from the project, whose project was archived, or whose video was
+    taken from them gets a 404, as for an annotation that does not exist.
+    """
+    annotations = Annotation.objects.select_related("video__project", "annotator").filter(
+        annotator=user.pk, video__in=_openable_videos(user)
+    )
+    return get_for_user(
+        user,
+        annotations,
+        annotation_id,
+        missing="No such annotation.",
+        project_field="video__project",
+    )
+
+
 def get_version_for_user(user: AnyUser, version_id: int) -> ModelVersion:
     """A model version of a project the user may see, for those who may see models."""
     versions = ModelVersion.objects.select_related("project", "requested_by").filter(
@@ -178,18 +197,19 @@ def get_version_for_user(user: AnyUser, version_id: int) -> ModelVersion:
 
 
 def get_export_for_user(user: AnyUser, export_id: int) -> ExportSnapshot:
-    """An export snapshot of a project the user may see, for those who may export."""
-    snapshots = ExportSnapshot.objects.none()
-    if user.has_perm(P_EXPORT):
-        snapshots = ExportSnapshot.objects.select_related("project", "model_version", "created_by")
+    """An export snapshot of a project where the user's role lets them export."""
+    snapshots = ExportSnapshot.objects.select_related(
+        "project", "model_version", "created_by"
+    ).filter(project__in=projects_with_perm(user, P_EXPORT))
     return get_for_user(user, snapshots, export_id, missing="No such export.")
 
 
 def get_prediction_job_for_user(user: AnyUser, job_id: int) -> PredictionJob:
-    """A prediction job of a project the user may see: their own, or any for admins."""
-    jobs = PredictionJob.objects.all()
-    if not user.has_perm(P_RETRAIN):
-        jobs = jobs.filter(created_by=user.pk)
+    """A prediction job of a project the user may see: their own, or any where their
+    role lets them retrain."""
+    jobs = PredictionJob.objects.filter(
+        Q(created_by=user.pk) | Q(project__in=projects_with_perm(user, P_RETRAIN))
+    )
     return get_for_user(user, jobs, job_id, missing="No such job.")
 
 

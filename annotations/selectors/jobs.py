@@ -87,8 +87,8 @@ def jobs_for_user(user: AnyUser) -> QuerySet[Job]:
 
     Each kind by the rule of its object's own lookup (``selectors.access``): a video's
     processing where they may open the video, trainings and refreshes where their role
-    in the project lets them see the models, exports and imports for those who may
-    export, every prediction for those who may retrain (their own for the others).
+    in the project lets them see the models, exports and imports where it lets them
+    export, every prediction where it lets them retrain, and their own predictions.
     """
     if sees_every_project(user) and user.has_perm(P_LABEL_ANY):
         visible = Q(kind=Job.Kind.INGEST)
@@ -98,11 +98,12 @@ def jobs_for_user(user: AnyUser) -> QuerySet[Job]:
         kind__in=[Job.Kind.TRAINING, Job.Kind.SUGGESTIONS],
         project__in=projects_with_perm(user, P_VIEW_ALL_ANNOTATIONS),
     )
-    if user.has_perm(P_EXPORT):
-        visible |= Q(kind__in=[Job.Kind.EXPORT, Job.Kind.IMPORT])
-    if user.has_perm(P_RETRAIN):
-        visible |= Q(kind=Job.Kind.PREDICT)
-    elif user.is_authenticated:
+    visible |= Q(
+        kind__in=[Job.Kind.EXPORT, Job.Kind.IMPORT],
+        project__in=projects_with_perm(user, P_EXPORT),
+    )
+    visible |= Q(kind=Job.Kind.PREDICT, project__in=projects_with_perm(user, P_RETRAIN))
+    if user.is_authenticated:
         visible |= Q(kind=Job.Kind.PREDICT, requested_by=user.pk)
     return (
         Job.objects.filter(visible, project__in=projects_for_user(user))

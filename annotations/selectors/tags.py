@@ -58,18 +58,23 @@ class TagNode:
     labeled_videos: int = 0
 
 
-def tag_tree(user: AnyUser, project: Project) -> list[TagNode]:
-    """The project's taxonomy as a forest, with how many videos carry each tag.
+def labeled_video_counts(user: AnyUser, project: Project) -> dict[int, int]:
+    """How many videos carry each tag of the project (by tag id; tags on none are left out).
 
     Counted among the labels ``user`` may see: the confirmed ones, or their own choices.
     """
     if sees_labels(user, project):
         labels = visible_confirmed_labels(user).filter(tag__project=project).order_by()
-        labeled = dict(labels.values_list("tag").annotate(n=Count("video")).values_list("tag", "n"))
-    else:
-        chosen = visible_choices(user).filter(tag__project=project).order_by()
-        videos = Count("annotation__video", distinct=True)
-        labeled = dict(chosen.values_list("tag").annotate(n=videos).values_list("tag", "n"))
+        return dict(labels.values_list("tag").annotate(n=Count("video")).values_list("tag", "n"))
+    chosen = visible_choices(user).filter(tag__project=project).order_by()
+    videos = Count("annotation__video", distinct=True)
+    return dict(chosen.values_list("tag").annotate(n=videos).values_list("tag", "n"))
+
+
+def tag_tree(user: AnyUser, project: Project) -> list[TagNode]:
+    """The project's taxonomy as a forest, with how many videos carry each tag
+    (``labeled_video_counts``)."""
+    labeled = labeled_video_counts(user, project)
     nodes: dict[int, TagNode] = {}
     roots: list[TagNode] = []
     for tag in project.tags.order_by("depth", "path"):

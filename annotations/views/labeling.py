@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from annotations.models import POSITIVE_DECISIONS, Annotation, Decision, Project, Tag, Video
 from annotations.roles import P_LABEL, P_VIEW_SUGGESTIONS
 from annotations.selectors import (
+    get_annotation_for_user,
     get_project_for_user,
     get_video_for_user,
     label_tag_matches,
@@ -120,12 +121,8 @@ def _require_label(request: AuthenticatedHttpRequest) -> User:
 
 
 def _own_annotation(request: AuthenticatedHttpRequest, annotation_id: int) -> Annotation:
-    user = _require_label(request)
-    return get_object_or_404(
-        Annotation.objects.select_related("video__project", "annotator"),
-        pk=annotation_id,
-        annotator=user,
-    )
+    """The user's annotation, while they may still open its video (404 once they may not)."""
+    return get_annotation_for_user(_require_label(request), annotation_id)
 
 
 def decision_rows(annotation: Annotation, *, with_suggestions: bool) -> tuple[list, list]:

@@ -21,6 +21,7 @@ from annotations.selectors import (
     model_history_for_user,
     model_report,
 )
+from annotations.selectors.access import may, require_project_perm
 from annotations.selectors.model_registry import can_roll_back
 from annotations.selectors.monitoring import model_monitoring
 from annotations.services.learning.registry import (
@@ -68,7 +69,7 @@ def _models_context(request: AuthenticatedHttpRequest, project: Project) -> dict
         "training_job": job_context(request, training_job),
         "refresh_job": job_context(request, refresh_job),
         "busy": training is not None or (refresh_job is not None and refresh_job.is_active),
-        "can_retrain": request.user.has_perm(P_RETRAIN),
+        "can_retrain": may(request.user, project, P_RETRAIN),
         "can_roll_back": can_roll_back(project),
         "new_labels": new_labels_since_last_version(project),
         "history": model_history_for_user(request.user, project),
@@ -150,8 +151,10 @@ def _reason(request: AuthenticatedHttpRequest) -> str:
 @login_required
 @require_POST
 def model_promote_view(request: AuthenticatedHttpRequest, version_id: int) -> HttpResponse:
-    require_perm(request, P_RETRAIN, _("Only admins can promote a model."))
+    refusal = _("Only admins can promote a model.")
+    require_perm(request, P_RETRAIN, refusal)
     version = get_version_for_user(request.user, version_id)
+    require_project_perm(request.user, version.project, P_RETRAIN, refusal)
     return _promoted_model_change(
         request,
         version.project,

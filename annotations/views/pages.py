@@ -144,7 +144,7 @@ def video_detail(request: AuthenticatedHttpRequest, video_id: int) -> HttpRespon
     }
     # Gold is for admins' eyes only: annotators must not tell gold videos apart, not even
     # by what the page is given.
-    can_mark_gold = request.user.has_perm(P_RETRAIN)
+    can_mark_gold = may(request.user, video.project, P_RETRAIN)
     context["can_mark_gold"] = can_mark_gold
     context["is_gold"] = can_mark_gold and GoldVideo.objects.filter(video=video).exists()
     return render(request, "annotations/video_detail.html", context)

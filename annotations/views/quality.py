@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from annotations.models import Project, ProjectQuality
 from annotations.roles import P_RETRAIN
 from annotations.selectors import get_video_for_user
+from annotations.selectors.access import may, require_project_perm
 from annotations.selectors.quality import annotator_accuracy, tag_trust_rows
 from annotations.services.labeling.gold import (
     annotator_work_to_review,
@@ -46,7 +47,9 @@ def auto_confirm_context(request: AuthenticatedHttpRequest, project: Project) ->
     quality = quality_for(project)
     return {
         "quality": quality,
-        "quality_form": QualityForm(instance=quality) if request.user.has_perm(P_RETRAIN) else None,
+        "quality_form": (
+            QualityForm(instance=quality) if may(request.user, project, P_RETRAIN) else None
+        ),
         "trust": tag_trust_rows(project),
     }
 
@@ -83,8 +86,10 @@ def quality_settings(request: AuthenticatedHttpRequest, project_id: int) -> Http
 @login_required
 @require_POST
 def video_gold(request: AuthenticatedHttpRequest, video_id: int) -> HttpResponse:
-    require_perm(request, P_RETRAIN, _("Only admins can mark gold videos."))
+    refusal = _("Only admins can mark gold videos.")
+    require_perm(request, P_RETRAIN, refusal)
     video = get_video_for_user(request.user, video_id)
+    require_project_perm(request.user, video.project, P_RETRAIN, refusal)
     if request.POST.get("gold") == "1":
         try:
             gold_mark(video=video, user=request.user)

@@ -25,6 +25,7 @@ from annotations.models import Project, Tag, TaxonomyChange
 from annotations.roles import P_MANAGE_TAXONOMY
 from annotations.selectors import get_project_for_user, tag_tree
 from annotations.selectors.access import may
+from annotations.selectors.visibility import sees_labels
 from annotations.services.taxonomy import taxonomy_import_text, taxonomy_text
 from annotations.services.taxonomy_edit import (
     descendants,
@@ -84,6 +85,8 @@ def _page(
         "selected": selected,
         "error": error,
         "recent": project.taxonomy_changes.select_related("changed_by")[:5],
+        # A merge's counts of labels and decisions moved are counts of labels.
+        "sees_labels": sees_labels(request.user, project),
     }
     if selected is not None and can_manage:
         under = set(descendants(selected).values_list("pk", flat=True))
@@ -278,4 +281,5 @@ def taxonomy_history(request: AuthenticatedHttpRequest, project_id: int) -> Http
     project = get_project_for_user(request.user, project_id)
     changes = TaxonomyChange.objects.filter(project=project).select_related("changed_by", "tag")
     page = Paginator(changes, HISTORY_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "annotations/taxonomy_history.html", {"project": project, "page": page})
+    context = {"project": project, "page": page, "sees_labels": sees_labels(request.user, project)}
+    return render(request, "annotations/taxonomy_history.html", context)

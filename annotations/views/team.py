@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from annotations.roles import P_RETRAIN, P_VIEW_ALL_ANNOTATIONS
+from annotations.selectors.access import may
 from annotations.selectors.agreement import project_agreement
 from annotations.views.quality import team_quality_context
 from annotations.views.requests import AuthenticatedHttpRequest, project_for_perm
@@ -24,6 +25,6 @@ def team(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
             "project": project,
             "agreement": project_agreement(project),
             **team_quality_context(project),
-            "can_send_to_review": request.user.has_perm(P_RETRAIN),
+            "can_send_to_review": may(request.user, project, P_RETRAIN),
         },
     )

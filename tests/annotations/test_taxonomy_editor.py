@@ -39,7 +39,7 @@ from annotations.services.taxonomy_edit import (
     tag_restore,
 )
 from tests.annotations.labeling_fixtures import imported_label, ready_video, submitted, suggest
-from tests.factories import client_for, make_project, make_tag
+from tests.factories import assign, client_for, make_project, make_tag
 
 
 def _paths(project: Project, *, active: bool | None = None) -> list[str]:
@@ -241,6 +241,27 @@ def test_the_editor_page_adds_and_merges_through_forms(project: Project, admin_u
     assert Tag.objects.get(pk=soccer.pk).merged_into == football
     history = client.get(f"/projects/{project.pk}/taxonomy/history/").content.decode()
     assert "Спорт: Soccer" in history and "Merged" in history
+
+
+def test_the_history_shows_how_many_labels_a_merge_moved_only_to_those_who_see_labels(
+    project: Project, admin_user: User, expert: User, crowd: User
+) -> None:
+    soccer = make_tag(project, "Спорт: Соккер")
+    football = make_tag(project, "Спорт: Футбол")
+    video = ready_video(project)
+    imported_label(video, soccer)
+    assign(video, crowd)
+    submitted(video, crowd, [soccer])
+    tag_merge(source=soccer, target=football, by=admin_user)
+    counts = "1 labels, 1 decisions moved"
+    for user, shown in ((admin_user, True), (expert, True), (crowd, False)):
+        history = client_for(user).get(f"/projects/{project.pk}/taxonomy/history/")
+        assert history.status_code == 200
+        page = history.content.decode()
+        assert "Спорт: Соккер" in page and "Merged" in page, user.username
+        assert (counts in page) is shown, user.username
+    editor = client_for(admin_user).get(f"/projects/{project.pk}/taxonomy/").content.decode()
+    assert counts in editor
 
 
 @pytest.mark.parametrize("fmt", ["csv", "lines", "json"])
