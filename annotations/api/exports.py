@@ -67,6 +67,11 @@ class ProjectExportsApi(RoleApiView):
         include_decisions = serializers.BooleanField(
             default=False, help_text="Add each annotator's decisions (JSONL, Label Studio)."
         )
+        human_only = serializers.BooleanField(
+            default=False,
+            help_text="Leave out the labels the model confirmed by itself (auto-confirmation) "
+            "in every format, and the videos only the model confirmed.",
+        )
 
         def validate_tags(self, paths: list[str]) -> list[str]:
             return sorted(

@@ -74,6 +74,14 @@ class ExportForm(forms.Form):
     include_decisions = forms.BooleanField(
         label=gettext_lazy("Add each annotator's decisions (JSONL, Label Studio)"), required=False
     )
+    human_only = forms.BooleanField(
+        label=gettext_lazy("People's labels only"),
+        required=False,
+        help_text=gettext_lazy(
+            "Leaves out the tags the model confirmed by itself (auto-confirmation), in every "
+            "format, and the videos only the model confirmed."
+        ),
+    )
 
     def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

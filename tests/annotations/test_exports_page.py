@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.http import FileResponse
 
 from annotations.models import ExportSnapshot, ModelVersion, Project
+from annotations.services.labeling.review import video_confirm_by_model
 from tests.annotations.labeling_fixtures import imported_label, ready_video
 from tests.factories import client_for, make_tag
 
@@ -72,3 +73,35 @@ def test_only_admins_see_the_exports_page(
     assert client.get(f"/projects/{project.pk}/exports/").status_code == 403
     assert client.post(f"/projects/{project.pk}/exports/", {"format": "csv"}).status_code == 403
     assert not ExportSnapshot.objects.exists()
+
+
+@pytest.mark.label_audit
+def test_an_admin_exports_people_s_labels_only(
+    project: Project, admin_user: User, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    football, hockey = make_tag(project, "Спорт: Футбол"), make_tag(project, "Спорт: Хоккей")
+    imported_label(ready_video(project, title="Матч"), football)
+    version = ModelVersion.objects.create(project=project, number=2, state="promoted")
+    video_confirm_by_model(
+        video=ready_video(project, title="Шайба"), tag_ids=[hockey.pk], version=version
+    )
+    client = client_for(admin_user)
+    form = client.get(f"/projects/{project.pk}/exports/").content.decode()
+    assert 'name="human_only"' in form and "only the model confirmed" in form
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/projects/{project.pk}/exports/",
+            {"format": "csv", "scope": "confirmed", "human_only": "on"},
+        )
+    assert response.status_code == 302
+    snapshot = ExportSnapshot.objects.get()
+    assert (snapshot.state, snapshot.row_count, snapshot.filters["human_only"]) == (
+        "ready",
+        1,
+        True,
+    )
+    page = client.get(f"/projects/{project.pk}/exports/").content.decode()
+    row = page.split(f'data-snapshot="{snapshot.pk}"')[1].split("</tr>")[0]
+    assert "people's labels only" in row
+    body = b"".join(client.get(f"/api/v1/exports/{snapshot.pk}/download/").streaming_content)  # type: ignore[attr-defined]
+    assert "Матч" in body.decode("utf-8") and "Шайба" not in body.decode("utf-8")

@@ -9,10 +9,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
@@ -31,8 +33,10 @@ from annotations.models import (
     TranscriptSegment,
     Video,
 )
+from annotations.services.export import ExportFilterError, ExportFilters
+from annotations.services.labeling.review import video_confirm_by_model
 from annotations.services.taxonomy_edit import tag_deprecate
-from tests.factories import confirm_labels, make_tag
+from tests.factories import confirm_label, confirm_labels, make_tag
 
 PATHS = ["Спорт", "Спорт: Футбол", "Спорт: Хоккей", "Музыка", "Еда и напитки"]
 
@@ -320,6 +324,158 @@ def test_the_label_studio_config_keeps_the_deprecated_tags_exported_tasks_carry(
     assert "Спорт: Хоккей" in carried
     assert {c for c in carried if f'<Choice value="{c}"/>' not in config} == set()
     assert '<Choice value="Кино"/>' not in config
+
+
+@pytest.fixture
+def by_model(project: Project, expert: User, crowd: User) -> dict[str, Video]:
+    """Videos people confirmed, the model confirmed (auto-confirmation), or both.
+
+    The services give a video one kind of label at a time (the model confirms only a
+    video with none, a review vouches for all it keeps); the store holds both kinds on
+    one video all the same, and exports must be right for it.
+    """
+    football, hockey, music = (
+        make_tag(project, path) for path in ("Спорт: Футбол", "Спорт: Хоккей", "Музыка")
+    )
+    version = ModelVersion.objects.create(project=project, number=4, state="promoted")
+    videos = {
+        key: Video.objects.create(project=project, title=title, external_id=key)
+        for key, title in (
+            ("people", "Люди"),
+            ("model", "Модель"),
+            ("both", "Люди и модель"),
+            ("answered", "Модель и ответ"),
+        )
+    }
+    confirm_label(videos["people"], football, source=LabelSource.REVIEW, by=expert)
+    annotation = Annotation.objects.create(
+        video=videos["answered"], annotator=crowd, state="submitted", submitted_at=timezone.now()
+    )
+    TagDecision.objects.create(annotation=annotation, tag=music, decision="add")
+    for key in ("model", "both", "answered"):
+        assert video_confirm_by_model(video=videos[key], tag_ids=[hockey.pk], version=version)
+    confirm_label(videos["both"], music, source=LabelSource.REVIEW, by=expert)
+    return videos
+
+
+def _csv_tags(content: bytes) -> dict[str, str]:
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8"))))
+    assert rows[0] == ["video_id", "title", "description", "tags"]
+    return {video_id: tags for video_id, _title, _description, tags in rows[1:]}
+
+
+@pytest.mark.label_audit
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (
+            {},
+            {
+                "people": "Спорт: Футбол",
+                "model": "Спорт: Хоккей",
+                "both": "Музыка, Спорт: Хоккей",
+                "answered": "Спорт: Хоккей",
+            },
+        ),
+        ({"human_only": True}, {"people": "Спорт: Футбол", "both": "Музыка"}),
+        # The model's video with an answer stays for it, with its annotators' majority.
+        (
+            {"human_only": True, "scope": "all"},
+            {"people": "Спорт: Футбол", "both": "Музыка", "answered": "Музыка"},
+        ),
+        ({"human_only": True, "tags": ["Спорт: Хоккей"]}, {}),
+        ({"human_only": True, "tags": ["Спорт"]}, {"people": "Спорт: Футбол"}),
+    ],
+)
+def test_a_csv_export_of_people_s_labels_leaves_the_model_s_out(
+    by_model: dict[str, Video],
+    exports: AdminExports,
+    filters: dict[str, Any],
+    expected: dict[str, str],
+) -> None:
+    snapshot = exports.build(format="csv", **filters)
+    assert _csv_tags(exports.download(snapshot)[0]) == expected
+    assert snapshot["row_count"] == len(expected)
+    assert snapshot["filters"]["human_only"] is filters.get("human_only", False)
+
+
+@pytest.mark.label_audit
+def test_a_jsonl_export_marks_the_model_s_labels_or_leaves_them_out(
+    by_model: dict[str, Video], exports: AdminExports, expert: User
+) -> None:
+    def exported(**filters: Any) -> dict[str, dict[str, Any]]:
+        content = exports.download(exports.build(format="jsonl", **filters))[0]
+        return {row["external_id"]: row for row in map(json.loads, content.decode().splitlines())}
+
+    everything = exported(include_decisions=True)
+    assert {key: row["tags"] for key, row in everything.items()} == {
+        "people": ["Спорт: Футбол"],
+        "model": ["Спорт: Хоккей"],
+        "both": ["Музыка", "Спорт: Хоккей"],
+        "answered": ["Спорт: Хоккей"],
+    }
+    assert [
+        (label["tag"], label["source"], label["confirmed_by"], label.get("model_version"))
+        for label in everything["both"]["labels"]
+    ] == [("Музыка", "review", expert.username, None), ("Спорт: Хоккей", "model", None, 4)]
+    people = exported(include_decisions=True, human_only=True)
+    assert {key: row["tags"] for key, row in people.items()} == {
+        "people": ["Спорт: Футбол"],
+        "both": ["Музыка"],
+    }
+    assert [label["source"] for label in people["both"]["labels"]] == ["review"]
+    assert {key: row["tags"] for key, row in exported(human_only=True, scope="all").items()} == {
+        "people": ["Спорт: Футбол"],
+        "both": ["Музыка"],
+        "answered": [],
+    }
+
+
+@pytest.mark.label_audit
+def test_a_label_studio_export_of_people_s_labels_has_no_model_ground_truth(
+    by_model: dict[str, Video], exports: AdminExports
+) -> None:
+    tasks = json.loads(exports.download(exports.build(format="labelstudio", human_only=True))[0])
+    assert [task["data"]["video_id"] for task in tasks] == ["people", "both"]
+    truth = tasks[1]["annotations"][0]
+    assert truth["result"][0]["value"]["choices"] == ["Музыка"]
+    assert truth["label_sources"] == {"Музыка": "review"}
+
+
+@pytest.mark.label_audit
+def test_the_export_command_leaves_the_model_s_labels_out_when_asked(
+    project: Project, by_model: dict[str, Video], tmp_path: Path
+) -> None:
+    target, out = tmp_path / "people.csv", io.StringIO()
+    call_command(
+        "export_dataset",
+        "--project",
+        project.name,
+        "--format",
+        "csv",
+        "--human-only",
+        "-o",
+        str(target),
+        stdout=out,
+    )
+    assert "2 rows" in out.getvalue()
+    assert _csv_tags(target.read_bytes()) == {"people": "Спорт: Футбол", "both": "Музыка"}
+
+
+@pytest.mark.parametrize("value", ["maybe", 2, [True]])
+def test_a_human_only_filter_that_is_not_a_boolean_is_refused(
+    project: Project, clients: dict[str, APIClient], value: object
+) -> None:
+    refused = clients["admin_user"].post(
+        f"/api/v1/projects/{project.pk}/exports/",
+        {"format": "csv", "human_only": value},
+        format="json",
+    )
+    assert refused.status_code == 400
+    assert list(refused.json()["errors"]) == ["human_only"]
+    assert not ExportSnapshot.objects.exists()
+    with pytest.raises(ExportFilterError, match="human_only must be true or false"):
+        ExportFilters.from_dict({"human_only": "yes"})
 
 
 def test_exports_are_throttled_per_user(

@@ -34,6 +34,11 @@ class Command(BaseCommand):
         parser.add_argument("--tag", action="append", default=[], help="Repeat for several.")
         parser.add_argument("--min-agreement", type=float)
         parser.add_argument("--decisions", action="store_true", help="Per-annotator decisions.")
+        parser.add_argument(
+            "--human-only",
+            action="store_true",
+            help="Leave out the labels the model confirmed itself, and videos only it confirmed.",
+        )
         parser.add_argument("-o", "--output", type=Path, help="Copy the file here as well.")
 
     def handle(self, *args: object, **options: Any) -> None:
@@ -47,6 +52,7 @@ class Command(BaseCommand):
                     "tags": options["tag"],
                     "min_agreement": options["min_agreement"],
                     "include_decisions": options["decisions"],
+                    "human_only": options["human_only"],
                 }
             )
         except ExportFilterError as exc:

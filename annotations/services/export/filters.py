@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
@@ -28,6 +28,12 @@ def _parse_date(name: str, value: object) -> date | None:
         raise ExportFilterError(f"{name} must be a date like 2025-01-31; got {value!r}") from None
 
 
+def _parse_bool(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ExportFilterError(f"{name} must be true or false; got {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class ExportFilters:
     """Which videos a snapshot holds and how much of their history.
@@ -38,6 +44,9 @@ class ExportFilters:
     ``tags`` keeps videos carrying one of these tags or a tag under it;
     ``min_agreement`` keeps videos whose annotators agree at least that much (mean
     pairwise Jaccard of their tag sets; a video needs two annotators to qualify).
+    ``human_only`` leaves out the labels the model confirmed (auto-confirmation): a
+    video only the model confirmed is then no confirmed video, and the date range and
+    ``tags`` look at people's labels only.
     """
 
     scope: str = "confirmed"
@@ -46,10 +55,11 @@ class ExportFilters:
     tags: tuple[str, ...] = ()
     min_agreement: float | None = None
     include_decisions: bool = False
+    human_only: bool = False
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> ExportFilters:
-        known = {"scope", "date_from", "date_to", "tags", "min_agreement", "include_decisions"}
+        known = {field.name for field in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ExportFilterError(
@@ -75,10 +85,9 @@ class ExportFilters:
                 raise ExportFilterError("min_agreement must be a number from 0 to 1") from None
             if not 0.0 <= min_agreement <= 1.0:
                 raise ExportFilterError("min_agreement must be a number from 0 to 1")
-        include = data.get("include_decisions", False)
-        if not isinstance(include, bool):
-            raise ExportFilterError("include_decisions must be true or false")
-        return cls(scope, date_from, date_to, tags, min_agreement, include)
+        include = _parse_bool("include_decisions", data.get("include_decisions", False))
+        human_only = _parse_bool("human_only", data.get("human_only", False))
+        return cls(scope, date_from, date_to, tags, min_agreement, include, human_only)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -88,6 +97,7 @@ class ExportFilters:
             "tags": list(self.tags),
             "min_agreement": self.min_agreement,
             "include_decisions": self.include_decisions,
+            "human_only": self.human_only,
         }
 
     def time_range(self) -> tuple[datetime | None, datetime | None]:

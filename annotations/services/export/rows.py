@@ -129,10 +129,16 @@ def _tag_match(paths: Sequence[str], field_name: str) -> Q:
     return query
 
 
+def exported_labels(filters: ExportFilters) -> QuerySet[ConfirmedLabel]:
+    """The confirmed labels a snapshot may hold: people's only, when the filters say so."""
+    labels = ConfirmedLabel.objects.all()
+    return labels.human() if filters.human_only else labels
+
+
 def candidate_videos(project: Project, filters: ExportFilters) -> QuerySet[Video]:
     """The videos a snapshot with these filters holds, before the agreement filter."""
     start, end = filters.time_range()
-    labels = ConfirmedLabel.objects.filter(video=OuterRef("pk"))
+    labels = exported_labels(filters).filter(video=OuterRef("pk"))
     submitted = Annotation.objects.submitted().filter(video=OuterRef("pk"))
     if start is not None:
         labels = labels.filter(confirmed_at__gte=start)
@@ -147,9 +153,9 @@ def candidate_videos(project: Project, filters: ExportFilters) -> QuerySet[Video
         videos = videos.filter(Exists(labels) | Exists(submitted))
     if filters.tags:
         tagged: Q | Exists | Combinable = Exists(
-            ConfirmedLabel.objects.filter(video=OuterRef("pk")).filter(
-                _tag_match(filters.tags, "tag__path")
-            )
+            exported_labels(filters)
+            .filter(video=OuterRef("pk"))
+            .filter(_tag_match(filters.tags, "tag__path"))
         )
         if filters.scope == "all":
             tagged |= Exists(
@@ -172,6 +178,7 @@ def _group(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[tuple[Any, ...]]]:
 def _chunk_rows(
     ids_and_fields: list[tuple[Any, ...]],
     *,
+    filters: ExportFilters,
     paths: dict[int, str],
     with_annotations: bool,
     with_suggestions: bool,
@@ -180,11 +187,13 @@ def _chunk_rows(
 
     Related rows are read by the chunk's id range rather than an id list (no list to
     send, and the indexes on video_id serve it); rows of videos outside the chunk that
-    fall in the range are read and left unused. Tags are named from ``paths``.
+    fall in the range are read and left unused. Tags are named from ``paths``; the
+    confirmed labels are those ``filters`` keep (see ``exported_labels``).
     """
     span = (ids_and_fields[0][0], ids_and_fields[-1][0])
     labels = _group(
-        ConfirmedLabel.objects.filter(video_id__gte=span[0], video_id__lte=span[1])
+        exported_labels(filters)
+        .filter(video_id__gte=span[0], video_id__lte=span[1])
         .order_by()
         .values_list(
             "video_id",
@@ -309,6 +318,7 @@ def export_rows(
         last_id = chunk[-1][0]
         for row in _chunk_rows(
             chunk,
+            filters=filters,
             paths=paths,
             with_annotations=need_annotations,
             with_suggestions=with_suggestions,
