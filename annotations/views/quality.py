@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from annotations.models import Project, ProjectQuality
 from annotations.roles import P_RETRAIN
 from annotations.selectors import get_video_for_user
-from annotations.selectors.quality import annotator_accuracy, tag_trust_rows
+from annotations.selectors.quality import annotator_accuracy, tag_trust_overview
 from annotations.services.labeling.gold import (
     annotator_work_to_review,
     gold_mark,
@@ -47,7 +47,7 @@ def auto_confirm_context(request: AuthenticatedHttpRequest, project: Project) ->
     return {
         "quality": quality,
         "quality_form": QualityForm(instance=quality) if request.user.has_perm(P_RETRAIN) else None,
-        "trust": tag_trust_rows(project),
+        "trust": tag_trust_overview(project),
     }
 
 
