@@ -12,8 +12,10 @@ For each video of the batch the model proposes its tags with calibrated probabil
 - otherwise an annotator labels the video (the true tags), and each tag the model had
   proposed with at least ``--min-score`` is evidence: right if the annotator kept it.
 A tag is trusted while the Wilson lower 95 % bound of its precision is at least the
-target, exactly as the application decides. Annotators are perfect here, so the figures
-measure the model and the rule, not people.
+target, the application's bound. Unlike the application, which counts only the promoted
+version's own suggestions, the replay pools the evidence of the models of all its batches
+(it retrains before each one, with no gate), so it trusts sooner: an upper bound.
+Annotators are perfect here, so the figures measure the model and the rule, not people.
 
 Figures per target: the share of videos (and of tag labels) confirmed by the model, the
 precision of the model's labels against the true tags (every level of each true tag

@@ -31,7 +31,7 @@ from ml.evaluate import expand_tags
 from ml.taxonomy import PATH_SEPARATOR
 from ml.text import process_text, protected_words
 from ml.train.labels import Hierarchy
-from ml.train.model import TagScorer, choose_tags
+from ml.train.model import Decisions, TagScorer, choose_tags
 
 __all__ = [
     "ZERO_SHOT_THRESHOLD",
@@ -269,14 +269,15 @@ class ZeroShotModel(TagScorer):
     def predict_scores(self, examples: Sequence[Example]) -> _FloatArray:
         return self.scores(examples)
 
-    def _decide(self, raw: _FloatArray) -> npt.NDArray[np.bool_]:
-        # On raw similarities, so "at least one tag" takes the most similar tag itself
-        # (with its parents), not a parent that only inherited its child's score.
+    def scored(self, examples: Sequence[Example]) -> Decisions:
+        # Decided on raw similarities, so "at least one tag" takes the most similar tag
+        # itself (with its parents), not a parent that only inherited its child's score.
+        raw = self._raw(examples)
+        shown = self.hierarchy.propagate_max(raw)
         thresholds = np.full(len(self.tags), self.threshold)
         chosen = choose_tags(raw, thresholds, self.hierarchy, min_tags=self.min_tags)
         # "At least one tag" never picks a tag with no evidence at all.
-        return chosen & (self.hierarchy.propagate_max(raw) > 0)
-
-    def scored(self, examples: Sequence[Example]) -> tuple[_FloatArray, npt.NDArray[np.bool_]]:
-        raw = self._raw(examples)
-        return self.hierarchy.propagate_max(raw), self._decide(raw)
+        chosen &= shown > 0
+        # ``min_tags`` is the caller's own rule (a prediction asks for a best guess;
+        # suggestions ask for none), so what it takes is chosen, not forced.
+        return Decisions(shown, chosen, chosen)

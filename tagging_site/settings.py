@@ -272,8 +272,8 @@ MODEL_CV_FOLDS = env_int("MODEL_CV_FOLDS", 3, minimum=2)
 # One-vs-rest classifiers fitted at once while training, each in a process of its own; the
 # model is the same whatever the number, only the time changes.
 MODEL_N_JOBS = env_int("MODEL_N_JOBS", 1, minimum=1)
-# A candidate is promoted only if PROMOTION_METRIC >= the current model's + PROMOTION_MARGIN
-# on the same evaluation data.
+# A candidate is promoted only if PROMOTION_METRIC > the current model's + PROMOTION_MARGIN
+# on the same evaluation data (a tie stays a candidate).
 PROMOTION_METRIC = env_choice(
     "PROMOTION_METRIC",
     "hierarchical_iou",

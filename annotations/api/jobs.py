@@ -95,12 +95,14 @@ class JobDetailApi(RoleApiView):
         return Response(_output(job_status(_job_for(request, job_id))))
 
 
-def _control_schema(summary: str, description: str) -> Callable[[Decorated], Decorated]:
+def _control_schema(
+    summary: str, description: str, *codes: int
+) -> Callable[[Decorated], Decorated]:
     """An action on a job (admins): nothing in, the job's new status out."""
     return extend_schema(
         parameters=[JOB_ID],
         request=None,
-        responses={200: JobOutput, **errors(403, 404, 409)},
+        responses={200: JobOutput, **errors(403, 404, 409, *codes)},
         summary=summary,
         description=description,
     )
@@ -120,7 +122,10 @@ class JobRetryApi(RoleApiView):
         "Run a job again now (admins)",
         "A failed or cancelled job is queued again; a running one is taken from its worker "
         "(which stops at its next checkpoint) and queued again; a queued one is handed to "
-        "the workers again. A job that is done answers 409.",
+        "the workers again. A job that is done answers 409. Running a training again counts "
+        "against the project's retraining limit (RETRAIN_REQUESTS_PER_HOUR) like a new one: "
+        "over it, 429 with Retry-After.",
+        429,
     )
     def post(self, request: Request, job_id: str) -> Response:
         return _control(request, job_id, job_retry)

@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from annotations.models.learning import ModelVersion
 from annotations.models.projects import Project, Tag
 from annotations.models.videos import Video
 
@@ -64,10 +65,15 @@ class ProjectQuality(models.Model):
 
 
 class TagTrust(models.Model):
-    """The model's measured precision on one tag, and whether it may confirm the tag."""
+    """The promoted model's measured precision on one tag, and whether it may confirm the tag."""
 
     tag = models.OneToOneField(Tag, on_delete=models.CASCADE, related_name="trust")
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tag_trust")
+    # The version whose own suggestions the evidence counts: a newly promoted one starts
+    # from nothing, whatever its predecessor earned.
+    model_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     checked = models.PositiveIntegerField(default=0)
     right = models.PositiveIntegerField(default=0)
     lower_bound = models.FloatField(default=0.0)

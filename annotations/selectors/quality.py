@@ -13,6 +13,7 @@ from annotations.models import (
     ConfirmedLabel,
     GoldVideo,
     LabelSource,
+    ModelVersion,
     Project,
     TagDecision,
     TagTrust,
@@ -87,10 +88,27 @@ def annotator_accuracy(
     return rows
 
 
-def tag_trust_rows(project: Project) -> list[TagTrust]:
-    """The model's measured precision per tag, trusted first, then by evidence."""
-    return list(
-        TagTrust.objects.filter(project=project)
+@dataclass(frozen=True)
+class TrustOverview:
+    # The promoted version, whose own suggestions are the evidence; None before one.
+    version: ModelVersion | None
+    rows: list[TagTrust]
+
+    @property
+    def waiting(self) -> bool:
+        """A promoted version that has not earned trust on any tag yet."""
+        return self.version is not None and not any(row.trusted for row in self.rows)
+
+
+def tag_trust_overview(project: Project) -> TrustOverview:
+    """The promoted model's measured precision per tag, trusted first, then by evidence
+    (rows measured on another version are not its evidence, and are left out)."""
+    version = ModelVersion.objects.filter(project=project).promoted().first()
+    rows = (
+        TagTrust.objects.filter(project=project, model_version=version)
         .select_related("tag")
         .order_by("-trusted", "-checked", "tag__path")
+        if version is not None
+        else TagTrust.objects.none()
     )
+    return TrustOverview(version, list(rows))

@@ -63,7 +63,7 @@ def _gate_note(g: dict[str, str]) -> str:
     if "promoted" in g:
         verdict = _("promoted")
     else:
-        verdict = _("kept as a candidate (below %(reference)s + margin %(margin)s)") % {
+        verdict = _("kept as a candidate (not above %(reference)s + margin %(margin)s)") % {
             "reference": _reference(g["below"]),
             "margin": _number(g["margin"]),
         }
@@ -287,8 +287,10 @@ _KNOWN: list[tuple[re.Pattern[str], Say]] = [
     ),
     (
         re.compile(
-            r"(?:(?P<promoted>promoted)|kept as a candidate \(below (?P<below>\S+) \+ margin "
-            r"(?P<margin>\S+)\)): (?P<metric>\S+) (?P<candidate>\S+) \((?P<reference>\S+): "
+            # "below": the words of notes written before a tie stopped promoting.
+            r"(?:(?P<promoted>promoted)|kept as a candidate \((?:below|not above) "
+            r"(?P<below>\S+) \+ margin (?P<margin>\S+)\)): (?P<metric>\S+) (?P<candidate>\S+) "
+            r"\((?P<reference>\S+): "
             r"(?P<reference_score>\S+)\) on the same (?P<videos>\d+) held-out videos"
             r"(?: \(v(?P<seen_by>\d+) had trained on some of them\))?; difference "
             r"(?P<difference>\S+) \(95% CI (?P<low>\S+) to (?P<high>\S+)\)"

@@ -21,6 +21,8 @@ from annotations.selectors.access import require_project_perm
 from annotations.selectors.jobs import CONTROL_PERMISSIONS
 from annotations.services.errors import StateConflict
 from annotations.services.jobs.control import job_cancel, job_retry
+from annotations.services.learning.retraining import RetrainingLimited
+from annotations.views.models import retraining_limited
 from annotations.views.requests import AuthenticatedHttpRequest
 
 
@@ -51,6 +53,8 @@ def _job_control(
     job = _controlled_job(request, job_id)
     try:
         control(job=job, user=request.user)
+    except RetrainingLimited as limited:
+        return retraining_limited(request, job.project, limited)
     except StateConflict as conflict:
         messages.warning(request, conflict.shown())
     else:

@@ -87,6 +87,27 @@ def model_list(request: AuthenticatedHttpRequest, project_id: int) -> HttpRespon
     return reload_when_finished(request, response, busy=bool(context["busy"]))
 
 
+def retraining_limited(
+    request: AuthenticatedHttpRequest, project: Project, limited: RetrainingLimited
+) -> HttpResponse:
+    """The models page with 429: trainings started too often; says when to try again."""
+    minutes = max(1, round(limited.retry_after / 60))
+    started = ngettext(
+        "Training was started %(n)d time within the last hour.",
+        "Training was started %(n)d times within the last hour.",
+        limited.limit,
+    ) % {"n": limited.limit}
+    again = ngettext(
+        "Try again in about %(n)d minute.", "Try again in about %(n)d minutes.", minutes
+    ) % {"n": minutes}
+    messages.error(request, f"{started} {again}")
+    response = render(
+        request, "annotations/models.html", _models_context(request, project), status=429
+    )
+    response["Retry-After"] = str(limited.retry_after)
+    return response
+
+
 @login_required
 @require_POST
 def model_retrain(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
@@ -96,21 +117,7 @@ def model_retrain(request: AuthenticatedHttpRequest, project_id: int) -> HttpRes
     try:
         version = retraining_request(project=project, user=request.user)
     except RetrainingLimited as limited:
-        minutes = max(1, round(limited.retry_after / 60))
-        started = ngettext(
-            "Training was started %(n)d time within the last hour.",
-            "Training was started %(n)d times within the last hour.",
-            limited.limit,
-        ) % {"n": limited.limit}
-        again = ngettext(
-            "Try again in about %(n)d minute.", "Try again in about %(n)d minutes.", minutes
-        ) % {"n": minutes}
-        messages.error(request, f"{started} {again}")
-        response = render(
-            request, "annotations/models.html", _models_context(request, project), status=429
-        )
-        response["Retry-After"] = str(limited.retry_after)
-        return response
+        return retraining_limited(request, project, limited)
     except TrainingAlreadyRunning as running:
         messages.info(
             request, _("Version %(n)d is already training.") % {"n": running.version.number}

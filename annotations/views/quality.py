@@ -18,7 +18,7 @@ from annotations.models import Project, ProjectQuality
 from annotations.roles import P_RETRAIN
 from annotations.selectors import get_video_for_user
 from annotations.selectors.access import may, require_project_perm
-from annotations.selectors.quality import annotator_accuracy, tag_trust_rows
+from annotations.selectors.quality import annotator_accuracy, tag_trust_overview
 from annotations.services.labeling.gold import (
     annotator_work_to_review,
     gold_mark,
@@ -50,7 +50,7 @@ def auto_confirm_context(request: AuthenticatedHttpRequest, project: Project) ->
         "quality_form": (
             QualityForm(instance=quality) if may(request.user, project, P_RETRAIN) else None
         ),
-        "trust": tag_trust_rows(project),
+        "trust": tag_trust_overview(project),
     }
 
 

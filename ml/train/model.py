@@ -31,7 +31,9 @@ from ml.train.labels import Hierarchy
 
 __all__ = [
     "DECISION_RULES",
+    "LIKELY_ANCHOR",
     "DecisionRule",
+    "Decisions",
     "Suggestion",
     "TagModel",
     "choose_expected_iou",
@@ -46,12 +48,34 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 
+# Under the expected-IoU rule a video's set counts as chosen on its merits only when its
+# best tag is at least this probable: the rule always takes a first tag (an empty set
+# scores nothing), and adds more the weaker that first guess is.
+LIKELY_ANCHOR = 0.5
+
+
 @dataclass(frozen=True)
 class Suggestion:
     tag: str
     score: float
-    # Chosen by the model ("likely"); False: a candidate below its decision ("possible").
+    # Chosen by the model on its merits ("likely"); False: a candidate below its decision,
+    # or a tag taken only because a prediction needs one ("possible").
     above_threshold: bool
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """Per video and tag: the score people see, the tags predicted (with at least the
+    minimum a prediction needs), and which of them the rule chose on their merits."""
+
+    shown: FloatArray
+    chosen: BoolArray
+    likely: BoolArray
+
+    @property
+    def forced(self) -> BoolArray:
+        """Tags predicted only because a prediction needs at least one."""
+        return self.chosen & ~self.likely
 
 
 def choose_tags(
@@ -121,12 +145,16 @@ def rank_suggestions(
     limit: int | None = None,
     extra: int = 0,
     parents: bool = True,
+    forced: BoolArray | None = None,
 ) -> list[list[Suggestion]]:
-    """Per video: the chosen tags by score (at most `limit`), then up to `extra` of the
-    best others, marked as below the decision. `parents=False` leaves out a parent whose
-    child is chosen (choosing the child says it)."""
+    """Per video: the chosen tags by score (at most `limit`), then up to `extra` others,
+    marked as below the decision: first the `forced` ones (taken only because a
+    prediction needs a tag), then the best of the rest. `parents=False` leaves out a
+    parent whose child is chosen (choosing the child says it)."""
     tags = list(tags)
     order = _order(shown, _depths(tags))
+    if forced is None:
+        forced = np.zeros(shown.shape, dtype=bool)
     result = []
     for i in range(shown.shape[0]):
         implied: set[str] = set()
@@ -139,10 +167,10 @@ def rank_suggestions(
             for j in order[i]
             if chosen[i, j] and tags[j] not in implied
         ][:limit]
+        others = [j for j in order[i] if not chosen[i, j] and tags[j] not in implied]
         below = [
             Suggestion(tags[j], float(shown[i, j]), False)
-            for j in order[i]
-            if not chosen[i, j] and tags[j] not in implied
+            for j in [j for j in others if forced[i, j]] + [j for j in others if not forced[i, j]]
         ][:extra]
         result.append(above + below)
     return result
@@ -159,8 +187,9 @@ class TagScorer(ABC):
     def multi_label(self) -> bool: ...
 
     @abstractmethod
-    def scored(self, examples: Sequence[Example]) -> tuple[FloatArray, BoolArray]:
-        """Per video and tag: the score people see, and whether the tag is chosen."""
+    def scored(self, examples: Sequence[Example]) -> Decisions:
+        """Per video and tag: the score people see, whether the tag is predicted, and
+        whether the rule chose it on its merits."""
 
     def suggest(
         self,
@@ -170,28 +199,42 @@ class TagScorer(ABC):
         extra: int = 0,
         parents: bool = True,
     ) -> list[list[Suggestion]]:
-        """The chosen tags ("likely"), best first, then up to `extra` of the best other
-        tags marked as below the decision ("possible"); see `rank_suggestions`."""
-        shown, chosen = self.scored(examples)
-        return rank_suggestions(self.tags, shown, chosen, limit=limit, extra=extra, parents=parents)
+        """The tags chosen on their merits ("likely"), best first, then up to `extra`
+        others marked as below the decision ("possible"): first a tag predicted only
+        because a prediction needs one, then the best of the rest; see `rank_suggestions`."""
+        decided = self.scored(examples)
+        return rank_suggestions(
+            self.tags,
+            decided.shown,
+            decided.likely,
+            limit=limit,
+            extra=extra,
+            parents=parents,
+            forced=decided.forced,
+        )
 
     def predict(
-        self, examples: Sequence[Example], *, top_k: int | None = None
+        self, examples: Sequence[Example], *, top_k: int | None = None, parents: bool = True
     ) -> list[list[tuple[str, float]]]:
-        """For each video, its chosen tags with their scores, best first (parents of
-        chosen tags included; single-label: exactly one tag)."""
+        """For each video, its predicted tags with their scores, best first: at least the
+        minimum a prediction needs, even when none is likely (single-label: exactly one
+        tag); parents of predicted tags included unless `parents=False`."""
+        decided = self.scored(examples)
         return [
             [(s.tag, s.score) for s in row]
-            for row in self.suggest(examples, limit=top_k, extra=0, parents=True)
+            for row in rank_suggestions(
+                self.tags, decided.shown, decided.chosen, limit=top_k, extra=0, parents=parents
+            )
         ]
 
     def tag_sets(self, examples: Sequence[Example]) -> list[list[str]]:
-        _, chosen = self.scored(examples)
+        chosen = self.scored(examples).chosen
         return [[self.tags[j] for j in np.flatnonzero(row)] for row in chosen]
 
     def evaluate(self, examples: Sequence[Example], *, per_tag: bool = False) -> dict[str, Any]:
-        """Offline figures on tagged videos, decided exactly as suggestions are."""
-        shown, chosen = self.scored(examples)
+        """Offline figures on tagged videos, decided exactly as predictions are."""
+        decided = self.scored(examples)
+        shown, chosen = decided.shown, decided.chosen
         predicted = [[self.tags[j] for j in np.flatnonzero(row)] for row in chosen]
         truth = [e.tags if self.multi_label else e.tags[:1] for e in examples]
         return evaluate_predictions(
@@ -281,24 +324,34 @@ class TagModel(TagScorer):
 
     # -- decisions -----------------------------------------------------------------------
 
-    def decide(self, raw: FloatArray, probabilities: FloatArray | None = None) -> BoolArray:
-        """The chosen tags of each video, from classifier scores."""
+    def decide(self, raw: FloatArray, probabilities: FloatArray | None = None) -> Decisions:
+        """The predicted tags of each video, from classifier scores, and which of them the
+        rule chose on their merits: under per-tag thresholds, a tag whose score reaches its
+        threshold (the calibration maps keep the order, so its probability reaches the
+        threshold's), with the parents of such tags; under the expected-IoU rule, the set
+        of a video whose best tag is at least `LIKELY_ANCHOR` probable. The tags taken
+        only to reach `min_predicted_tags` are predicted, not chosen on their merits."""
         shown = self.probabilities(raw) if probabilities is None else probabilities
         if not self.multi_label:
             chosen = np.zeros(raw.shape, dtype=bool)
             if raw.shape[1]:
                 chosen[np.arange(raw.shape[0]), shown.argmax(axis=1)] = True
-            return chosen
+            return Decisions(shown, chosen, chosen)
         if self.decision == "expected_iou" and self.calibration is not None:
-            return choose_expected_iou(shown, _depths(self.tags), min_tags=self.min_predicted_tags)
-        return choose_tags(
+            chosen = choose_expected_iou(
+                shown, _depths(self.tags), min_tags=self.min_predicted_tags
+            )
+            best = shown.max(axis=1, initial=0.0)
+            return Decisions(shown, chosen, chosen & (best >= LIKELY_ANCHOR)[:, np.newaxis])
+        likely = choose_tags(raw, self.threshold_array, self.hierarchy, min_tags=0)
+        chosen = choose_tags(
             raw, self.threshold_array, self.hierarchy, min_tags=self.min_predicted_tags
         )
+        return Decisions(shown, chosen, likely)
 
-    def scored(self, examples: Sequence[Example]) -> tuple[FloatArray, BoolArray]:
+    def scored(self, examples: Sequence[Example]) -> Decisions:
         raw = self.raw_scores(examples)
-        shown = self.probabilities(raw)
-        return shown, self.decide(raw, shown)
+        return self.decide(raw, self.probabilities(raw))
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -30,6 +30,7 @@ from annotations.models import (
 from annotations.selectors.review import videos_needing_review
 from annotations.services.labeling.queue import next_video_for
 from annotations.services.learning.examples import examples_for_videos
+from annotations.services.learning.registry import model_promote
 from annotations.services.learning.suggestions import (
     suggestions_refresh_many,
     suggestions_refresh_project,
@@ -89,7 +90,7 @@ def test_precision_is_measured_on_checked_videos_only_with_a_lower_bound(
 ) -> None:
     project, unlabeled, version = checked_project
 
-    evidence = trust_evidence(project, min_score=0.5)
+    evidence = trust_evidence(project, min_score=0.5, version=version)
     trust = tag_trust_refresh(project=project)
 
     cooking, football = _tag(project, COOKING), _tag(project, FOOTBALL)
@@ -192,3 +193,68 @@ def test_admins_turn_auto_confirmation_on_from_the_models_page(
     client_for(admin_user).post(url, {**fields, "target_precision": "2"})
     quality.refresh_from_db()
     assert quality.target_precision == 0.97  # refused, with the reason in a message
+
+
+def _check(project: Project, videos: list[Video], path: str, expert: User) -> int:
+    """People confirm ``path`` on those of ``videos`` where the model chose it: all right."""
+    checked = _qualifying(project, videos, path)
+    for video in checked:
+        confirm_now(video, [_tag(project, path).pk], expert)
+    return len(checked)
+
+
+def test_a_newly_promoted_version_earns_trust_of_its_own_before_it_confirms_anything(
+    project: Project,
+    expert: User,
+    admin_user: User,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    planted = make_planted_project(project, per_tag=12, unlabeled_per_tag=2 * CHECKED + 5)
+    ProjectQuality.objects.create(project=project, target_precision=0.9, audit_share=0.0)
+    football = _tag(project, FOOTBALL)
+    videos = planted.unlabeled[FOOTBALL]
+    with django_capture_on_commit_callbacks(execute=True):
+        first = training_request(project=project)
+    first.refresh_from_db()
+    assert first.state == ModelVersion.State.PROMOTED, first.note
+    assert _check(project, videos[:CHECKED], FOOTBALL, expert) >= CHECKED - 2
+    trust = tag_trust_refresh(project=project)[football.pk]
+    assert trust.trusted and trust.model_version == first
+
+    with django_capture_on_commit_callbacks(execute=True):
+        second = training_request(project=project)
+    second.refresh_from_db()
+    if second.state != ModelVersion.State.PROMOTED:
+        with django_capture_on_commit_callbacks(execute=True):
+            model_promote(version=second, reason="newer labels")
+    # What the first version earned is not the second's.
+    trust = TagTrust.objects.get(tag=football)
+    assert (trust.model_version, trust.trusted, trust.checked) == (second, False, 0)
+    assert trust.changed_at is None  # not "stopped": it never started
+    page = client_for(admin_user).get(f"/projects/{project.pk}/models/").content.decode()
+    assert "Auto-confirmation waits for evidence on v2" in page
+    row = page[page.index(f"<td>{FOOTBALL}</td>") :].split("</tr>")[0]
+    assert '<td class="num">0</td>' in row and "not yet" in row  # none of v1's figures
+
+    ProjectQuality.objects.filter(project=project).update(auto_confirm=True)
+    run = suggestions_refresh_project(project=project)
+    assert run.model_version == second and run.auto_confirmed == 0
+    assert not ConfirmedLabel.objects.filter(source=LabelSource.MODEL).exists()
+
+    # People check the second version's own suggestions: now it has earned trust.
+    assert _check(project, videos[CHECKED : 2 * CHECKED], FOOTBALL, expert) >= CHECKED - 2
+    run = suggestions_refresh_many(project=project, videos=videos[2 * CHECKED :])
+    assert run.auto_confirmed > 0
+    by_model = ConfirmedLabel.objects.filter(source=LabelSource.MODEL)
+    assert set(by_model.values_list("model_version", flat=True)) == {second.pk}
+    trust = TagTrust.objects.get(tag=football)
+    assert trust.trusted and trust.model_version == second
+    assert trust.checked == trust.right >= CHECKED - 2
+    page = client_for(admin_user).get(f"/projects/{project.pk}/models/").content.decode()
+    assert "Auto-confirmation waits for evidence" not in page
+
+    # Rolling back brings back what the first version earned on its own.
+    with django_capture_on_commit_callbacks(execute=True):
+        model_promote(version=first, reason="back")
+    trust = TagTrust.objects.get(tag=football)
+    assert trust.trusted and trust.model_version == first

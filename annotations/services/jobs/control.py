@@ -51,12 +51,14 @@ from annotations.services.learning.prediction_jobs import (
     prediction_job_queued,
     prediction_job_run,
 )
+from annotations.services.learning.retraining import retraining_count
 from annotations.services.learning.suggestions import suggestions_job_run
 from annotations.services.learning.training import (
     training_job_ended,
     training_job_queued,
     training_job_run,
 )
+from annotations.services.limits import Verdict, limit_release
 from annotations.services.media.ingest import video_job_ended, video_job_queued, video_job_run
 
 logger = logging.getLogger(__name__)
@@ -212,7 +214,9 @@ def job_retry(*, job: Job, user: User | None) -> Job:
     worker (which stops at its next checkpoint), or a queued one handed to the broker again.
 
     A job that is done is not run again: re-processing a video or training a new
-    version are their own requests.
+    version are their own requests. A training run again is a training started: it counts
+    against the project's hourly limit like "Retrain now" (``RetrainingLimited`` over it),
+    so cancelling and retrying cannot start trainings without end.
     """
     who = user.get_username() if user is not None else "an admin"
     with transaction.atomic():
@@ -230,11 +234,24 @@ def job_retry(*, job: Job, user: User | None) -> Job:
             Job.objects.filter(pk=locked.pk).update(message=f"handed to the workers again by {who}")
             hand_over(locked)
         else:
-            KINDS[locked.kind].queued(locked)
+            counted = _count_training(locked)
+            try:
+                KINDS[locked.kind].queued(locked)
+            except BaseException:
+                if counted is not None:
+                    limit_release(counted)  # refused: nothing started
+                raise
             requeue_locked(locked, f"retried by {who}")
             Job.objects.filter(pk=locked.pk).update(attempts=0, after=None)
     job.refresh_from_db()
     return job
+
+
+def _count_training(job: Job) -> Verdict | None:
+    """A training retried counts against the project's hourly limit; other kinds do not."""
+    if job.kind != Job.Kind.TRAINING:
+        return None
+    return retraining_count(project=job.project)
 
 
 # --- The sweeper -----------------------------------------------------------------------

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 
 from annotations.models import ConfirmedLabel, TranscriptSegment, Video, VideoFeatures
+from annotations.models.labels import ConfirmedLabelQuerySet
 from ml.dataset import Example
 
 
@@ -65,7 +67,14 @@ def examples_for_videos(
     ]
 
 
+def training_labels() -> ConfirmedLabelQuerySet:
+    """The confirmed labels training learns from: of tags in use, and confirmed by people
+    (the model's own confirmations too with TRAIN_ON_MODEL_LABELS)."""
+    labels = ConfirmedLabel.objects.filter(tag__active=True)
+    return labels if settings.TRAIN_ON_MODEL_LABELS else labels.human()
+
+
 def labeled_videos(project_id: int) -> QuerySet[Video]:
-    """Videos with at least one confirmed label of a tag in use: the training data."""
-    in_use = ConfirmedLabel.objects.filter(video=OuterRef("pk"), tag__active=True)
+    """Videos with at least one label training learns from: the training data."""
+    in_use = training_labels().filter(video=OuterRef("pk"))
     return Video.objects.filter(Exists(in_use), project_id=project_id).order_by("id")

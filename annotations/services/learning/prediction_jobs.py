@@ -202,11 +202,13 @@ def prediction_job_run(job: Job, run: JobRun) -> str | Waiting:
 
 
 def prediction_job_ended(job: Job, state: str, reason: str) -> None:
-    """A failed or cancelled prediction keeps no upload, nor a video it was not to keep."""
+    """A cancelled prediction keeps no upload; a failed one keeps it for a retry (as every
+    failed job keeps its input). Neither keeps a video it was not to keep."""
     request = PredictionJob.objects.select_related("video").filter(pk=job.object_pk).first()
     if request is None:
         return
-    _delete_upload(request)
+    if state == Job.State.CANCELLED:
+        _delete_upload(request)
     if request.video is not None and request.created_video and not request.keep_video:
         _delete_video(request.video)
 

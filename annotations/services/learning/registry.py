@@ -1,6 +1,7 @@
 """The model registry: which version of a project suggests tags, and how it got there.
 
-Every change of the promoted version is a ModelEvent with who, when and why.
+Every change of the promoted version is a ModelEvent with who, when and why, and
+measures the model's trust per tag again, on the new version's own evidence.
 Replayed in order the events form a stack: a promotion puts a version on top, a
 rollback takes the top one off and promotes the one below, so rolling back twice
 walks back two versions (v3 -> v2 -> v1), never forward again.
@@ -17,6 +18,7 @@ from annotations.models import Job, ModelEvent, ModelVersion, Project
 from annotations.selectors.model_registry import promotion_stack
 from annotations.services.errors import StateConflict
 from annotations.services.jobs.lifecycle import job_request
+from annotations.services.learning.trust import tag_trust_refresh
 
 
 class PromotionRefused(StateConflict):
@@ -43,6 +45,9 @@ def _make_current(
     ModelEvent.objects.create(
         project=project, action=action, version=version, previous=previous, by=user, reason=reason
     )
+    # Trust is earned by a version itself: the new one confirms nothing by itself until
+    # its own suggestions have proven it (or what it proved before it was rolled back).
+    tag_trust_refresh(project=project)
     # The suggestions of the project's videos come from the new model once this job ran.
     job_request(kind=Job.Kind.SUGGESTIONS, project=project, object_id=project.pk, user=user)
     return version

@@ -5,8 +5,8 @@ annotators, or imported with the video; never raw crowd answers. Rejected
 suggestions are kept as known negatives and recorded with the version.
 
 A candidate is promoted only if, on the same evaluation data (the candidate's
-held-out videos), it scores at least as well as the current model by
-PROMOTION_METRIC plus PROMOTION_MARGIN; the first model of a project must beat the
+held-out videos), it beats the current model by PROMOTION_METRIC by more than
+PROMOTION_MARGIN (a tie stays a candidate); the first model of a project must beat the
 zero-shot scorer it replaces the same way. The difference comes with a paired bootstrap
 95 % interval, stored with the version for its page; a candidate that loses stays a
 candidate and its note says why. One training per project runs at a time: a database
@@ -32,7 +32,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from annotations.models import (
-    ConfirmedLabel,
     Decision,
     Job,
     ModelVersion,
@@ -42,7 +41,11 @@ from annotations.models import (
 )
 from annotations.services.errors import StateConflict
 from annotations.services.jobs.lifecycle import JobFailed, JobRun, job_object, job_request
-from annotations.services.learning.examples import examples_for_videos, labeled_videos
+from annotations.services.learning.examples import (
+    examples_for_videos,
+    labeled_videos,
+    training_labels,
+)
 from annotations.services.learning.model_store import (
     artifact_directory,
     model_for,
@@ -98,10 +101,12 @@ def training_request(*, project: Project, user: User | None = None) -> ModelVers
 
 
 def new_labels_since_last_version(project: Project) -> int:
+    """Labels training would learn from that arrived since the last version (the model's
+    own confirmations count only when training uses them)."""
     last = (
         project.model_versions.exclude(state=ModelVersion.State.FAILED).order_by("-number").first()
     )
-    labels = ConfirmedLabel.objects.filter(video__project=project)
+    labels = training_labels().filter(video__project=project)
     if last is not None:
         labels = labels.filter(confirmed_at__gt=last.created_at)
     return labels.count()
@@ -280,7 +285,9 @@ def _comparison_note(verdict: str, comparison: Comparison, reference: str, cavea
 
 def gate(*, candidate: ModelVersion, evaluation: list[Example]) -> GateDecision:
     """Compare the candidate with the current model (the zero-shot scorer for a first
-    model) on the same held-out videos; promote only when it is not worse."""
+    model) on the same held-out videos; promote only when it is better by more than the
+    margin: a candidate that only equals the current model changes nothing worth a
+    promotion (and a refresh of every suggestion)."""
     metric = settings.PROMOTION_METRIC
     margin = settings.PROMOTION_MARGIN
     candidate_score = float(candidate.metrics.get("holdout", candidate.metrics).get(metric, 0.0))
@@ -315,13 +322,13 @@ def gate(*, candidate: ModelVersion, evaluation: list[Example]) -> GateDecision:
     comparison = compare_scorers(
         evaluation, model_for(candidate), reference, metric=metric, seed=candidate.number
     )
-    if comparison.difference >= margin:
+    if comparison.difference > margin:
         note = _comparison_note("promoted", comparison, name, caveat)
         return GateDecision(
             True, note, comparison.candidate, comparison.reference, comparison, name
         )
     note = _comparison_note(
-        f"kept as a candidate (below {name} + margin {margin})", comparison, name, caveat
+        f"kept as a candidate (not above {name} + margin {margin})", comparison, name, caveat
     )
     return GateDecision(False, note, comparison.candidate, comparison.reference, comparison, name)
 
