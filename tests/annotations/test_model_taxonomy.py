@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from annotations.models import ModelVersion, Project, Suggestion, Tag, Video
+from annotations.models import ModelVersion, Project, Suggestion, Tag, Video, VideoStatus
 from annotations.services.labeling.gold import gold_mark
 from annotations.services.learning.prediction import predict_for_text
 from annotations.services.learning.suggestions import (
@@ -19,7 +19,14 @@ from annotations.services.learning.suggestions import (
 )
 from annotations.services.learning.training import training_request
 from annotations.services.taxonomy_edit import tag_deprecate, tag_merge, tag_move, tag_rename
-from tests.factories import PLANTED_TAGS, PlantedProject, client_for, make_planted_project, make_tag
+from tests.factories import (
+    PLANTED_TAGS,
+    PlantedProject,
+    client_for,
+    make_planted_project,
+    make_tag,
+    make_video,
+)
 
 FOOTBALL, COOKING, CARS = PLANTED_TAGS
 
@@ -157,3 +164,16 @@ def test_a_videos_own_processing_step_does_not_say_the_model_confirmed_it() -> N
 
     assert "confirmed" in run.describe()  # the project's refresh job, for admins
     assert "confirmed" not in run.describe(confirmations=False)
+
+
+def test_a_prediction_names_the_best_guess_when_the_model_finds_no_tag_likely(
+    planted: PlantedProject,
+) -> None:
+    video = make_video(planted.project, title="Настроечная таблица", status=VideoStatus.READY)
+    suggestions_refresh_many(project=planted.project, videos=[video])
+    assert not any(above for _score, above in _suggested(video).values())
+
+    guess = predict_for_text(project=planted.project, title="Настроечная таблица")
+
+    assert len(guess.tags) == 1
+    assert Tag.objects.filter(project=planted.project, path=guess.tags[0][0]).exists()

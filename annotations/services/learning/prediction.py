@@ -24,9 +24,9 @@ def _predict(project: Project, example: Example) -> Prediction:
     version = scorer.version
     if not scorer.paths:
         return Prediction([], version, zero_shot=version is None)
-    ranking = scorer.ranked([example], single=project.is_single_label, extra=0)[0]
+    ranking = scorer.predicted([example], single=project.is_single_label)[0]
     return Prediction(
-        [(s.tag, round(s.score, 4)) for s in ranking if s.above_threshold and s.score > 0],
+        [(s.tag, round(s.score, 4)) for s in ranking if s.score > 0],
         version,
         zero_shot=version is None,
     )

@@ -100,6 +100,15 @@ class Scorer:
         rankings = self.model.suggest(list(examples), limit=limit, extra=extra, parents=False)
         return [self._renamed(ranking) for ranking in rankings]
 
+    def predicted(self, examples: Sequence[Example], *, single: bool) -> list[list[ScoredTag]]:
+        """Each video's predicted tags, best first, named as `ranked` names them: at least
+        the one a prediction needs, even when none is likely."""
+        from ml.train.model import Suggestion as Scored
+
+        limit = 1 if single else settings.SUGGESTIONS_SHOWN
+        rows = self.model.predict(list(examples), top_k=limit, parents=False)
+        return [self._renamed([Scored(tag, score, True) for tag, score in row]) for row in rows]
+
     def _renamed(self, ranking: list[ScoredTag]) -> list[ScoredTag]:
         kept: list[ScoredTag] = []
         named: set[str] = set()
