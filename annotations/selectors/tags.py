@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from annotations.models import Project, Tag
 from annotations.selectors.access import AnyUser
 from annotations.selectors.visibility import (
+    choices_seen_in,
+    confirmed_labels_seen_in,
     sees_labels,
-    visible_choices,
-    visible_confirmed_labels,
 )
 from ml.taxonomy import PATH_SEPARATOR, normalize_path
 
@@ -64,9 +64,9 @@ def labeled_video_counts(user: AnyUser, project: Project) -> dict[int, int]:
     Counted among the labels ``user`` may see: the confirmed ones, or their own choices.
     """
     if sees_labels(user, project):
-        labels = visible_confirmed_labels(user).filter(tag__project=project).order_by()
+        labels = confirmed_labels_seen_in(user, project).filter(tag__project=project).order_by()
         return dict(labels.values_list("tag").annotate(n=Count("video")).values_list("tag", "n"))
-    chosen = visible_choices(user).filter(tag__project=project).order_by()
+    chosen = choices_seen_in(user, project).filter(tag__project=project).order_by()
     videos = Count("annotation__video", distinct=True)
     return dict(chosen.values_list("tag").annotate(n=videos).values_list("tag", "n"))
 
