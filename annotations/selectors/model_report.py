@@ -95,7 +95,7 @@ def skipped(version: ModelVersion) -> list[Skipped]:
                 str(reason),
             )
         )
-    sizes = (metrics.get("features") or {}).get("block_sizes") or {}
+    sizes = _block_sizes(version)
     if sizes and not sizes.get("media"):
         found.append(Skipped(_("Media features"), _("No video had visual or audio features.")))
     dropped = (metrics.get("data") or {}).get("tags_dropped_as_rare") or {}
@@ -118,8 +118,12 @@ FEATURE_BLOCK_NAMES = {
 }
 
 
+def _block_sizes(version: ModelVersion) -> dict[str, int]:
+    return ((version.metrics or {}).get("features") or {}).get("block_sizes") or {}
+
+
 def features_used(version: ModelVersion) -> list[str]:
-    sizes = ((version.metrics or {}).get("features") or {}).get("block_sizes") or {}
+    sizes = _block_sizes(version)
     return [str(FEATURE_BLOCK_NAMES.get(block, block)) for block, size in sizes.items() if size]
 
 
@@ -152,13 +156,16 @@ class Parameter:
 def parameters_shown(version: ModelVersion) -> list[Parameter]:
     """The version's training settings as the page lists them."""
     shown = []
+    sizes = _block_sizes(version)
     for key, value in (version.parameters or {}).items():
         name = str(PARAMETER_NAMES.get(key, key))
         if key == "weights" and isinstance(value, dict):
+            # A block the training left out (an embedding model that could not load, no
+            # media) has a weight in the settings but no part in the model: not listed.
             text = ", ".join(
                 f"{FEATURE_BLOCK_NAMES.get(block, block)} {weight:g}"
                 for block, weight in value.items()
-                if isinstance(weight, int | float)
+                if isinstance(weight, int | float) and (not sizes or sizes.get(block))
             )
             shown.append(Parameter(name, text))
         elif key == "class_weight" and value is None:

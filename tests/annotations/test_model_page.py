@@ -51,6 +51,11 @@ def test_the_version_page_shows_named_figures_cross_validation_charts_and_what_w
     assert "Sentence embeddings" in skipped
     assert metrics["embedding_skipped_reason"][:40] in skipped
     assert "sentence embeddings" not in page[page.index("Features used") :].split("</tr>")[0]
+    # Its weight is a setting the model never used: not listed among the weights.
+    assert promoted_version.parameters["weights"].get("embedding")
+    weights = page[page.index("Weights of the feature blocks") :].split("</tr>")[0]
+    assert "words (TF-IDF)" in weights
+    assert "sentence embeddings" not in weights
     gate = page[page.index('id="gate"') :]
     assert "compared with the zero-shot suggestions it replaces" in gate
     assert f"{metrics['gate']['low']:.3f} … {metrics['gate']['high']:.3f}" in gate
