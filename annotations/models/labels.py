@@ -145,10 +145,15 @@ class LabelSource(models.TextChoices):
     AGREEMENT = "agreement", _("Agreed by the annotators")
     # Auto-confirmation: a tag the model has earned trust on; the version is recorded.
     MODEL = "model", _("Confirmed by the model")
+    # A dataset's label that another project's model confirmed: no version of this
+    # project vouches for it, and no person did either.
+    IMPORTED_MODEL = "import_model", _("Imported; a model confirmed it elsewhere")
 
 
 # The sources that are people's word on a video's tags.
 HUMAN_SOURCES = (LabelSource.IMPORT, LabelSource.REVIEW, LabelSource.AGREEMENT)
+# The sources that are a model's word, this project's or another's.
+MODEL_SOURCES = (LabelSource.MODEL, LabelSource.IMPORTED_MODEL)
 
 
 class ConfirmedLabelQuerySet(models.QuerySet["ConfirmedLabel"]):
@@ -157,7 +162,9 @@ class ConfirmedLabelQuerySet(models.QuerySet["ConfirmedLabel"]):
         return self.filter(source__in=HUMAN_SOURCES)
 
     def by_model(self) -> ConfirmedLabelQuerySet:
-        return self.filter(source=LabelSource.MODEL)
+        """Labels a model confirmed: this project's (auto-confirmation) or, imported,
+        another's."""
+        return self.filter(source__in=MODEL_SOURCES)
 
 
 class ConfirmedLabel(models.Model):
@@ -168,7 +175,7 @@ class ConfirmedLabel(models.Model):
         Video, on_delete=models.CASCADE, related_name="confirmed_labels", db_index=False
     )
     tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="confirmed_labels")
-    source = models.CharField(max_length=10, choices=LabelSource.choices)
+    source = models.CharField(max_length=16, choices=LabelSource.choices)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -220,7 +227,7 @@ class LabelChange(models.Model):
     )
     tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=10, choices=Action.choices)
-    source = models.CharField(max_length=10, choices=LabelSource.choices)
+    source = models.CharField(max_length=16, choices=LabelSource.choices)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )

@@ -28,9 +28,9 @@ from annotations.models import (
 from annotations.roles import P_VIEW_ALL_ANNOTATIONS, P_VIEW_SUGGESTIONS
 from annotations.selectors.access import AnyUser, may, projects_with_perm, sees_every_project
 
-# Metadata that carries the answer: the tags a video came with, and those a model had
-# confirmed on it before a dataset import (services.interchange).
-LABEL_METADATA_KEYS = frozenset({"original_tags", "unknown_tags", "model_confirmed_tags"})
+# Metadata that carries the answer: the tags a video came with (those of a manifest,
+# and those not in the taxonomy).
+LABEL_METADATA_KEYS = frozenset({"original_tags", "unknown_tags"})
 
 
 def sees_labels(user: AnyUser, project: Project) -> bool:

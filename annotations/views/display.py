@@ -438,7 +438,6 @@ METADATA_LABELS = {
     "suggestions_model": gettext_lazy("Suggestions made by"),
     # A dataset import (``services.interchange``) and a prediction request leave these.
     "imported_from": gettext_lazy("Imported from"),
-    "model_confirmed_tags": gettext_lazy("Tags a model had confirmed"),
     "origin": gettext_lazy("Came from"),
     "prediction_job": gettext_lazy("Prediction request"),
     "views": gettext_lazy("Views"),

@@ -28,6 +28,7 @@ from annotations.models import (
 )
 from annotations.selectors.audit import label_store_audit
 from annotations.services.jobs.control import job_run_now
+from annotations.services.learning.examples import examples_for_videos
 from tests.factories import confirm_label, make_project, make_tag
 
 pytestmark = pytest.mark.label_audit
@@ -303,36 +304,42 @@ def _jsonl(*rows: dict[str, Any]) -> str:
     return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
 
 
+def _import_rows(project: Project, tmp_path: Path, *rows: dict[str, Any]) -> str:
+    """What ``import_dataset`` says when it imports these JSONL rows into ``project``."""
+    dataset = tmp_path / "dataset.jsonl"
+    dataset.write_text(_jsonl(*rows))
+    out = io.StringIO()
+    call_command("import_dataset", "--project", project.name, str(dataset), stdout=out)
+    return out.getvalue()
+
+
 def test_labels_whose_source_this_project_cannot_back_arrive_as_imported(
     project: Project, tmp_path: Path
 ) -> None:
     make_tag(project, "Спорт")
-    dataset = tmp_path / "dataset.jsonl"
-    dataset.write_text(
-        _jsonl(
-            {
-                "title": "a",
-                "tags": ["Спорт"],
-                "labels": [{"tag": "Спорт", "source": "review", "confirmed_by": "ghost_reviewer"}],
-            },
-            # An export without the annotators' decisions: the agreement has no answers here.
-            {
-                "title": "b",
-                "tags": ["Спорт"],
-                "labels": [{"tag": "Спорт", "source": "agreement", "confirmed_by": None}],
-            },
-        )
+    said = _import_rows(
+        project,
+        tmp_path,
+        {
+            "title": "a",
+            "tags": ["Спорт"],
+            "labels": [{"tag": "Спорт", "source": "review", "confirmed_by": "ghost_reviewer"}],
+        },
+        # An export without the annotators' decisions: the agreement has no answers here.
+        {
+            "title": "b",
+            "tags": ["Спорт"],
+            "labels": [{"tag": "Спорт", "source": "agreement", "confirmed_by": None}],
+        },
     )
-    out = io.StringIO()
-    call_command("import_dataset", "--project", project.name, str(dataset), stdout=out)
-    assert "2 imported, 0 skipped, 0 failed" in out.getvalue()
+    assert "2 imported, 0 skipped, 0 failed" in said
     assert (
         "item 1: tag 'Спорт': confirmed by review of 'ghost_reviewer', who is not a user here; "
-        "kept as imported" in out.getvalue()
+        "kept as imported" in said
     )
     assert (
         "item 2: tag 'Спорт': confirmed by agreement, but no imported answer chose it; "
-        "kept as imported" in out.getvalue()
+        "kept as imported" in said
     )
     labels = ConfirmedLabel.objects.filter(video__project=project).order_by("video__title")
     assert list(labels.values_list("video__title", "source", "confirmed_by")) == [
@@ -340,7 +347,7 @@ def test_labels_whose_source_this_project_cannot_back_arrive_as_imported(
         ("b", "import", None),
     ]
     assert label_store_audit(project) == []
-    call_command("audit_labels", "--project", project.name, stdout=out)
+    call_command("audit_labels", "--project", project.name, stdout=io.StringIO())
 
 
 def test_labels_whose_source_this_project_can_back_keep_it(
@@ -348,37 +355,31 @@ def test_labels_whose_source_this_project_can_back_keep_it(
 ) -> None:
     make_tag(project, "Спорт")
     make_tag(project, "Музыка")
-    dataset = tmp_path / "dataset.jsonl"
-    dataset.write_text(
-        _jsonl(
-            {
-                "title": "a",
-                "tags": ["Спорт"],
-                "labels": [{"tag": "Спорт", "source": "review", "confirmed_by": expert.username}],
-            },
-            {
-                "title": "b",
-                "tags": ["Музыка", "Спорт"],
-                "labels": [
-                    {"tag": "Спорт", "source": "agreement", "confirmed_by": None},
-                    {"tag": "Музыка", "source": "agreement", "confirmed_by": None},
-                ],
-                "annotations": [
-                    # Only the answer of a user here counts: the other one is not imported.
-                    {
-                        "annotator": crowd.username,
-                        "decisions": [{"tag": "Спорт", "decision": "add"}],
-                    },
-                    {"annotator": "stranger", "decisions": [{"tag": "Музыка", "decision": "add"}]},
-                ],
-            },
-        )
+    said = _import_rows(
+        project,
+        tmp_path,
+        {
+            "title": "a",
+            "tags": ["Спорт"],
+            "labels": [{"tag": "Спорт", "source": "review", "confirmed_by": expert.username}],
+        },
+        {
+            "title": "b",
+            "tags": ["Музыка", "Спорт"],
+            "labels": [
+                {"tag": "Спорт", "source": "agreement", "confirmed_by": None},
+                {"tag": "Музыка", "source": "agreement", "confirmed_by": None},
+            ],
+            "annotations": [
+                # Only the answer of a user here counts: the other one is not imported.
+                {"annotator": crowd.username, "decisions": [{"tag": "Спорт", "decision": "add"}]},
+                {"annotator": "stranger", "decisions": [{"tag": "Музыка", "decision": "add"}]},
+            ],
+        },
     )
-    out = io.StringIO()
-    call_command("import_dataset", "--project", project.name, str(dataset), stdout=out)
-    assert "2 imported, 0 skipped, 0 failed" in out.getvalue()
-    assert "tag 'Спорт'" not in out.getvalue()
-    assert "tag 'Музыка': confirmed by agreement, but no imported answer" in out.getvalue()
+    assert "2 imported, 0 skipped, 0 failed" in said
+    assert "tag 'Спорт'" not in said
+    assert "tag 'Музыка': confirmed by agreement, but no imported answer" in said
     labels = ConfirmedLabel.objects.filter(video__project=project)
     assert sorted(labels.values_list("video__title", "tag__path", "source", "confirmed_by")) == [
         ("a", "Спорт", "review", expert.pk),
@@ -386,3 +387,55 @@ def test_labels_whose_source_this_project_can_back_keep_it(
         ("b", "Спорт", "agreement", None),
     ]
     assert label_store_audit(project) == []
+
+
+def test_a_label_another_project_s_model_confirmed_stays_the_model_s_word(
+    project: Project, tmp_path: Path, admin_user: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    make_tag(project, "Спорт")
+    make_tag(project, "Музыка")
+    _import_rows(
+        project,
+        tmp_path,
+        {
+            "title": "a",
+            "tags": ["Музыка", "Спорт"],
+            "labels": [
+                {"tag": "Спорт", "source": "model", "model_version": 7},
+                {"tag": "Музыка", "source": "import"},
+            ],
+        },
+    )
+
+    video = Video.objects.get(project=project)
+    assert sorted(video.confirmed_labels.values_list("tag__path", "source", "model_version")) == [
+        ("Музыка", "import", None),
+        ("Спорт", "import_model", None),
+    ]
+    assert list(video.label_changes.values_list("tag__path", "source").order_by("tag__path")) == [
+        ("Музыка", "import"),
+        ("Спорт", "import_model"),
+    ]
+    assert label_store_audit(project) == []
+    # Not people's word: training on people's labels and their exports leave it out.
+    (example,) = examples_for_videos([video], with_tags=True, human_only=True)
+    assert list(example.tags) == ["Музыка"]
+    client = APIClient()
+    client.force_authenticate(admin_user)
+    people = _export(
+        client, project, django_capture_on_commit_callbacks, format="jsonl", human_only=True
+    )
+    assert json.loads(people)["tags"] == ["Музыка"]
+    # Everything exported and imported again keeps what it is.
+    everything = _export(
+        client, project, django_capture_on_commit_callbacks, format="jsonl", include_decisions=True
+    )
+    assert {label["tag"]: label["source"] for label in json.loads(everything)["labels"]} == {
+        "Музыка": "import",
+        "Спорт": "import_model",
+    }
+    again = make_project("again")
+    _import(client, again, everything, "jsonl")
+    assert sorted(
+        ConfirmedLabel.objects.filter(video__project=again).values_list("tag__path", "source")
+    ) == [("Музыка", "import"), ("Спорт", "import_model")]

@@ -67,9 +67,9 @@ def _keep_imported_tags(video: Video, other: User) -> None:
     video.save()
 
 
-def _keep_tags_a_model_confirmed(video: Video, other: User) -> None:
-    video.metadata = {"model_confirmed_tags": [HIDDEN_TAG]}
-    video.save()
+def _import_a_tag_a_model_confirmed(video: Video, other: User) -> None:
+    tag = video.project.tags.get(path="Музыка")
+    ConfirmedLabel.objects.create(video=video, tag=tag, source=LabelSource.IMPORTED_MODEL)
 
 
 def _let_another_annotator_choose(video: Video, other: User) -> None:
@@ -93,7 +93,15 @@ HIDDEN: dict[str, tuple[Callable[[Video, User], None], list[str]]] = {
         ],
     ),
     "the tags it was imported with": (_keep_imported_tags, ["/api/v1/videos/{v}/"]),
-    "the tags a model had confirmed": (_keep_tags_a_model_confirmed, ["/api/v1/videos/{v}/"]),
+    "an imported tag another project's model confirmed": (
+        _import_a_tag_a_model_confirmed,
+        [
+            "/api/v1/videos/{v}/",
+            "/api/v1/projects/{p}/tags/",
+            "/api/v1/projects/{p}/videos/?confirmed=true",
+            "/api/v1/projects/{p}/videos/?tag=Музыка",
+        ],
+    ),
     "another annotator's decisions": (
         _let_another_annotator_choose,
         [

@@ -158,12 +158,10 @@ def _store_item(
             continue
         label_source = item.label_sources.get(path) or LabelSource.IMPORT
         if label_source == LabelSource.MODEL:
-            # Another project's model is no version here: the label arrives as imported,
-            # and the video's metadata keeps that a model had confirmed it.
-            model_confirmed = metadata.setdefault("model_confirmed_tags", [])
-            assert isinstance(model_confirmed, list)
-            model_confirmed.append(path)
-        if label_source not in LabelSource.values or label_source == LabelSource.MODEL:
+            # Another project's model is no version here, and no person's word either:
+            # exports of people's labels and training leave such a label out.
+            label_source = LabelSource.IMPORTED_MODEL
+        if label_source not in LabelSource.values:
             label_source = LabelSource.IMPORT
         # The file says who confirmed (JSONL, even "nobody"); otherwise the importer did.
         confirmer = users.get(item.label_by[path] or "") if path in item.label_by else user
@@ -174,9 +172,6 @@ def _store_item(
         labels.append(
             ConfirmedLabel(video=video, tag=tag, source=label_source, confirmed_by=confirmer)
         )
-    if "model_confirmed_tags" in metadata:
-        video.metadata = metadata
-        video.save(update_fields=["metadata"])
     ConfirmedLabel.objects.bulk_create(labels)
     for label in labels:
         # When the labels were confirmed is part of the dataset (exports filter on it).
