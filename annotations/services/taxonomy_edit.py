@@ -48,17 +48,17 @@ class MergeResult:
 
 
 def _record(
-    tag: Tag | None,
+    tag: Tag,
     action: str,
     *,
-    project: Project,
     by: User | None,
     before: str = "",
     after: str = "",
     **details: object,
 ) -> TaxonomyChange:
+    """The entry of ``tag``'s project's taxonomy history for a change to ``tag``."""
     return TaxonomyChange.objects.create(
-        project=project,
+        project=tag.project,
         tag=tag,
         action=action,
         before=before,
@@ -138,7 +138,7 @@ def tag_add(
         depth=path.count(PATH_SEPARATOR) + 1,
         hotkey=_checked_hotkey(project, hotkey),
     )
-    _record(tag, TaxonomyChange.Action.ADDED, project=project, by=by, after=path)
+    _record(tag, TaxonomyChange.Action.ADDED, by=by, after=path)
     return tag
 
 
@@ -170,9 +170,7 @@ def tag_rename(*, tag: Tag, name: str, by: User | None) -> Tag:
         return tag
     _free_path(tag.project, _path_under(tag.parent, name), besides=tag)
     before, after = _repath(tag, parent=tag.parent, name=name)
-    _record(
-        tag, TaxonomyChange.Action.RENAMED, project=tag.project, by=by, before=before, after=after
-    )
+    _record(tag, TaxonomyChange.Action.RENAMED, by=by, before=before, after=after)
     return tag
 
 
@@ -196,9 +194,7 @@ def tag_move(*, tag: Tag, parent: Tag | None, by: User | None) -> Tag:
     if deepest > MAX_DEPTH:
         raise ValidationError(_("A taxonomy is at most %(n)d levels deep.") % {"n": MAX_DEPTH})
     before, after = _repath(tag, parent=parent, name=tag.name)
-    _record(
-        tag, TaxonomyChange.Action.MOVED, project=tag.project, by=by, before=before, after=after
-    )
+    _record(tag, TaxonomyChange.Action.MOVED, by=by, before=before, after=after)
     return tag
 
 
@@ -296,7 +292,6 @@ def _merge(source: Tag, target: Tag, by: User | None) -> MergeResult:
     _record(
         source,
         TaxonomyChange.Action.MERGED,
-        project=source.project,
         by=by,
         before=source.path,
         after=target.path,
@@ -330,10 +325,7 @@ def tag_deprecate(*, tag: Tag, by: User | None) -> int:
     subtree = Tag.objects.filter(Q(pk=tag.pk) | Q(pk__in=descendants(tag)), active=True)
     changed = subtree.update(active=False, hotkey="")
     if changed:
-        _record(
-            tag, TaxonomyChange.Action.DEPRECATED, project=tag.project, by=by, before=tag.path,
-            tags=changed,
-        )  # fmt: skip
+        _record(tag, TaxonomyChange.Action.DEPRECATED, by=by, before=tag.path, tags=changed)
     return changed
 
 
@@ -353,10 +345,7 @@ def tag_restore(*, tag: Tag, by: User | None) -> int:
         active=False,
     ).update(active=True)
     if restored:
-        _record(
-            tag, TaxonomyChange.Action.RESTORED, project=tag.project, by=by, after=tag.path,
-            tags=restored,
-        )  # fmt: skip
+        _record(tag, TaxonomyChange.Action.RESTORED, by=by, after=tag.path, tags=restored)
     return restored
 
 
@@ -370,7 +359,5 @@ def tag_hotkey_set(*, tag: Tag, hotkey: str, by: User | None) -> Tag:
     before = tag.hotkey
     tag.hotkey = hotkey
     tag.save(update_fields=["hotkey"])
-    _record(
-        tag, TaxonomyChange.Action.HOTKEY, project=tag.project, by=by, before=before, after=hotkey
-    )
+    _record(tag, TaxonomyChange.Action.HOTKEY, by=by, before=before, after=hotkey)
     return tag
