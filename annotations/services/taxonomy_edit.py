@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -200,7 +201,8 @@ def tag_move(*, tag: Tag, parent: Tag | None, by: User | None) -> Tag:
 
 def _move_labels(source: Tag, target: Tag, by: User | None) -> tuple[int, int]:
     """Confirmed labels of ``source`` onto ``target``, each move in the label history."""
-    reason = (_("tag merged into “%(path)s”") % {"path": target.path})[:MAX_REASON]
+    removed = (_("tag merged into “%(path)s”") % {"path": target.path})[:MAX_REASON]
+    added = (_("moved from “%(path)s” by a merge") % {"path": source.path})[:MAX_REASON]
     # The videos first, in order, as every change of confirmed tags does: a review of one
     # of them waits for the merge, and the revision of its tags stays exact.
     list(
@@ -213,29 +215,19 @@ def _move_labels(source: Tag, target: Tag, by: User | None) -> tuple[int, int]:
     moved = already = 0
     changes = []
     for label in ConfirmedLabel.objects.filter(tag=source).select_for_update():
-        changes.append(
-            LabelChange(
-                video_id=label.video_id,
-                tag=source,
-                action=LabelChange.Action.REMOVED,
-                source=label.source,
-                changed_by=by,
-                reason=reason,
-            )
-        )
+        # The label's entries under both tags keep how it was confirmed; a label the model
+        # confirmed names its version wherever it is added.
+        entry = partial(LabelChange, video_id=label.video_id, source=label.source, changed_by=by)
+        changes.append(entry(tag=source, action=LabelChange.Action.REMOVED, reason=removed))
         if label.video_id in on_target:
             label.delete()
             already += 1
             continue
         changes.append(
-            LabelChange(
-                video_id=label.video_id,
+            entry(
                 tag=target,
                 action=LabelChange.Action.ADDED,
-                source=label.source,
-                changed_by=by,
-                reason=(_("moved from “%(path)s” by a merge") % {"path": source.path})[:MAX_REASON],
-                # A label the model confirmed names its version wherever it is added.
+                reason=added,
                 model_version_id=label.model_version_id,
             )
         )
