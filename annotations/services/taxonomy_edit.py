@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -48,17 +49,17 @@ class MergeResult:
 
 
 def _record(
-    tag: Tag | None,
+    tag: Tag,
     action: str,
     *,
-    project: Project,
     by: User | None,
     before: str = "",
     after: str = "",
     **details: object,
 ) -> TaxonomyChange:
+    """The entry of ``tag``'s project's taxonomy history for a change to ``tag``."""
     return TaxonomyChange.objects.create(
-        project=project,
+        project=tag.project,
         tag=tag,
         action=action,
         before=before,
@@ -138,7 +139,7 @@ def tag_add(
         depth=path.count(PATH_SEPARATOR) + 1,
         hotkey=_checked_hotkey(project, hotkey),
     )
-    _record(tag, TaxonomyChange.Action.ADDED, project=project, by=by, after=path)
+    _record(tag, TaxonomyChange.Action.ADDED, by=by, after=path)
     return tag
 
 
@@ -170,9 +171,7 @@ def tag_rename(*, tag: Tag, name: str, by: User | None) -> Tag:
         return tag
     _free_path(tag.project, _path_under(tag.parent, name), besides=tag)
     before, after = _repath(tag, parent=tag.parent, name=name)
-    _record(
-        tag, TaxonomyChange.Action.RENAMED, project=tag.project, by=by, before=before, after=after
-    )
+    _record(tag, TaxonomyChange.Action.RENAMED, by=by, before=before, after=after)
     return tag
 
 
@@ -196,15 +195,14 @@ def tag_move(*, tag: Tag, parent: Tag | None, by: User | None) -> Tag:
     if deepest > MAX_DEPTH:
         raise ValidationError(_("A taxonomy is at most %(n)d levels deep.") % {"n": MAX_DEPTH})
     before, after = _repath(tag, parent=parent, name=tag.name)
-    _record(
-        tag, TaxonomyChange.Action.MOVED, project=tag.project, by=by, before=before, after=after
-    )
+    _record(tag, TaxonomyChange.Action.MOVED, by=by, before=before, after=after)
     return tag
 
 
 def _move_labels(source: Tag, target: Tag, by: User | None) -> tuple[int, int]:
     """Confirmed labels of ``source`` onto ``target``, each move in the label history."""
-    reason = (_("tag merged into “%(path)s”") % {"path": target.path})[:MAX_REASON]
+    removed = (_("tag merged into “%(path)s”") % {"path": target.path})[:MAX_REASON]
+    added = (_("moved from “%(path)s” by a merge") % {"path": source.path})[:MAX_REASON]
     # The videos first, in order, as every change of confirmed tags does: a review of one
     # of them waits for the merge, and the revision of its tags stays exact.
     list(
@@ -217,29 +215,19 @@ def _move_labels(source: Tag, target: Tag, by: User | None) -> tuple[int, int]:
     moved = already = 0
     changes = []
     for label in ConfirmedLabel.objects.filter(tag=source).select_for_update():
-        changes.append(
-            LabelChange(
-                video_id=label.video_id,
-                tag=source,
-                action=LabelChange.Action.REMOVED,
-                source=label.source,
-                changed_by=by,
-                reason=reason,
-            )
-        )
+        # The label's entries under both tags keep how it was confirmed; a label the model
+        # confirmed names its version wherever it is added.
+        entry = partial(LabelChange, video_id=label.video_id, source=label.source, changed_by=by)
+        changes.append(entry(tag=source, action=LabelChange.Action.REMOVED, reason=removed))
         if label.video_id in on_target:
             label.delete()
             already += 1
             continue
         changes.append(
-            LabelChange(
-                video_id=label.video_id,
+            entry(
                 tag=target,
                 action=LabelChange.Action.ADDED,
-                source=label.source,
-                changed_by=by,
-                reason=(_("moved from “%(path)s” by a merge") % {"path": source.path})[:MAX_REASON],
-                # A label the model confirmed names its version wherever it is added.
+                reason=added,
                 model_version_id=label.model_version_id,
             )
         )
@@ -296,7 +284,6 @@ def _merge(source: Tag, target: Tag, by: User | None) -> MergeResult:
     _record(
         source,
         TaxonomyChange.Action.MERGED,
-        project=source.project,
         by=by,
         before=source.path,
         after=target.path,
@@ -330,10 +317,7 @@ def tag_deprecate(*, tag: Tag, by: User | None) -> int:
     subtree = Tag.objects.filter(Q(pk=tag.pk) | Q(pk__in=descendants(tag)), active=True)
     changed = subtree.update(active=False, hotkey="")
     if changed:
-        _record(
-            tag, TaxonomyChange.Action.DEPRECATED, project=tag.project, by=by, before=tag.path,
-            tags=changed,
-        )  # fmt: skip
+        _record(tag, TaxonomyChange.Action.DEPRECATED, by=by, before=tag.path, tags=changed)
     return changed
 
 
@@ -353,10 +337,7 @@ def tag_restore(*, tag: Tag, by: User | None) -> int:
         active=False,
     ).update(active=True)
     if restored:
-        _record(
-            tag, TaxonomyChange.Action.RESTORED, project=tag.project, by=by, after=tag.path,
-            tags=restored,
-        )  # fmt: skip
+        _record(tag, TaxonomyChange.Action.RESTORED, by=by, after=tag.path, tags=restored)
     return restored
 
 
@@ -370,7 +351,5 @@ def tag_hotkey_set(*, tag: Tag, hotkey: str, by: User | None) -> Tag:
     before = tag.hotkey
     tag.hotkey = hotkey
     tag.save(update_fields=["hotkey"])
-    _record(
-        tag, TaxonomyChange.Action.HOTKEY, project=tag.project, by=by, before=before, after=hotkey
-    )
+    _record(tag, TaxonomyChange.Action.HOTKEY, by=by, before=before, after=hotkey)
     return tag

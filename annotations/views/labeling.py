@@ -8,7 +8,9 @@ in place with the address pushed to the history, so moving on needs no reload.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -279,33 +281,38 @@ def decision_save(request: AuthenticatedHttpRequest, annotation_id: int) -> Http
     return render(request, "annotations/partials/label_decisions.html", context)
 
 
-@login_required
-@require_POST
-@refused_with(_decisions_refused)
-def submit(request: AuthenticatedHttpRequest, annotation_id: int) -> HttpResponse:
+def _finished(
+    request: AuthenticatedHttpRequest,
+    annotation_id: int,
+    finish: Callable[..., object],
+    notice: str,
+) -> HttpResponse:
+    """The user's annotation ended by ``finish`` (submitted or skipped) at the revision and
+    active time the page sent, then the next video, with ``notice`` naming this one."""
     annotation = _own_annotation(request, annotation_id)
-    annotation_submit(
+    finish(
         annotation=annotation,
         revision=_revision(request),
         active_seconds=_active_seconds(request),
     )
-    notice = _("Submitted “%(title)s”.") % {"title": annotation.video.title}
+    notice %= {"title": annotation.video.title}
     return _next_screen(request, annotation.video.project, notice)
+
+
+@login_required
+@require_POST
+@refused_with(_decisions_refused)
+def submit(request: AuthenticatedHttpRequest, annotation_id: int) -> HttpResponse:
+    return _finished(request, annotation_id, annotation_submit, _("Submitted “%(title)s”."))
 
 
 @login_required
 @require_POST
 @refused_with(_decisions_refused)
 def skip(request: AuthenticatedHttpRequest, annotation_id: int) -> HttpResponse:
-    annotation = _own_annotation(request, annotation_id)
-    annotation_skip(
-        annotation=annotation,
-        revision=_revision(request),
-        reason=clean_text(request.POST.get("reason")),
-        active_seconds=_active_seconds(request),
-    )
-    notice = _("Skipped “%(title)s”.") % {"title": annotation.video.title}
-    return _next_screen(request, annotation.video.project, notice)
+    reason = clean_text(request.POST.get("reason"))
+    finish = partial(annotation_skip, reason=reason)
+    return _finished(request, annotation_id, finish, _("Skipped “%(title)s”."))
 
 
 @login_required

@@ -21,7 +21,7 @@ from annotations.selectors import (
     model_history_for_user,
     model_report,
 )
-from annotations.selectors.access import may, require_project_perm
+from annotations.selectors.access import may
 from annotations.selectors.model_registry import can_roll_back
 from annotations.selectors.monitoring import model_monitoring
 from annotations.services.learning.registry import (
@@ -40,6 +40,7 @@ from annotations.views.quality import auto_confirm_context
 from annotations.views.requests import (
     AuthenticatedHttpRequest,
     clean_text,
+    in_project_for_perm,
     project_for_perm,
     reload_when_finished,
     require_perm,
@@ -158,10 +159,9 @@ def _reason(request: AuthenticatedHttpRequest) -> str:
 @login_required
 @require_POST
 def model_promote_view(request: AuthenticatedHttpRequest, version_id: int) -> HttpResponse:
-    refusal = _("Only admins can promote a model.")
-    require_perm(request, P_RETRAIN, refusal)
-    version = get_version_for_user(request.user, version_id)
-    require_project_perm(request.user, version.project, P_RETRAIN, refusal)
+    version = in_project_for_perm(
+        request, get_version_for_user, version_id, P_RETRAIN, _("Only admins can promote a model.")
+    )
     return _promoted_model_change(
         request,
         version.project,

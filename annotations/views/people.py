@@ -89,13 +89,17 @@ def _managed(request: AuthenticatedHttpRequest, project_id: int) -> Project:
     return get_project_for_user(request.user, project_id)
 
 
-def _member(project: Project, user_id: int) -> Membership:
+def _managed_member(
+    request: AuthenticatedHttpRequest, project_id: int, user_id: int
+) -> tuple[Project, Membership]:
+    """The project the user manages, and the membership in it of the person a page names."""
+    project = _managed(request, project_id)
     membership = (
         Membership.objects.filter(project=project, user=user_id).select_related("user").first()
     )
     if membership is None:
         raise ValidationError(_("This person is not a member of the project any more."))
-    return membership
+    return project, membership
 
 
 def _people_page(
@@ -191,8 +195,7 @@ def member_create(request: AuthenticatedHttpRequest, project_id: int) -> HttpRes
 @require_POST
 @refused_with(_person_refused)
 def member_role(request: AuthenticatedHttpRequest, project_id: int, user_id: int) -> HttpResponse:
-    project = _managed(request, project_id)
-    membership = _member(project, user_id)
+    project, membership = _managed_member(request, project_id, user_id)
     role = request.POST.get("role", "")
     membership_set(project=project, user=membership.user, role=role, by=request.user)
     messages.success(
@@ -214,8 +217,7 @@ def _people_named(project: Project, values: list[str]) -> list[User]:
 @refused_with(_person_refused)
 def member_remove(request: AuthenticatedHttpRequest, project_id: int, user_id: int) -> HttpResponse:
     """Take someone out of the project; their open work goes to the people chosen, or the queue."""
-    project = _managed(request, project_id)
-    membership = _member(project, user_id)
+    project, membership = _managed_member(request, project_id, user_id)
     leaving = membership.user
     to_users = _people_named(project, request.POST.getlist("to"))
     moved, returned = work_reassign(project=project, from_user=leaving, to_users=to_users)
@@ -241,8 +243,7 @@ def member_reassign(
     request: AuthenticatedHttpRequest, project_id: int, user_id: int
 ) -> HttpResponse:
     """Move someone's unfinished videos to others, keeping them in the project."""
-    project = _managed(request, project_id)
-    membership = _member(project, user_id)
+    project, membership = _managed_member(request, project_id, user_id)
     to_users = _people_named(project, request.POST.getlist("to"))
     if not to_users:
         raise ValidationError(_("Choose who takes the videos over."))

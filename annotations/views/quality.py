@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from annotations.models import Project, ProjectQuality
 from annotations.roles import P_RETRAIN
 from annotations.selectors import get_video_for_user
-from annotations.selectors.access import may, require_project_perm
+from annotations.selectors.access import may
 from annotations.selectors.quality import annotator_accuracy, tag_trust_overview
 from annotations.services.labeling.gold import (
     annotator_work_to_review,
@@ -25,7 +25,11 @@ from annotations.services.labeling.gold import (
     gold_unmark,
 )
 from annotations.services.learning.trust import quality_for
-from annotations.views.requests import AuthenticatedHttpRequest, project_for_perm, require_perm
+from annotations.views.requests import (
+    AuthenticatedHttpRequest,
+    in_project_for_perm,
+    project_for_perm,
+)
 
 
 class QualityForm(forms.ModelForm):
@@ -86,10 +90,9 @@ def quality_settings(request: AuthenticatedHttpRequest, project_id: int) -> Http
 @login_required
 @require_POST
 def video_gold(request: AuthenticatedHttpRequest, video_id: int) -> HttpResponse:
-    refusal = _("Only admins can mark gold videos.")
-    require_perm(request, P_RETRAIN, refusal)
-    video = get_video_for_user(request.user, video_id)
-    require_project_perm(request.user, video.project, P_RETRAIN, refusal)
+    video = in_project_for_perm(
+        request, get_video_for_user, video_id, P_RETRAIN, _("Only admins can mark gold videos.")
+    )
     if request.POST.get("gold") == "1":
         try:
             gold_mark(video=video, user=request.user)

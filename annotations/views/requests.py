@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -46,6 +49,30 @@ def project_for_perm(
     project = get_project_for_user(request.user, project_id)
     require_project_perm(request.user, project, permission, refusal)
     return project
+
+
+class _InProject(Protocol):
+    @property
+    def project(self) -> Project: ...
+
+
+InProject = TypeVar("InProject", bound=_InProject)
+
+
+def in_project_for_perm(
+    request: AuthenticatedHttpRequest,
+    get_for_user: Callable[[User, int], InProject],
+    object_id: int,
+    permission: str,
+    refusal: str,
+) -> InProject:
+    """What ``get_for_user`` fetches (a video, a model version…; 404 for what the user cannot
+    see), when the user's account and their role in its project both grant ``permission``:
+    403 saying ``refusal`` if either does not."""
+    require_perm(request, permission, refusal)
+    found = get_for_user(request.user, object_id)
+    require_project_perm(request.user, found.project, permission, refusal)
+    return found
 
 
 def wants_partial(request: HtmxHttpRequest) -> bool:

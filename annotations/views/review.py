@@ -16,16 +16,15 @@ from django.views.decorators.http import require_http_methods
 from annotations.models import LabelChange, Project, Video
 from annotations.roles import P_REVIEW
 from annotations.selectors import get_video_for_user, tags_by_path
-from annotations.selectors.access import require_project_perm
 from annotations.selectors.review import review_sheet, videos_needing_review
 from annotations.services.labeling.review import ReviewConflict, review_confirm
 from annotations.views.errors import CONFLICT, refused_with
 from annotations.views.requests import (
     AuthenticatedHttpRequest,
     clean_text,
+    in_project_for_perm,
     parse_int,
     project_for_perm,
-    require_perm,
     wants_partial,
 )
 
@@ -36,10 +35,7 @@ HISTORY_SHOWN = 50
 
 def _reviewed_video(request: AuthenticatedHttpRequest, video_id: int) -> Video:
     """The video, when the user may review in its project."""
-    require_perm(request, P_REVIEW, str(REFUSAL))
-    video = get_video_for_user(request.user, video_id)
-    require_project_perm(request.user, video.project, P_REVIEW, str(REFUSAL))
-    return video
+    return in_project_for_perm(request, get_video_for_user, video_id, P_REVIEW, str(REFUSAL))
 
 
 @login_required

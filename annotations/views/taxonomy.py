@@ -64,6 +64,14 @@ def _tag_of(project: Project, tag_id: int | None) -> Tag | None:
     return project.tags.filter(pk=tag_id).first() if tag_id is not None else None
 
 
+def _chosen_tag(project: Project, tag_id: int | None, missing: str) -> Tag:
+    """The project's tag a form names; refused saying ``missing`` when there is none."""
+    tag = _tag_of(project, tag_id)
+    if tag is None:
+        raise ValidationError(missing)
+    return tag
+
+
 def _page(
     request: AuthenticatedHttpRequest,
     project: Project,
@@ -135,10 +143,11 @@ def _parent_from(request: AuthenticatedHttpRequest, project: Project) -> Tag | N
     value = request.POST.get("parent", "")
     if not value:
         return None
-    parent = _tag_of(project, parse_int(value))
-    if parent is None:
-        raise ValidationError(_("The chosen parent is not a tag of this project; reload the page."))
-    return parent
+    return _chosen_tag(
+        project,
+        parse_int(value),
+        _("The chosen parent is not a tag of this project; reload the page."),
+    )
 
 
 @login_required
@@ -158,11 +167,11 @@ def tag_create(request: AuthenticatedHttpRequest, project_id: int) -> HttpRespon
 
 
 def _edited_tag(request: AuthenticatedHttpRequest, project_id: int, tag_id: int) -> Tag:
-    project = _editor(request, project_id)
-    tag = _tag_of(project, tag_id)
-    if tag is None:
-        raise ValidationError(_("This tag is not in the project any more; reload the page."))
-    return tag
+    return _chosen_tag(
+        _editor(request, project_id),
+        tag_id,
+        _("This tag is not in the project any more; reload the page."),
+    )
 
 
 @login_required
@@ -187,9 +196,9 @@ def tag_edit(
         )
         done = _("Hotkey saved.")
     elif action == "merge":
-        target = _tag_of(project, parse_int(request.POST.get("target")))
-        if target is None:
-            raise ValidationError(_("Choose the tag to merge into."))
+        target = _chosen_tag(
+            project, parse_int(request.POST.get("target")), _("Choose the tag to merge into.")
+        )
         result = tag_merge(source=tag, target=target, by=user)
         labels = result.labels_moved + result.labels_already_there
         # Translators: %(labels)s and %(decisions)s are counts with their nouns ("3 decisions").

@@ -8,17 +8,6 @@
   const IDLE_AFTER_MS = 60 * 1000;
   const SEEK_SECONDS = 5;
 
-  // Refused edits (409 stale page, 422 invalid) come back as the decisions panel
-  // with the reason: swap them in like a success instead of dropping them.
-  htmx.config.responseHandling = [
-    { code: "204", swap: false },
-    { code: "409", swap: true, error: false },
-    { code: "422", swap: true, error: false },
-    { code: "[23]..", swap: true },
-    { code: "[45]..", swap: false, error: true },
-    { code: "...", swap: false },
-  ];
-
   const $ = (selector, root) => (root || document).querySelector(selector);
   const $$ = (selector, root) => Array.from((root || document).querySelectorAll(selector));
   const main = () => document.getElementById("label-main");

@@ -4,17 +4,6 @@
   if (window.reviewKeys) return;
   window.reviewKeys = true;
 
-  // A refused confirmation (409 stale sheet, 422 invalid) comes back as the screen with
-  // the reason: show it.
-  htmx.config.responseHandling = [
-    { code: "204", swap: false },
-    { code: "409", swap: true, error: false },
-    { code: "422", swap: true, error: false },
-    { code: "[23]..", swap: true },
-    { code: "[45]..", swap: false, error: true },
-    { code: "...", swap: false },
-  ];
-
   const boxes = () => Array.from(document.querySelectorAll("#review-form .review-row input[name=tag]"));
   function move(step) {
     const all = boxes();

@@ -47,6 +47,13 @@ def _paths(project: Project, *, active: bool | None = None) -> list[str]:
     return sorted(tags.values_list("path", flat=True))
 
 
+def _audit_command_output() -> str:
+    """What ``manage.py audit_labels`` prints about every project."""
+    out = io.StringIO()
+    call_command("audit_labels", stdout=out)
+    return out.getvalue()
+
+
 def test_add_rename_and_move_carry_the_tags_below_and_are_kept_in_the_history(
     project: Project, admin_user: User
 ) -> None:
@@ -102,9 +109,7 @@ def test_merge_moves_labels_decisions_and_suggestions_and_writes_the_label_histo
     soccer.refresh_from_db()
     assert (soccer.active, soccer.merged_into) == (False, football)
     assert TaxonomyChange.objects.get(action="merged").details["labels_moved"] == 1
-    out = io.StringIO()
-    call_command("audit_labels", stdout=out)
-    assert "consistent" in out.getvalue()
+    assert "consistent" in _audit_command_output()
 
 
 def test_a_merge_keeps_an_agreed_label_backed_by_the_moved_answers(
@@ -118,9 +123,7 @@ def test_a_merge_keeps_an_agreed_label_backed_by_the_moved_answers(
     ConfirmedLabel.objects.create(video=video, tag=soccer, source=LabelSource.AGREEMENT)
     tag_merge(source=soccer, target=football, by=admin_user)
     assert ConfirmedLabel.objects.get(video=video).source == LabelSource.AGREEMENT
-    out = io.StringIO()
-    call_command("audit_labels", stdout=out)
-    assert "consistent" in out.getvalue()
+    assert "consistent" in _audit_command_output()
 
 
 def test_a_merge_keeps_a_label_the_model_confirmed_with_its_version(
@@ -136,9 +139,7 @@ def test_a_merge_keeps_a_label_the_model_confirmed_with_its_version(
     added = LabelChange.objects.get(video=video, tag=football)
     assert (added.action, added.source, added.model_version) == ("added", "model", version)
     assert label_store_audit(project) == []
-    out = io.StringIO()
-    call_command("audit_labels", stdout=out)
-    assert "consistent" in out.getvalue()
+    assert "consistent" in _audit_command_output()
 
 
 def test_a_merge_takes_the_sub_tags_along_and_merges_namesakes(

@@ -31,6 +31,8 @@ from django.db import connection
 from django_q.conf import Conf
 from pytest_django.fixtures import Settings
 
+from annotations.management.processes import process_stats
+
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 # How long a test waits for a worker to come up, and for a job to end.
@@ -74,18 +76,7 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str, every: float
 
 def _group_members(pgid: int) -> list[int]:
     """Live processes of the process group (zombies waiting for a reaper do not count)."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            members.append(int(entry.name))
-    return members
+    return [pid for pid, fields in process_stats() if int(fields[2]) == pgid and fields[0] != "Z"]
 
 
 def _signals_as_from_a_terminal() -> None:

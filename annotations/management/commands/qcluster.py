@@ -37,7 +37,6 @@ import threading
 import time
 import uuid
 from multiprocessing import Process
-from pathlib import Path
 from typing import Any
 
 import django_q.cluster
@@ -48,6 +47,7 @@ from django_q.conf import Conf
 from django_q.management.commands.qcluster import Command as DjangoQCommand
 from django_q.worker import worker
 
+from annotations.management.processes import process_stats
 from annotations.services.jobs.control import jobs_release_workers, jobs_sweep
 from annotations.services.jobs.lifecycle import stop_flag_share, stop_request, worker_name
 from annotations.services.jobs.schedules import (
@@ -119,16 +119,8 @@ class _Cluster(Cluster):
 def _descendants(root: int) -> list[int]:
     """Every process under ``root``, read from /proc (Linux); children before their own."""
     parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The second field, the command, may hold spaces and parentheses: split after it.
-        fields = stat[stat.rindex(")") + 2 :].split()
-        parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    for pid, fields in process_stats():
+        parents.setdefault(int(fields[1]), []).append(pid)
     found: list[int] = []
     pending = [root]
     while pending:

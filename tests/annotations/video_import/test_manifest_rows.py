@@ -15,6 +15,7 @@ from django.contrib.auth.models import User
 from pytest_django.fixtures import Settings
 
 from annotations.models import ConfirmedLabel, LabelChange, LabelSource, Project, Video, VideoStatus
+from annotations.services.media.video_import import RowOutcome
 from annotations.services.taxonomy_edit import tag_deprecate, tag_merge
 from tests.annotations.video_import.helpers import (
     Library,
@@ -93,19 +94,25 @@ def test_known_tags_become_confirmed_labels_from_the_import(
     assert (change.tag, change.action, change.source) == (football, "added", "import")
 
 
+def _clip_imported_with_tags(
+    project: Project, import_root: Path, library: Library, tags: str
+) -> RowOutcome:
+    """The outcome of a JSONL manifest's one row: a clip, external id v1, naming ``tags``."""
+    place(library, "a", import_root, "clip.mp4")
+    manifest = write_jsonl(
+        import_root / "m.jsonl",
+        [{"video_id": "v1", "title": "Клип", "tags": tags, "file": "clip.mp4"}],
+    )
+    return import_manifest(project, manifest).outcomes[0]
+
+
 def test_unknown_tags_are_kept_in_metadata_with_a_warning(
     project: Project, import_root: Path, library: Library
 ) -> None:
     make_tag(project, "Музыка")
-    place(library, "a", import_root, "clip.mp4")
-    manifest = write_jsonl(
-        import_root / "m.jsonl",
-        [{"video_id": "v1", "title": "Клип", "tags": "Музыка, Танцы: Балет", "file": "clip.mp4"}],
-    )
 
-    report = import_manifest(project, manifest)
+    outcome = _clip_imported_with_tags(project, import_root, library, "Музыка, Танцы: Балет")
 
-    outcome = report.outcomes[0]
     assert outcome.status == "imported"
     assert outcome.warnings == ["unknown tag 'Танцы: Балет' kept in metadata only"]
     video = Video.objects.get(external_id="v1")
@@ -119,15 +126,9 @@ def test_a_row_with_a_file_confirms_a_merged_tag_as_its_target_and_warns_of_a_de
     music = make_tag(project, "Музыка")
     tag_merge(source=make_tag(project, "Песни"), target=music, by=admin_user)
     tag_deprecate(tag=make_tag(project, "Танцы"), by=admin_user)
-    place(library, "a", import_root, "clip.mp4")
-    manifest = write_jsonl(
-        import_root / "m.jsonl",
-        [{"video_id": "v1", "title": "Клип", "tags": "Песни, Танцы", "file": "clip.mp4"}],
-    )
 
-    report = import_manifest(project, manifest)
+    outcome = _clip_imported_with_tags(project, import_root, library, "Песни, Танцы")
 
-    outcome = report.outcomes[0]
     assert (outcome.line, outcome.status) == (1, "imported")
     assert outcome.warnings == ["tag 'Танцы' is deprecated; not applied"]
     video = Video.objects.get(external_id="v1")
