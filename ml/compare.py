@@ -9,7 +9,7 @@ per-video values; any other is recomputed on each resample.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -19,11 +19,21 @@ import numpy.typing as npt
 from ml.dataset import Example
 from ml.evaluate import evaluate_predictions, expand_tags
 
-__all__ = ["Comparison", "Scorer", "compare_scorers", "wilson_lower_bound"]
+__all__ = [
+    "MIN_GATE_VIDEOS",
+    "Comparison",
+    "Scorer",
+    "compare_scorers",
+    "gate_videos",
+    "wilson_lower_bound",
+]
 
 FloatArray = npt.NDArray[np.float64]
 RESAMPLES = 2000
 _RECOMPUTED_RESAMPLES = 300
+# Fewer held-out videos unseen by the current model than this, and the promotion gate
+# compares on all of the candidate's held-out videos.
+MIN_GATE_VIDEOS = 5
 
 
 class Scorer(Protocol):
@@ -128,6 +138,18 @@ def compare_scorers(
         spread = np.array(spread_list)
     low, high = np.nanpercentile(spread, [2.5, 97.5])
     return Comparison(metric, n, a, b, a - b, float(low), float(high), resamples)
+
+
+def gate_videos(
+    held_out: Sequence[Example], seen: Collection[str], *, minimum: int = MIN_GATE_VIDEOS
+) -> tuple[list[Example], bool]:
+    """The videos a candidate is compared with the current model on: its held-out ones the
+    current model did not train on (``seen``), when there are at least ``minimum``;
+    otherwise all its held-out ones, which favours the current model (True then)."""
+    unseen = [example for example in held_out if example.video_id not in seen]
+    if len(unseen) >= minimum:
+        return unseen, False
+    return list(held_out), True
 
 
 def wilson_lower_bound(right: int, checked: int, *, z: float = 1.645) -> float:

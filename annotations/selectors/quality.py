@@ -90,7 +90,7 @@ def annotator_accuracy(
 
 @dataclass(frozen=True)
 class TrustOverview:
-    # The promoted version, whose own suggestions are the evidence; None before one.
+    # The promoted version, whose own predictions are the evidence; None before one.
     version: ModelVersion | None
     rows: list[TagTrust]
 

@@ -22,13 +22,13 @@ from annotations.services.learning.prediction import predict_for_text
 from annotations.services.learning.registry import model_promote, model_rollback
 from annotations.services.learning.suggestions import suggestions_refresh
 from annotations.services.learning.training import (
-    MIN_GATE_VIDEOS,
     TrainingAlreadyRunning,
     gate,
     new_labels_since_last_version,
     scheduled_retraining,
     training_request,
 )
+from ml.compare import MIN_GATE_VIDEOS
 from tests.factories import PLANTED_TAGS, client_for, make_planted_project, make_tag, make_video
 
 pytestmark = pytest.mark.label_audit

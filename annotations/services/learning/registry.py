@@ -45,8 +45,8 @@ def _make_current(
     ModelEvent.objects.create(
         project=project, action=action, version=version, previous=previous, by=user, reason=reason
     )
-    # Trust is earned by a version itself: the new one confirms nothing by itself until
-    # its own suggestions have proven it (or what it proved before it was rolled back).
+    # Trust is earned by a version itself: the new one confirms by itself only what its
+    # own predictions (on its held-out videos, and suggestions checked since) proved.
     tag_trust_refresh(project=project)
     # The suggestions of the project's videos come from the new model once this job ran.
     job_request(kind=Job.Kind.SUGGESTIONS, project=project, object_id=project.pk, user=user)

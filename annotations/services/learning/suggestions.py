@@ -81,6 +81,11 @@ def zero_shot_model(
     )
 
 
+def shown_limit(*, single: bool) -> int:
+    """How many tags a video's suggestions show at most."""
+    return 1 if single else settings.SUGGESTIONS_SHOWN
+
+
 @dataclass(frozen=True)
 class Scorer:
     """What suggests a project's tags now: the promoted model (with its version) or the
@@ -96,7 +101,7 @@ class Scorer:
         """Each video's suggestions as annotators see them, named by today's taxonomy: a
         parent of a chosen tag is left out (choosing the child says it), a tag deprecated
         since training too, and a merged one counts as the tag it went into."""
-        limit = 1 if single else settings.SUGGESTIONS_SHOWN
+        limit = shown_limit(single=single)
         rankings = self.model.suggest(list(examples), limit=limit, extra=extra, parents=False)
         return [self._renamed(ranking) for ranking in rankings]
 
@@ -105,7 +110,7 @@ class Scorer:
         the one a prediction needs, even when none is likely."""
         from ml.train.model import Suggestion as Scored
 
-        limit = 1 if single else settings.SUGGESTIONS_SHOWN
+        limit = shown_limit(single=single)
         rows = self.model.predict(list(examples), top_k=limit, parents=False)
         return [self._renamed([Scored(tag, score, True) for tag, score in row]) for row in rows]
 

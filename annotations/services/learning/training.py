@@ -53,8 +53,8 @@ from annotations.services.learning.model_store import (
     taxonomy_ids,
 )
 from annotations.services.learning.registry import version_promote_by_gate
-from annotations.services.learning.suggestions import zero_shot_model
-from ml.compare import Comparison, compare_scorers
+from annotations.services.learning.suggestions import shown_limit, zero_shot_model
+from ml.compare import Comparison, compare_scorers, gate_videos
 from ml.dataset import Example
 
 if TYPE_CHECKING:
@@ -73,11 +73,6 @@ class TrainingAlreadyRunning(StateConflict):
 
 class NotEnoughData(ValueError):
     pass
-
-
-# Fewer held-out videos unseen by the current model than this, and the gate falls back to
-# all of the candidate's held-out videos.
-MIN_GATE_VIDEOS = 5
 
 
 def training_request(*, project: Project, user: User | None = None) -> ModelVersion:
@@ -261,6 +256,7 @@ def _evaluate_and_keep(
     held_out = [
         by_id[video_id] for video_id in result.split.get("holdout", []) if video_id in by_id
     ]
+    version.training_data["holdout_likely"] = _held_out_likely(version, result, held_out)
     run.progress(1.0, stage="comparing with the promoted model")
     decision = gate(candidate=version, evaluation=held_out)
     version.note = decision.note
@@ -272,6 +268,21 @@ def _evaluate_and_keep(
         if decision.promote:
             version_promote_by_gate(version=version, reason=decision.note)
     return decision.note
+
+
+def _held_out_likely(
+    version: ModelVersion, result: TrainResult, held_out: list[Example]
+) -> dict[str, list[tuple[str, float]]]:
+    """What the kept model proposes on its held-out videos, as its suggestions would: the
+    evidence of its precision it starts with (see ``trust``). Videos the kept model trained
+    on too (a refit on all videos) are left out: it would be checked on what it learned."""
+    from ml.trust import likely_tags
+
+    trained = set(result.split.get("train", []))
+    unseen = [example for example in held_out if example.video_id not in trained]
+    return likely_tags(
+        result.model, unseen, limit=shown_limit(single=version.project.is_single_label)
+    )
 
 
 def _comparison_note(verdict: str, comparison: Comparison, reference: str, caveat: str = "") -> str:
@@ -309,13 +320,9 @@ def gate(*, candidate: ModelVersion, evaluation: list[Example]) -> GateDecision:
         )
         name = "zero-shot"
     else:
-        # Compare on held-out videos that neither model trained on, when there are enough;
-        # otherwise on all the candidate's held-out videos, which favours the current model.
         seen = {str(v) for v in current.training_data.get("split", {}).get("train", [])}
-        unseen = [example for example in evaluation if example.video_id not in seen]
-        if len(unseen) >= MIN_GATE_VIDEOS:
-            evaluation = unseen
-        else:
+        evaluation, partial = gate_videos(evaluation, seen)
+        if partial:
             caveat = f" (v{current.number} had trained on some of them)"
         reference = model_for(current)
         name = f"v{current.number}"
