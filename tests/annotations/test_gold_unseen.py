@@ -1,10 +1,11 @@
 """Gold through a crowd worker's eyes: everything they see of a gold video (lists, counts,
-the labeling and video pages, the API) is what they see of any other video of their
-work."""
+the labeling and video pages, the API, what becomes of their answer) is what they see of
+any other video of their work."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import pytest
@@ -15,8 +16,10 @@ from django.test import Client
 from django.test.utils import ContextList
 
 from annotations.models import Project, ProjectQuality, Tag, Video
+from annotations.selectors.quality import annotator_accuracy
 from annotations.services.labeling.queue import queue_remaining
 from tests.annotations.gold_fixtures import assign_all, twins_every_third_gold
+from tests.annotations.labeling_fixtures import confirm_now
 from tests.factories import HTMX, client_for
 
 pytestmark = pytest.mark.label_audit
@@ -160,3 +163,126 @@ def test_gold_is_in_a_crowd_workers_lists_as_early_and_as_plainly_as_their_other
         assert set(step.listed_before) == set(at_the_start) == set(at_the_end)
     # Every row says the same of a gold video as of any other, before and after the work.
     assert _all_alike(list(at_the_start.values())) and _all_alike(list(at_the_end.values()))
+
+
+def _answer_as_seen(client: Client, video: Video) -> dict[str, object]:
+    """What the worker sees of their answer on ``video``: the labeling page's state line
+    (times left out), the API's answer, and the video's own page."""
+    response = client.get(f"/videos/{video.pk}/label/")
+    page = _rendered_with(response)
+    html = response.content.decode()
+    line = html[html.index('id="annotation-state"') :]
+    answer = client.get(f"/api/v1/videos/{video.pk}/annotations/mine/").json()
+    return {
+        "state_line": re.sub(r"\d", "", line[: line.index("</p>")]),
+        "locked": page["annotation"].is_locked,
+        "closed": page["labeling_closed"],
+        "answer": {"state": answer["state"], "submit_count": answer["submit_count"]},
+        "answer_locked": answer["locked_at"] is not None,
+        # The ingest job's line names the video's id.
+        "video_page": _without(_rendered_with(client.get(f"/videos/{video.pk}/")), "job"),
+    }
+
+
+def _seen_alike(client: Client, videos: list[Video]) -> dict[str, object]:
+    """What the worker sees of their answer on each of ``videos``, asserted the same for
+    all of them; returns it."""
+    seen = [_answer_as_seen(client, video) for video in videos]
+    for one, video in zip(seen[1:], videos[1:], strict=True):
+        assert one == seen[0], video.pk
+    return seen[0]
+
+
+def _change_and_submit(client: Client, video: Video, tag: Tag) -> int:
+    """The worker changes their answer on ``video`` through the API and submits it again."""
+    mine = client.get(f"/api/v1/videos/{video.pk}/annotations/mine/").json()
+    decisions = [{"tag": tag.path, "decision": "add"}]
+    answer = {"decisions": decisions, "action": "submit", "revision": mine["revision"]}
+    return client.put(
+        f"/api/v1/videos/{video.pk}/annotations/mine/", answer, content_type="application/json"
+    ).status_code
+
+
+def _handed(client: Client, project: Project, answer: Tag) -> list[Video]:
+    return [step.video for step in _walk(client, project, answer)]
+
+
+def _gold_accuracy(project: Project) -> list[tuple[User, int, float | None]]:
+    rows = annotator_accuracy(project, min_accuracy=0.7, min_checks=1)
+    return [(row.user, row.gold_checks, row.gold_accuracy) for row in rows]
+
+
+def test_a_gold_answer_locks_as_it_is_submitted_where_other_answers_do(
+    project: Project, football: Tag, cooking: Tag, crowd: User, admin_user: User, golds: set[int]
+) -> None:
+    # One annotator per video, agreement confirmed automatically: the defaults.
+    assign_all(project, admin_user, crowd)
+    client = client_for(crowd)
+
+    handed = _handed(client, project, cooking)
+
+    assert {video.pk for video in handed} & golds
+    seen = _seen_alike(client, handed)
+    assert seen["locked"] and seen["answer_locked"] and not seen["closed"]
+    assert {_change_and_submit(client, video, football) for video in handed} == {409}
+    # Accuracy is measured on the answer as it was submitted and locked: all wrong.
+    assert _gold_accuracy(project) == [(crowd, 2, 0.0)]
+
+
+def test_a_gold_answer_stays_open_until_the_workers_other_answers_are_reviewed(
+    project: Project,
+    football: Tag,
+    cooking: Tag,
+    crowd: User,
+    expert: User,
+    admin_user: User,
+    golds: set[int],
+) -> None:
+    project.auto_confirm_agreement = False
+    project.save()
+    assign_all(project, admin_user, crowd)
+    client = client_for(crowd)
+
+    handed = _handed(client, project, cooking)
+
+    assert {video.pk for video in handed} & golds
+    # Every answer waits for an expert: open, and a change is submitted again.
+    assert not _seen_alike(client, handed)["locked"]
+    assert {_change_and_submit(client, video, football) for video in handed} == {200}
+    assert _seen_alike(client, handed)["answer"] == {"state": "submitted", "submit_count": 2}
+    # The expert reviews the worker's other videos: their gold answers lock with them.
+    for video in handed:
+        if video.pk not in golds:
+            confirm_now(video, [football.pk], expert)
+    assert _seen_alike(client, handed)["locked"]
+    assert {_change_and_submit(client, video, cooking) for video in handed} == {409}
+    # Measured on the answer as it was last submitted, and locked.
+    assert _gold_accuracy(project) == [(crowd, 2, 1.0)]
+
+
+def test_a_gold_answer_locks_when_the_workers_answers_on_shared_videos_do(
+    project: Project,
+    football: Tag,
+    crowd: User,
+    other_crowd: User,
+    admin_user: User,
+    golds: set[int],
+) -> None:
+    project.annotators_per_video = 2
+    project.save()
+    assign_all(project, admin_user, crowd, other_crowd)
+    first, second = client_for(crowd), client_for(other_crowd)
+
+    first_handed = _handed(first, project, football)
+    # Each regular video waits for the second annotator: every answer is open.
+    assert not _seen_alike(first, first_handed)["locked"]
+
+    second_handed = _handed(second, project, football)
+
+    assert {video.pk for video in first_handed} & golds
+    assert {video.pk for video in second_handed} & golds
+    # They agreed on every regular video, so its answers locked, and their gold with them;
+    # the second one's last video is gold, locked as they submitted it, as their others.
+    assert second_handed[-1].pk in golds
+    assert _seen_alike(first, first_handed)["locked"]
+    assert _seen_alike(second, second_handed)["locked"]

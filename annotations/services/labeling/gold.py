@@ -5,8 +5,8 @@ work (the project's ``gold_share``) is then gold videos they have not answered: 
 to them together with the work it is a share of (``gold_reserve``), so it is in their
 lists, counts and queue from the moment their other videos are, and handed out among
 them in the queue's order. Nothing a crowd worker sees tells it apart: not when it
-appears, not the count of videos left. Answers on gold never change its labels and
-never send it to review.
+appears, not the count of videos left, not what becomes of their answer (see
+``gold_answers``). Answers on gold never change its labels and never send it to review.
 An annotator whose accuracy on gold falls below the project's threshold is flagged on
 the team page, and their unreviewed work can be sent to an expert's review in one
 action.
