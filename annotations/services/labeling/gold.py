@@ -5,7 +5,8 @@ work (the project's ``gold_share``) is then gold videos they have not answered: 
 to them together with the work it is a share of (``gold_reserve``), so it is in their
 lists, counts and queue from the moment their other videos are, and handed out among
 them in the queue's order. Nothing a crowd worker sees tells it apart: not when it
-appears, not the count of videos left, not what becomes of their answer (see
+appears, not the count of videos left, not its suggestions (those of the promoted model,
+as on the videos left to label), not what becomes of their answer (see
 ``gold_answers``). Answers on gold never change its labels and never send it to review.
 An annotator whose accuracy on gold falls below the project's threshold is flagged on
 the team page, and their unreviewed work can be sent to an expert's review in one
@@ -36,17 +37,27 @@ from annotations.models import (
 )
 from annotations.roles import P_LABEL, P_LABEL_ANY
 from annotations.selectors.access import may
+from annotations.services.learning.model_store import promoted_version
+from annotations.services.learning.suggestions import suggestions_refresh
 from annotations.services.learning.trust import quality_for
 
 
 def gold_mark(*, video: Video, user: User) -> GoldVideo:
-    """Make a video gold; its labels must be people's (imported, reviewed or agreed)."""
+    """Make a video gold; its labels must be people's (imported, reviewed or agreed).
+
+    Its suggestions are brought to the promoted model's, as the videos left to label have
+    (a confirmed video keeps those it had when it was confirmed): an older model's
+    would tell it apart on the labeling page.
+    """
     labels = video.confirmed_labels.all()
     if not labels.human().exists() or labels.by_model().exists():
         raise ValidationError(
             _("Only a video whose tags people confirmed can be gold; confirm its tags first.")
         )
     gold, _created = GoldVideo.objects.get_or_create(video=video, defaults={"marked_by": user})
+    version = promoted_version(video.project)
+    if version is not None and video.suggestions.exclude(model_version=version).exists():
+        suggestions_refresh(video=video)
     return gold
 
 
