@@ -173,6 +173,19 @@ def _assign(request: AuthenticatedHttpRequest, project: Project, form: AssignFor
             )
             % {"n": result.full, "overlap": project.annotators_per_video},
         )
+    gold = sum(result.gold.values())
+    if gold:
+        messages.info(
+            request,
+            ngettext(
+                "%(n)d gold video went with them to crowd workers, as the project's gold "
+                "share asks.",
+                "%(n)d gold videos went with them to crowd workers, as the project's gold "
+                "share asks.",
+                gold,
+            )
+            % {"n": gold},
+        )
     if result.confirmed:
         messages.info(
             request,

@@ -19,6 +19,7 @@ from annotations.services.learning.suggestions import (
 )
 from annotations.services.learning.training import training_request
 from annotations.services.taxonomy_edit import tag_deprecate, tag_merge, tag_move, tag_rename
+from tests.annotations.labeling_fixtures import suggest
 from tests.factories import (
     PLANTED_TAGS,
     PlantedProject,
@@ -177,3 +178,18 @@ def test_a_prediction_names_the_best_guess_when_the_model_finds_no_tag_likely(
 
     assert len(guess.tags) == 1
     assert Tag.objects.filter(project=planted.project, path=guess.tags[0][0]).exists()
+
+
+def test_a_video_marked_gold_after_a_promotion_gets_the_promoted_models_suggestions(
+    planted: PlantedProject, admin_user: User
+) -> None:
+    # Confirmed with the zero-shot suggestions it got when it came in: the refresh after
+    # the promotion passed it by.
+    video = planted.labeled[0]
+    suggest(video, Tag.objects.get(project=planted.project, path=CARS), 0.9)
+
+    client_for(admin_user).post(f"/videos/{video.pk}/gold/", {"gold": "1"})
+
+    version = ModelVersion.objects.get(project=planted.project, state=ModelVersion.State.PROMOTED)
+    shown = set(Suggestion.objects.filter(video=video).values_list("model_version", flat=True))
+    assert shown == {version.pk}

@@ -7,6 +7,8 @@ asks for is the overlap the project gets. Videos with the fewest annotators are
 served first, so every video gets a first annotator before any gets a second. A video
 whose tags are confirmed is given to nobody: the queue would never serve that
 assignment (see ``labeling.queue``), and the admin is told how many were left out.
+Crowd workers get their share of gold with the videos assigned to them (see
+``labeling.gold``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from annotations.models import Annotation, Assignment, Membership, Project, Video, VideoStatus
+from annotations.services.labeling.gold import gold_reserve
 from annotations.services.projects import open_assignments_of
 
 MODES = ("each", "share", "all")
@@ -36,6 +39,8 @@ class AssignResult:
     full: int = 0
     # Matching videos left out because their tags are confirmed.
     confirmed: int = 0
+    # Gold videos given to crowd workers with these, per annotator.
+    gold: dict[int, int] = field(default_factory=dict)
 
     @property
     def created(self) -> int:
@@ -143,7 +148,8 @@ def assignments_distribute(
                     turn = (turn + step + 1) % len(annotators)
                     break
     _store(new)
-    return AssignResult(per_annotator=given, full=full, confirmed=confirmed)
+    gold = gold_reserve(project=project, annotators=annotators, seed=seed)
+    return AssignResult(per_annotator=given, full=full, confirmed=confirmed, gold=gold)
 
 
 @transaction.atomic
@@ -175,4 +181,7 @@ def work_reassign(
                 turn = (turn + step + 1) % len(to_users)
                 break
     _store(new)
+    # Gold left with the rest of ``from_user``'s open work (it is labeled); those who
+    # take the work get the gold that goes with it.
+    gold_reserve(project=project, annotators=to_users)
     return len(new), len(open_work) - len(new)

@@ -12,7 +12,9 @@ Once a video's tags are confirmed (imported with it, reviewed, agreed or by the
 model), nobody is asked to label it any more: not from the pool, not from an
 assignment, not even to finish a draft or a lease on it (the draft is kept; the
 labeling page says the video is confirmed). Gold videos are the one exception:
-they are confirmed by definition and handed out on purpose (``gold_for_queue``).
+they are confirmed by definition, assigned to crowd workers on purpose with the
+work they are a share of (``gold.gold_reserve``), and handed out among it in the
+queue's order, as every assigned video is.
 On PostgreSQL the candidate's row is locked with ``FOR UPDATE SKIP LOCKED``, so
 annotators asking at once take different videos without waiting for each
 other; the slot count is read again under the lock, so a slot taken by a claim
@@ -52,7 +54,6 @@ from annotations.models import (
 )
 from annotations.roles import P_LABEL, P_LABEL_ANY
 from annotations.selectors.access import may
-from annotations.services.labeling.gold import gold_for_queue, gold_standing, picks_ahead
 
 # How many videos one claim looks at before it gives up (each found full by a
 # claim that committed a moment earlier).
@@ -163,21 +164,20 @@ def _resume(user: User, project: Project, now: dt.datetime) -> Video | None:
     )
 
 
-def _assigned_open(user: User, project: Project) -> QuerySet[Video]:
-    """The ready videos assigned to ``user`` that they have not finished and whose tags
-    nobody confirmed (a draft on a video confirmed since is not served either)."""
-    mine = Assignment.objects.filter(annotator=user).values("video")
-    return project.videos.ready().unlabeled().filter(pk__in=mine).exclude(_finished_by(user))
-
-
 def _assigned_due(user: User, project: Project) -> QuerySet[Video]:
-    """What the queue hands to those who label only what they are given, gold aside: their
-    open assignments of videos that others have not answered as many times as asked."""
-    return (
-        _assigned_open(user, project)
+    """What the queue hands to those who label only what they are given: the ready videos
+    assigned to them that they have not finished, whose tags nobody confirmed (a draft on
+    a video confirmed since is not served either) and that others have not answered as
+    many times as asked; and their gold, which is confirmed and answered by everyone who
+    gets it, on purpose."""
+    mine = Assignment.objects.filter(annotator=user).values("video")
+    open_work = project.videos.ready().filter(pk__in=mine).exclude(_finished_by(user))
+    needed = (
+        open_work.unlabeled()
         .annotate(done_by_others=_submitted_by_others(user))
         .filter(done_by_others__lt=project.annotators_per_video)
     )
+    return open_work.filter(Q(pk__in=needed.values("pk")) | Q(gold__isnull=False))
 
 
 def _next_assigned(user: User, project: Project) -> Video | None:
@@ -335,9 +335,7 @@ def next_video_for(user: User, project: Project, *, now: dt.datetime | None = No
         return None
     with transaction.atomic():
         if not may(user, project, P_LABEL_ANY):
-            # A share of a crowd worker's queue checks them against gold.
-            gold = gold_for_queue(user, project)
-            return gold if gold is not None else _next_assigned(user, project)
+            return _next_assigned(user, project)
         resumed = _resume(user, project, now)
         if resumed is not None:
             assignment_hold(video=resumed, annotator=user, now=now)
@@ -355,7 +353,7 @@ def queue_remaining(
 ) -> int:
     """How many more videos the queue could hand to ``user``, not counting ``besides``.
 
-    For a crowd worker that includes the gold still due to them, so the count falls by
+    For a crowd worker that includes the gold assigned to them, so the count falls by
     one with every video handed out, gold or not, and tells nothing about which is gold.
     Counting stops at ``cap``: "1,000 or more" is all a person needs to know, and
     stopping there keeps the count cheap on a large project.
@@ -373,11 +371,7 @@ def queue_remaining(
         return videos.order_by()[:cap].count()
     if not may(user, project, P_LABEL):
         return 0
-    ordinary = _assigned_due(user, project).filter(gold__isnull=True)
+    assigned = _assigned_due(user, project)
     if besides is not None:
-        ordinary = ordinary.exclude(pk=besides.pk)
-    return picks_ahead(
-        gold_standing(user, project, besides=besides),
-        ordinary=ordinary.order_by()[:cap].count(),
-        cap=cap,
-    )
+        assigned = assigned.exclude(pk=besides.pk)
+    return assigned.order_by()[:cap].count()

@@ -37,6 +37,7 @@ from annotations.models import (
 )
 from annotations.selectors.review import labels_revision, may_review
 from annotations.services.errors import StateConflict
+from annotations.services.labeling.gold_answers import gold_answers_lock, gold_answers_settle
 from annotations.services.learning.trust import tag_trust_refresh
 
 MAX_REASON = 500
@@ -112,7 +113,11 @@ def _labels_change(
         source=source, confirmed_by=user, confirmed_at=now, model_version=model_version
     )
     # The answers the labels were confirmed on are part of the record from now on.
-    video.annotations.submitted().filter(locked_at__isnull=True).update(locked_at=now)
+    settled = video.annotations.submitted().filter(locked_at__isnull=True)
+    annotators = list(settled.values_list("annotator_id", flat=True))
+    settled.update(locked_at=now)
+    # Their answers on gold lock with their other work (see ``gold_answers``).
+    gold_answers_lock(project_id=video.project_id, annotator_ids=annotators, now=now)
     return LabelChange.objects.bulk_create(changes)
 
 
@@ -232,7 +237,9 @@ def video_auto_confirm(*, video: Video) -> bool:
     if not project.auto_confirm_agreement:
         return False
     if GoldVideo.objects.filter(video=video).exists():
-        # A gold video's labels are the reference: answers on it are checked, never added.
+        # A gold video's labels are the reference: answers on it are checked, never added;
+        # they lock as they would on another video.
+        gold_answers_settle(video=video)
         return False
     with transaction.atomic():
         Video.objects.select_for_update().filter(pk=video.pk).first()
