@@ -38,6 +38,7 @@ from annotations.models import (
 from annotations.selectors.review import labels_revision, may_review
 from annotations.services.errors import StateConflict
 from annotations.services.learning.trust import tag_trust_refresh
+from annotations.services.learning.uncertainty import uncertainty_refresh
 
 MAX_REASON = 500
 
@@ -113,6 +114,9 @@ def _labels_change(
     )
     # The answers the labels were confirmed on are part of the record from now on.
     video.annotations.submitted().filter(locked_at__isnull=True).update(locked_at=now)
+    # Confirmed, the video leaves the front of "most uncertain first"; with none left, it
+    # would take its place there again.
+    uncertainty_refresh(video_ids=[video.pk])
     return LabelChange.objects.bulk_create(changes)
 
 
