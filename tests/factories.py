@@ -27,6 +27,7 @@ from annotations.models import (
     VideoStatus,
 )
 from annotations.roles import Role, role_of
+from annotations.services.learning.uncertainty import uncertainty_refresh
 from ml.dataset import Example
 from ml.synthetic_tags import planted_examples, planted_taxonomy
 from ml.taxonomy import PATH_SEPARATOR
@@ -141,6 +142,7 @@ def confirm_labels(
         )
         for label in saved
     )
+    uncertainty_refresh(video_ids=[label.video_id for label in saved])
     return saved
 
 

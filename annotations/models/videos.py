@@ -34,8 +34,22 @@ def keyframe_upload_to(instance: Keyframe, filename: str) -> str:
     return f"keyframes/{instance.video_id}/{filename}"
 
 
-# A video without suggestions: queued after every video the model has scored.
+# A video without suggestions: queued after every video the model has scored (the scored
+# ones' gaps lie between -1 and 1).
 UNCERTAINTY_UNKNOWN = 2.0
+# A video whose tags are confirmed, which the queue never hands out: after every video it
+# may hand out, the unscored ones included. The most uncertain videos are the first to be
+# labeled, so were they to keep their values, finding the first open video in the index
+# would mean passing over every video confirmed so far; sharing UNCERTAINTY_UNKNOWN would
+# leave them mixed, in id order, with the open videos nothing has scored yet.
+UNCERTAINTY_CONFIRMED = 3.0
+
+
+def queue_uncertainty(*, confirmed: bool, scored: float = UNCERTAINTY_UNKNOWN) -> float:
+    """What a video stores as its uncertainty: ``scored`` (its suggestions' uncertainty)
+    while its tags are not confirmed, UNCERTAINTY_CONFIRMED once they are. Every writer of
+    confirmed labels or suggestions keeps to it (``services/learning/uncertainty``)."""
+    return UNCERTAINTY_CONFIRMED if confirmed else scored
 
 
 def count_per_video(rows: models.QuerySet[Any]) -> Coalesce:
@@ -101,7 +115,8 @@ class Video(models.Model):
     summary = models.TextField(_("summary"), blank=True)
     # How close the model came to changing its mind about the video, stored with its
     # suggestions so that "most uncertain first" reads an index instead of every
-    # video's suggestions (see services/learning/suggestions.uncertainty).
+    # video's suggestions; UNCERTAINTY_CONFIRMED once its tags are confirmed (see
+    # services/learning/uncertainty).
     uncertainty = models.FloatField(default=UNCERTAINTY_UNKNOWN)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -32,6 +32,7 @@ from annotations.models import (
     Video,
 )
 from annotations.services.learning.model_store import versions_pin_taxonomy
+from annotations.services.learning.uncertainty import uncertainty_refresh
 from ml.taxonomy import MAX_DEPTH, MAX_NAME_LENGTH, PATH_SEPARATOR, clean_name
 
 # As the Tag model's validator: one digit or lower-case Latin letter.
@@ -220,6 +221,8 @@ def _move_labels(source: Tag, target: Tag, by: User | None) -> tuple[int, int]:
         entry = partial(LabelChange, video_id=label.video_id, source=label.source, changed_by=by)
         changes.append(entry(tag=source, action=LabelChange.Action.REMOVED, reason=removed))
         if label.video_id in on_target:
+            # The video keeps the target's label: still confirmed, its place at the end of
+            # "most uncertain first" (services/learning/uncertainty) stands.
             label.delete()
             already += 1
             continue
@@ -259,7 +262,11 @@ def _move_decisions(source: Tag, target: Tag) -> int:
 
 def _move_suggestions(source: Tag, target: Tag) -> int:
     suggested = set(Suggestion.objects.filter(tag=target).values_list("video_id", flat=True))
-    Suggestion.objects.filter(tag=source, video_id__in=suggested).delete()
+    doubled = Suggestion.objects.filter(tag=source, video_id__in=suggested)
+    changed = list(doubled.values_list("video_id", flat=True))
+    doubled.delete()
+    # One suggestion fewer can change how uncertain the model looks about the video.
+    uncertainty_refresh(video_ids=changed)
     return Suggestion.objects.filter(tag=source).update(tag=target)
 
 

@@ -20,7 +20,7 @@ from annotations.models import (
 )
 from annotations.selectors.review import labels_revision
 from annotations.services.labeling.review import review_confirm
-from annotations.services.learning.suggestions import uncertainty_refresh
+from annotations.services.learning.uncertainty import uncertainty_refresh
 from tests.factories import confirm_label, make_video
 
 

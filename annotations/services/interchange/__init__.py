@@ -56,7 +56,7 @@ from annotations.services.interchange.reading import (
     read_items,
 )
 from annotations.services.jobs.lifecycle import JobFailed, JobRun, job_request
-from annotations.services.learning.suggestions import uncertainty_refresh
+from annotations.services.learning.uncertainty import uncertainty_refresh
 from annotations.services.search import search_documents_requested
 from annotations.services.stored_files import local_copy
 from annotations.services.taxonomy import taxonomy_import
@@ -190,6 +190,7 @@ def _store_item(
         for s in item.suggestions
         if (tag := tags.get(s.tag)) is not None
     )
+    # Its confirmed labels and suggestions are both stored: the rule decides between them.
     uncertainty_refresh(video_ids=[video.pk])
     for imported in item.annotations:
         annotator = users.get(imported.annotator)

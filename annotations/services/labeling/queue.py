@@ -132,7 +132,9 @@ def _submitted_by_others(user: User) -> Coalesce:
 def _ordered(videos: QuerySet[Video], project: Project) -> QuerySet[Video]:
     if project.queue_order == QueueOrder.UNCERTAIN:
         # Stored with the suggestions and indexed (project, status, uncertainty, id): the first
-        # open video is found without reading any other video's suggestions.
+        # open video is found without reading any other video's suggestions, and confirmed
+        # videos store a value after every open one (services/learning/uncertainty), so the
+        # walk does not pass over the videos labeled so far.
         return videos.order_by("uncertainty", "id")
     # Upload order is id order: ids are handed out as videos are created.
     return videos.order_by("id")

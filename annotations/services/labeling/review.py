@@ -39,6 +39,7 @@ from annotations.selectors.review import labels_revision, may_review
 from annotations.services.errors import StateConflict
 from annotations.services.labeling.gold_answers import gold_answers_lock, gold_answers_settle
 from annotations.services.learning.trust import tag_trust_refresh
+from annotations.services.learning.uncertainty import uncertainty_refresh
 
 MAX_REASON = 500
 
@@ -118,6 +119,9 @@ def _labels_change(
     settled.update(locked_at=now)
     # Their answers on gold lock with their other work (see ``gold_answers``).
     gold_answers_lock(project_id=video.project_id, annotator_ids=annotators, now=now)
+    # Confirmed, the video leaves the front of "most uncertain first"; with none left, it
+    # would take its place there again.
+    uncertainty_refresh(video_ids=[video.pk])
     return LabelChange.objects.bulk_create(changes)
 
 

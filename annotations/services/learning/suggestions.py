@@ -16,7 +16,6 @@ from django.conf import settings
 from django.db import transaction
 
 from annotations.models import ConfirmedLabel, Job, ModelVersion, Project, Suggestion, Tag, Video
-from annotations.models.videos import UNCERTAINTY_UNKNOWN
 from annotations.services.jobs.lifecycle import JobRun, job_object
 from annotations.services.learning.auto_confirm import videos_auto_confirm
 from annotations.services.learning.examples import examples_for_videos
@@ -25,6 +24,7 @@ from annotations.services.learning.model_store import (
     model_for,
     promoted_version,
 )
+from annotations.services.learning.uncertainty import uncertainties_store, uncertainty
 from ml.dataset import Example
 
 if TYPE_CHECKING:
@@ -173,32 +173,6 @@ def suggestions_refresh_many(
     return SuggestionRun(len(video_list), total, version, confirmed, audited)
 
 
-def uncertainty(ranking: Sequence[ScoredTag]) -> float:
-    """The gap between the weakest tag the model chooses and the strongest one it holds
-    back: a small gap means a small change of score would change the tags, the video the
-    model learns most from. Choosing nothing gives a negative gap (most uncertain); no
-    suggestion at all, UNCERTAINTY_UNKNOWN (after the others)."""
-    if not ranking:
-        return UNCERTAINTY_UNKNOWN
-    above = [s.score for s in ranking if s.above_threshold]
-    below = [s.score for s in ranking if not s.above_threshold]
-    return round((min(above) if above else 0.0) - (max(below) if below else 0.0), 6)
-
-
-def uncertainty_refresh(*, video_ids: Sequence[int]) -> None:
-    """Store the uncertainty of these videos from their stored suggestions (for suggestions
-    written by something other than the scorer, such as a dataset import)."""
-    rows: dict[int, list[ScoredTag]] = {pk: [] for pk in video_ids}
-    from ml.train.model import Suggestion as Scored
-
-    for video_id, score, above in Suggestion.objects.filter(video_id__in=video_ids).values_list(
-        "video_id", "score", "above_threshold"
-    ):
-        rows[video_id].append(Scored("", score, above))
-    for pk, ranking in rows.items():
-        Video.objects.filter(pk=pk).update(uncertainty=uncertainty(ranking))
-
-
 def _store(
     videos: list[Video],
     rankings: list[list[ScoredTag]],
@@ -234,9 +208,7 @@ def _store(
         ]
         Suggestion.objects.filter(video__in=videos).delete()
         Suggestion.objects.bulk_create(rows)
-        for video in videos:
-            video.uncertainty = uncertainty(kept[video.pk])
-        Video.objects.bulk_update(videos, ["uncertainty"], batch_size=BATCH)
+        uncertainties_store({video.pk: uncertainty(kept[video.pk]) for video in videos})
     return len(rows)
 
 

@@ -2,8 +2,9 @@
 
 Existence is looked up per batch with one query per kind of key (external ids; title
 and description for rows without an id), on indexes, so a batch costs the same in an
-empty project and in one of a million videos. The videos, their imported confirmed
-tags and the "added" history entries of those tags go in with one statement per
+empty project and in one of a million videos. The videos (those imported with tags
+already at the end of "most uncertain first": ``queue_uncertainty``), their imported
+confirmed tags and the "added" history entries of those tags go in with one statement per
 table: COPY on PostgreSQL, with the videos' ids taken from their sequence first so the
 labels can name them; bulk_create elsewhere (SQLite), which returns the ids.
 """
@@ -23,6 +24,7 @@ from django.db.models import Model
 from psycopg.types.json import Jsonb
 
 from annotations.models import ConfirmedLabel, LabelChange, LabelSource, Project, Tag, Video
+from annotations.models.videos import queue_uncertainty
 from annotations.services.bulk_copy import CopyRows, next_ids
 
 logger = logging.getLogger(__name__)
@@ -110,6 +112,7 @@ def _orm_insert(project: Project, videos: Sequence[NewVideo], user: User | None)
             description=video.description,
             external_id=video.external_id,
             metadata=video.metadata,
+            uncertainty=queue_uncertainty(confirmed=bool(video.tags)),
         )
         for video in videos
     )
@@ -126,10 +129,17 @@ def _orm_insert(project: Project, videos: Sequence[NewVideo], user: User | None)
 
 def _copy_insert(project: Project, videos: Sequence[NewVideo], user: User | None) -> list[int]:
     ids = next_ids(Video, len(videos))
-    columns = ["id", "title", "description", "external_id", "metadata"]
+    columns = ["id", "title", "description", "external_id", "metadata", "uncertainty"]
     video_rows = CopyRows(Video(project=project), columns)
     video_rows.copy(
-        video_rows.line(pk, video.title, video.description, video.external_id, video.metadata)
+        video_rows.line(
+            pk,
+            video.title,
+            video.description,
+            video.external_id,
+            video.metadata,
+            queue_uncertainty(confirmed=bool(video.tags)),
+        )
         for pk, video in zip(ids, videos, strict=True)
     )
     tagged = [(pk, tag.pk) for pk, video in zip(ids, videos, strict=True) for tag in video.tags]

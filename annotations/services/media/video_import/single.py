@@ -31,6 +31,7 @@ from annotations.models import (
     Tag,
     Video,
 )
+from annotations.models.videos import queue_uncertainty
 from annotations.services.jobs.lifecycle import job_request
 from annotations.services.media.sources import (
     SourceRejected,
@@ -278,6 +279,7 @@ def video_create(
         description=description,
         external_id=external_id,
         metadata=dict(metadata or {}),
+        uncertainty=queue_uncertainty(confirmed=bool(resolved.tags)),
     )
     if tag_paths:
         video.metadata["original_tags"] = list(tag_paths)
