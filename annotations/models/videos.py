@@ -37,8 +37,9 @@ def keyframe_upload_to(instance: Keyframe, filename: str) -> str:
 # A video without suggestions: queued after every video the model has scored (the scored
 # ones' gaps lie between -1 and 1).
 UNCERTAINTY_UNKNOWN = 2.0
-# A video whose tags are confirmed, which the queue never hands out: after every video it
-# may hand out, the unscored ones included. The most uncertain videos are the first to be
+# A video whose tags are confirmed, which the queue never hands out (gold aside, which
+# keeps its suggestions' place): after every video it may hand out, the unscored ones
+# included. The most uncertain videos are the first to be
 # labeled, so were they to keep their values, finding the first open video in the index
 # would mean passing over every video confirmed so far; sharing UNCERTAINTY_UNKNOWN would
 # leave them mixed, in id order, with the open videos nothing has scored yet.
@@ -47,7 +48,8 @@ UNCERTAINTY_CONFIRMED = 3.0
 
 def queue_uncertainty(*, confirmed: bool, scored: float = UNCERTAINTY_UNKNOWN) -> float:
     """What a video stores as its uncertainty: ``scored`` (its suggestions' uncertainty)
-    while its tags are not confirmed, UNCERTAINTY_CONFIRMED once they are. Every writer of
+    while its tags are not confirmed (or it is gold, handed out among the work it checks),
+    UNCERTAINTY_CONFIRMED once they are. Every writer of
     confirmed labels or suggestions keeps to it (``services/learning/uncertainty``)."""
     return UNCERTAINTY_CONFIRMED if confirmed else scored
 

@@ -18,7 +18,7 @@ from annotations.manifest import row_from_mapping
 from annotations.models import ModelVersion, Project, QueueOrder, Tag, Video
 from annotations.models.videos import UNCERTAINTY_CONFIRMED, UNCERTAINTY_UNKNOWN
 from annotations.services.interchange import dataset_import
-from annotations.services.labeling.gold import gold_mark
+from annotations.services.labeling.gold import gold_mark, gold_unmark
 from annotations.services.labeling.review import video_auto_confirm, video_confirm_by_model
 from annotations.services.learning.suggestions import suggestions_refresh_project
 from annotations.services.learning.uncertainty import uncertainty_refresh
@@ -107,7 +107,7 @@ def test_a_video_whose_confirmed_tags_are_gone_gets_its_place_back_from_its_sugg
     assert _index_order(uncertain) == [unsure, sure]
 
 
-def test_a_refresh_of_suggestions_leaves_gold_and_other_confirmed_videos_at_the_end(
+def test_a_refresh_of_suggestions_leaves_confirmed_videos_at_the_end_and_gold_in_its_place(
     uncertain: Project, expert: User, zero_shot_model: None
 ) -> None:
     football = make_tag(uncertain, "Спорт: Футбол")
@@ -116,15 +116,23 @@ def test_a_refresh_of_suggestions_leaves_gold_and_other_confirmed_videos_at_the_
     gold, confirmed, still_open = (ready_video(uncertain, title=title) for _ in range(3))
     confirm_label(gold, football)
     confirm_label(confirmed, football)
-    gold_mark(video=gold, user=expert)
+    assert _stored(gold) == UNCERTAINTY_CONFIRMED
 
+    gold_mark(video=gold, user=expert)
+    assert _stored(gold) == UNCERTAINTY_UNKNOWN  # no suggestion yet
     suggestions_refresh_project(project=uncertain)
 
-    # Gold videos get suggestions (annotators must not tell them apart) but stay confirmed.
+    # Gold is handed out among the work it checks, by its suggestions like an open video
+    # alike (never all at the end, where it would stand apart); other confirmed videos stay
+    # at the end.
     assert gold.suggestions.exists()
-    assert _stored(gold) == _stored(confirmed) == UNCERTAINTY_CONFIRMED
-    assert _stored(still_open) < UNCERTAINTY_UNKNOWN
-    assert _index_order(uncertain)[0] == still_open
+    assert _stored(gold) == _stored(still_open) < UNCERTAINTY_UNKNOWN
+    assert _stored(confirmed) == UNCERTAINTY_CONFIRMED
+    assert _index_order(uncertain) == [gold, still_open, confirmed]
+
+    gold_unmark(video=gold)
+
+    assert _stored(gold) == UNCERTAINTY_CONFIRMED
 
 
 def test_videos_imported_with_tags_are_stored_at_the_end_and_the_others_unscored(

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from django.db import connections
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -32,8 +33,16 @@ CHROMIUM_ARGS = [
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Chromium, for one test module at a time.
+
+    While Playwright's event loop runs in this thread, Django keeps the thread's database
+    connections apart from the usual ones (asgiref's Local behaves as a context variable
+    under a running loop). The loop therefore runs only for the browser tests, and the
+    connections opened under it are closed before it stops: one left open would keep the
+    test database from being dropped at the end of the run.
+    """
     if not CHROMIUM.exists():
         message = (
             f"Chromium is not installed at {CHROMIUM} (Debian package 'chromium'); "
@@ -49,8 +58,11 @@ def browser() -> Iterator[Browser]:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        try:
+            yield browser
+        finally:
+            browser.close()
+            connections.close_all()
 
 
 @pytest.fixture

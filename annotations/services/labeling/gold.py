@@ -40,6 +40,7 @@ from annotations.selectors.access import may
 from annotations.services.learning.model_store import promoted_version
 from annotations.services.learning.suggestions import suggestions_refresh
 from annotations.services.learning.trust import quality_for
+from annotations.services.learning.uncertainty import uncertainty_refresh
 
 
 def gold_mark(*, video: Video, user: User) -> GoldVideo:
@@ -58,11 +59,15 @@ def gold_mark(*, video: Video, user: User) -> GoldVideo:
     version = promoted_version(video.project)
     if version is not None and video.suggestions.exclude(model_version=version).exists():
         suggestions_refresh(video=video)
+    else:
+        # Handed out in "most uncertain first" by its suggestions, as open videos are.
+        uncertainty_refresh(video_ids=[video.pk])
     return gold
 
 
 def gold_unmark(*, video: Video) -> None:
     GoldVideo.objects.filter(video=video).delete()
+    uncertainty_refresh(video_ids=[video.pk])
 
 
 def gold_allowed(*, ordinary: int, share: float) -> int:

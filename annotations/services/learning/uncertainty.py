@@ -3,11 +3,12 @@
 The queue walks the index (project, status, uncertainty, id) and stops at the first video
 it may hand out, so what every video stores decides how far it walks. The rule
 (``models.queue_uncertainty``): a video whose tags are confirmed stores
-UNCERTAINTY_CONFIRMED, after every open video; any other video stores the uncertainty of
-its stored suggestions. Whatever changes a video's suggestions or confirmed labels calls
-``uncertainty_refresh`` (or ``uncertainties_store`` with the suggestions it has just
-scored) in the same transaction; an importer inserting new videos stores the rule's value
-with them.
+UNCERTAINTY_CONFIRMED, after every open video; any other video, and a gold video (which is
+confirmed but handed out among the work it checks, in the same order, so that it comes
+neither last nor apart), stores the uncertainty of its stored suggestions. Whatever changes
+a video's suggestions or confirmed labels calls ``uncertainty_refresh`` (or
+``uncertainties_store`` with the suggestions it has just scored) in the same transaction;
+an importer inserting new videos stores the rule's value with them.
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ def uncertainty_refresh(*, video_ids: Sequence[int]) -> None:
 
 def uncertainties_store(scored: Mapping[int, float]) -> None:
     """Store the uncertainty of suggestions just scored (video id -> ``uncertainty``) by
-    the rule: a video whose tags are confirmed (a gold video, whose suggestions are
-    refreshed all the same) keeps UNCERTAINTY_CONFIRMED."""
+    the rule: a video whose tags are confirmed keeps UNCERTAINTY_CONFIRMED, unless it is
+    gold."""
     ids = list(scored)
     for start in range(0, len(ids), CHUNK):
         _write(ids[start : start + CHUNK], scored=scored)
@@ -63,7 +64,7 @@ def uncertainties_store(scored: Mapping[int, float]) -> None:
 
 def _write(ids: list[int], *, scored: Mapping[int, float] | None) -> None:
     videos = Video.objects.filter(pk__in=ids)
-    confirmed = set(videos.labeled().values_list("pk", flat=True))
+    confirmed = set(videos.labeled().filter(gold__isnull=True).values_list("pk", flat=True))
     if scored is None:
         scored = _from_suggestions([pk for pk in ids if pk not in confirmed])
     changed = [
